@@ -1,0 +1,14 @@
+//! Command-line subcommands. Each file holds one subcommand's arguments
+//! (`clap::Args`) and its `run`; `main.rs` only dispatches.
+
+pub mod attach;
+pub mod config_check;
+pub mod demo;
+pub mod device;
+pub mod emulate;
+pub mod fake_cloud;
+pub mod fake_kassatka;
+pub mod kassatka;
+pub mod run;
+pub mod shift;
+pub mod status;

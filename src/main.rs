@@ -1,0 +1,65 @@
+//! Entry point: parses the command line and dispatches to `masterkassa::cli`.
+
+use clap::{Parser, Subcommand};
+use masterkassa::cli;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "masterkassa",
+    version,
+    about = "Master-kassa agent for MoySklad and a Russian fiscal printer"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the daemon.
+    Run(cli::run::Args),
+    /// Show how every kassa is doing.
+    Status(cli::status::Args),
+    /// Run the whole pipeline on an embedded default: fake cloud + emulated printer.
+    Demo(cli::demo::Args),
+    /// Serve an emulated fiscal printer on a PTY.
+    Emulate(cli::emulate::Args),
+    /// Talk to a fiscal printer directly (for the engineer at the printer).
+    Device(cli::device::Args),
+    /// Connect this installation to a MoySklad retail store.
+    Attach(cli::attach::Args),
+    /// Serve a fake MoySklad POS API on loopback.
+    FakeCloud(cli::fake_cloud::Args),
+    /// Kassatka 1C API: push nomenclature, download receipts.
+    Kassatka(cli::kassatka::Args),
+    /// Serve a fake Kassatka 1C API on loopback.
+    FakeKassatka(cli::fake_kassatka::Args),
+    /// Close (or inspect) fiscal shifts.
+    Shift(cli::shift::Args),
+    /// Validate a configuration file.
+    Config(cli::config_check::Args),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(a) => cli::run::run(a),
+        Command::Status(a) => cli::status::run(a),
+        Command::Demo(a) => cli::demo::run(a),
+        Command::Emulate(a) => cli::emulate::run(a),
+        Command::Device(a) => cli::device::run(a),
+        Command::Attach(a) => cli::attach::run(a),
+        Command::FakeCloud(a) => cli::fake_cloud::run(a),
+        Command::Kassatka(a) => cli::kassatka::run(a),
+        Command::FakeKassatka(a) => cli::fake_kassatka::run(a),
+        Command::Shift(a) => cli::shift::run(a),
+        Command::Config(a) => cli::config_check::run(a),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("masterkassa: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
