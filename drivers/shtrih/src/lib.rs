@@ -3,7 +3,17 @@
 //! Layered bottom-up, each layer testable alone (tokio-modbus style):
 //! - [`frame`]: bytes ↔ frames (`STX LEN CMD DATA LRC`), shared by host and device;
 //! - [`wire`]: field encodings inside a frame (little-endian integers, 5-byte
-//!   money, CP1251 text, BCD-free dates);
+//!   money, CP1251 text, dates);
+//! - [`link`]: ENQ/ACK/NAK handshake, timeouts, retries over any `Read + Write`;
+//! - [`commands`]: typed requests and answers;
+//! - [`error_codes`]: device error codes → Russian text and error class;
+//! - [`driver`]: implements `kkt::Kkt`;
+//! - [`emulator`]: the device side, serving a PTY like a Shtrih-M-01F.
 
 pub mod frame;
 pub mod wire;
+pub mod commands;
+pub mod driver;
+pub mod emulator;
+pub mod error_codes;
+pub mod link;

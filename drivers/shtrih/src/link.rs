@@ -1,0 +1,1 @@
+//! (placeholder: the driver side fills this in)
