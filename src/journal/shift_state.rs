@@ -15,8 +15,9 @@
 use kkt::{ShiftClosed, ShiftOpened};
 use serde::{Deserialize, Serialize};
 
-/// Where a shift is in its life.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a shift is in its life. Stored as JSON (tagged by `state`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ShiftState {
     /// About to open the shift on the device; the open-shift document will
     /// get `expected_fd`.
@@ -28,7 +29,8 @@ pub enum ShiftState {
         opened: ShiftOpened,
         expected_fd: u32,
     },
-    /// Closed on the device. Final.
+    /// Closed on the device. Final. `opened` is `None` only for a shift the
+    /// agent never saw open.
     Closed {
         opened: Option<ShiftOpened>,
         closed: ShiftClosed,
@@ -77,6 +79,23 @@ impl std::fmt::Display for ShiftStateName {
 }
 
 impl ShiftState {
+    /// The shift-open data, once the shift has been opened.
+    pub fn opened(&self) -> Option<&ShiftOpened> {
+        match self {
+            ShiftState::Opening { .. } => None,
+            ShiftState::Open { opened } | ShiftState::Closing { opened, .. } => Some(opened),
+            ShiftState::Closed { opened, .. } => opened.as_ref(),
+        }
+    }
+
+    /// The Z-report data, once the shift is closed.
+    pub fn closed(&self) -> Option<&ShiftClosed> {
+        match self {
+            ShiftState::Closed { closed, .. } => Some(closed),
+            _ => None,
+        }
+    }
+
     /// The state's name.
     pub fn name(&self) -> ShiftStateName {
         match self {

@@ -4,7 +4,7 @@
 //! RECEIVED ──► REJECTING(msg) ──► REJECTED
 //!    │  ▲            ▲
 //!    ▼  │ recovery   │ device refused the receipt (permanent error)
-//! PRINTING(expected FD, FN serial) ──► PRINTED(fiscal data) ──► APPROVING ──► APPROVED
+//! PRINTING(expected FD, FN serial, receipt summary) ──► PRINTED(fiscal data) ──► APPROVING ──► APPROVED
 //! ```
 //!
 //! [`apply`] is the only place that decides whether a transition is legal;
@@ -17,9 +17,11 @@
 //!   PRINTED (or anything after it) can never be printed again;
 //! - PRINTING may go back to RECEIVED only through [`Event::NotPrinted`],
 //!   which the worker emits after the FN proved the receipt was not made;
-//! - fiscal data, once recorded, is carried unchanged to APPROVED.
+//! - fiscal data, once recorded, is carried unchanged to APPROVED;
+//! - a printed receipt is accepted only from the FN recorded at PRINTING,
+//!   with an FD number not below the expected one and the rendered total.
 
-use kkt::{DateTime, Money};
+use kkt::{DateTime, Money, ReceiptKind};
 use serde::{Deserialize, Serialize};
 
 /// Fiscal data of a printed receipt, as read back from the device or FN.
@@ -41,9 +43,19 @@ pub struct PrintedReceipt {
     pub total: Money,
 }
 
+/// What the worker rendered and is about to print: enough for recovery to
+/// match a document found in the FN archive on kind and total, not number
+/// alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptSummary {
+    pub kind: ReceiptKind,
+    pub total: Money,
+}
+
 /// Where an operation is in its life. The payload is what the state needs
-/// to be acted upon after a crash.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// to be acted upon after a crash. Stored as JSON (tagged by `state`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OpState {
     /// Taken from the queue and journaled; nothing printed.
     Received,
@@ -53,7 +65,11 @@ pub enum OpState {
     Rejected { message: String },
     /// About to print (or printing): the FN will give this receipt
     /// `expected_fd` if it gets made.
-    Printing { expected_fd: u32, fn_serial: String },
+    Printing {
+        expected_fd: u32,
+        fn_serial: String,
+        summary: ReceiptSummary,
+    },
     /// The FN made the receipt.
     Printed(PrintedReceipt),
     /// The approve request is in the outbox.
@@ -149,7 +165,11 @@ pub enum Event {
     /// The cloud accepted the reject.
     RejectDelivered,
     /// The worker is about to open the receipt on the device.
-    StartPrinting { expected_fd: u32, fn_serial: String },
+    StartPrinting {
+        expected_fd: u32,
+        fn_serial: String,
+        summary: ReceiptSummary,
+    },
     /// The FN made the receipt (normal close, or found by recovery).
     Printed(PrintedReceipt),
     /// Recovery proved the receipt was not made (FN's last FD is below
@@ -221,6 +241,9 @@ pub enum TransitionError {
     /// The receipt got a different FD number than the one expected.
     #[error("receipt got FD {got}, but FD {expected} was expected when printing started")]
     FdMismatch { expected: u32, got: u32 },
+    /// The device's total differs from the rendered receipt's total.
+    #[error("receipt total is {got:?}, but {expected:?} was rendered")]
+    TotalMismatch { expected: Money, got: Money },
     /// A reject needs a reason the shop can read.
     #[error("a reject needs a non-empty message")]
     EmptyRejectMessage,
@@ -249,15 +272,18 @@ pub fn apply(state: &OpState, event: &Event) -> Result<OpState, TransitionError>
             Event::StartPrinting {
                 expected_fd,
                 fn_serial,
+                summary,
             },
         ) => Ok(OpState::Printing {
             expected_fd: *expected_fd,
             fn_serial: fn_serial.clone(),
+            summary: *summary,
         }),
         (
             OpState::Printing {
                 expected_fd,
                 fn_serial,
+                summary,
             },
             Event::Printed(printed),
         ) => {
@@ -274,6 +300,12 @@ pub fn apply(state: &OpState, event: &Event) -> Result<OpState, TransitionError>
                 return Err(TransitionError::FdMismatch {
                     expected: *expected_fd,
                     got: printed.fd_number,
+                });
+            }
+            if printed.total != summary.total {
+                return Err(TransitionError::TotalMismatch {
+                    expected: summary.total,
+                    got: printed.total,
                 });
             }
             Ok(OpState::Printed(printed.clone()))
@@ -315,6 +347,13 @@ mod tests {
         }
     }
 
+    fn summary() -> ReceiptSummary {
+        ReceiptSummary {
+            kind: ReceiptKind::Sale,
+            total: Money(12_345),
+        }
+    }
+
     fn sample_state(name: StateName) -> OpState {
         match name {
             StateName::Received => OpState::Received,
@@ -327,6 +366,7 @@ mod tests {
             StateName::Printing => OpState::Printing {
                 expected_fd: 10,
                 fn_serial: "FN1".into(),
+                summary: summary(),
             },
             StateName::Printed => OpState::Printed(receipt("FN1", 10)),
             StateName::Approving => OpState::Approving(receipt("FN1", 10)),
@@ -343,6 +383,7 @@ mod tests {
             EventName::StartPrinting => Event::StartPrinting {
                 expected_fd: 10,
                 fn_serial: "FN1".into(),
+                summary: summary(),
             },
             EventName::Printed => Event::Printed(receipt("FN1", 10)),
             EventName::NotPrinted => Event::NotPrinted,
@@ -428,6 +469,32 @@ mod tests {
     }
 
     #[test]
+    fn a_printed_receipt_with_another_total_is_refused() {
+        let state = sample_state(StateName::Printing);
+        let mut printed = receipt("FN1", 10);
+        printed.total = Money(12_300);
+        let err = apply(&state, &Event::Printed(printed)).unwrap_err();
+        assert_eq!(
+            err,
+            TransitionError::TotalMismatch {
+                expected: Money(12_345),
+                got: Money(12_300)
+            }
+        );
+    }
+
+    #[test]
+    fn states_round_trip_through_json() {
+        for s in StateName::ALL {
+            let state = sample_state(s);
+            let text = serde_json::to_string(&state).unwrap();
+            assert!(text.contains(s.as_str()), "{text}");
+            let back: OpState = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, state);
+        }
+    }
+
+    #[test]
     fn a_reject_without_text_is_refused() {
         let err = apply(
             &OpState::Received,
@@ -455,6 +522,7 @@ mod tests {
                 Event::StartPrinting {
                     expected_fd: fd,
                     fn_serial: fn_serial.to_string(),
+                    summary: summary(),
                 }
             }),
             (1u32..20, prop_oneof![Just("FN1"), Just("FN2")])
