@@ -269,3 +269,52 @@ pub(crate) fn now_ms() -> i64 {
 pub(crate) fn timestamp(ms: i64) -> Result<Timestamp, Failure> {
     Timestamp::from_millisecond(ms).map_err(|e| Failure::corrupt("timestamp", e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{OpKey, Source};
+
+    #[test]
+    fn a_full_disk_is_a_typed_error_naming_the_file_and_loses_nothing_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.db");
+        let journal = Journal::open(&path).unwrap();
+        // Cap the file size: SQLite then answers SQLITE_FULL exactly as on
+        // a full disk.
+        let pages: i64 = journal.with_connection(|c| {
+            c.pragma_query_value(None, "page_count", |r| r.get(0))
+                .unwrap()
+        });
+        journal.with_connection(|c| {
+            c.pragma_update(None, "max_page_count", pages + 4).unwrap();
+        });
+        let body = "x".repeat(2000);
+        let mut written = Vec::new();
+        let err = loop {
+            let key = OpKey::new("k", Source::Moysklad, format!("op-{}", written.len()));
+            match journal.receive(&key, &body) {
+                Ok(_) => written.push(key),
+                Err(e) => break e,
+            }
+            assert!(written.len() < 1000, "the cap never hit");
+        };
+        assert!(matches!(err, JournalError::DiskFull { .. }), "{err:?}");
+        assert!(err.to_string().contains("journal.db"), "{err}");
+        assert!(err.to_string().contains("disk full"), "{err}");
+        drop(journal);
+        let journal = Journal::open(&path).unwrap();
+        for key in &written {
+            assert!(journal.get(key).unwrap().is_some(), "{key} lost");
+        }
+        journal.integrity_check().unwrap();
+    }
+
+    #[test]
+    fn immutable_uri_escapes_uri_characters() {
+        assert_eq!(
+            immutable_uri(Path::new("/var/lib/a?b#c%d.db")),
+            "file:/var/lib/a%3Fb%23c%25d.db?immutable=1"
+        );
+    }
+}
