@@ -46,7 +46,10 @@ fn approve() -> OutboxRequest {
 }
 
 fn reject() -> OutboxRequest {
-    OutboxRequest::new(OutboxKind::Reject, r#"{"fiscalErrMsg":"Сумма не сходится"}"#)
+    OutboxRequest::new(
+        OutboxKind::Reject,
+        r#"{"fiscalErrMsg":"Сумма не сходится"}"#,
+    )
 }
 
 fn open(dir: &tempfile::TempDir) -> Journal {
@@ -243,7 +246,10 @@ fn illegal_transitions_are_typed_errors_and_write_nothing() {
     // Nothing of that reached the disk.
     let history = j.history(&k).unwrap();
     assert_eq!(history.len(), 2);
-    assert_eq!(j.get(&k).unwrap().unwrap().state.name(), StateName::Printing);
+    assert_eq!(
+        j.get(&k).unwrap().unwrap().state.name(),
+        StateName::Printing
+    );
     assert!(j.outbox_pending("shop1").unwrap().is_empty());
 
     // Once printed, an operation cannot go back or be rejected.
@@ -446,7 +452,12 @@ fn shift_lifecycle_with_cloud_sync() {
     let j = open(&dir);
     let shift = j.begin_shift("shop1", "FN1", 50).unwrap();
     assert_eq!(shift.state.name(), ShiftStateName::Opening);
-    assert_eq!(uuid::Uuid::parse_str(&shift.sync_id).unwrap().get_version_num(), 4);
+    assert_eq!(
+        uuid::Uuid::parse_str(&shift.sync_id)
+            .unwrap()
+            .get_version_num(),
+        4
+    );
     assert!(matches!(
         j.begin_shift("shop1", "FN1", 50).unwrap_err(),
         JournalError::ShiftAlreadyActive { active, .. } if active == shift.id
