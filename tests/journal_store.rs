@@ -17,7 +17,7 @@ fn key(op: &str) -> OpKey {
 fn summary() -> ReceiptSummary {
     ReceiptSummary {
         kind: ReceiptKind::Sale,
-        total: Money(150_00),
+        total: Money(15_000),
     }
 }
 
@@ -37,7 +37,7 @@ fn printed(fd: u32) -> PrintedReceipt {
         time: DateTime::constant(2026, 11, 24, 15, 1, 2, 0),
         shift_number: 12,
         receipt_number: 4,
-        total: Money(150_00),
+        total: Money(15_000),
     }
 }
 
@@ -204,6 +204,21 @@ fn illegal_transitions_are_typed_errors_and_write_nothing() {
         )
         .unwrap_err();
     assert!(matches!(err, JournalError::OutboxRequired { .. }), "{err}");
+    // ... or with the wrong one.
+    let err = j
+        .apply_and_enqueue(
+            &k,
+            &Event::Reject {
+                message: "нет".into(),
+            },
+            &approve(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, JournalError::OutboxMismatch { .. }), "{err}");
+    let err = j
+        .apply_and_enqueue(&k, &start_printing(5), &approve())
+        .unwrap_err();
+    assert!(matches!(err, JournalError::OutboxMismatch { .. }), "{err}");
 
     j.apply(&k, &start_printing(5)).unwrap();
     // A second StartPrinting: never print twice.
