@@ -351,3 +351,41 @@ fn config_check_prints_a_redacted_summary_and_fails_naming_the_key() {
     let (ok, _, _) = masterkassa(&["config", "check", "--no-secrets", missing.to_str().unwrap()]);
     assert!(ok);
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    const EXAMPLE: &str = include_str!("../docs/config.example.toml");
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Arbitrary text: an error or a config, never a panic.
+        #[test]
+        fn arbitrary_text(text in "\\PC{0,400}") {
+            let _ = parse(&text);
+        }
+
+        /// The example with one line replaced by a random `key = value`.
+        #[test]
+        fn the_example_with_one_line_garbled(
+            line in 0usize..60,
+            key in "[a-z_]{1,16}",
+            value in prop_oneof![
+                Just("1".to_string()), Just("-1".to_string()), Just("\"\"".to_string()),
+                Just("true".to_string()), Just("[]".to_string()), Just("{}".to_string()),
+                Just("9999999999999".to_string()), "\"\\PC{0,20}\"",
+            ],
+        ) {
+            let mut lines: Vec<String> = EXAMPLE.lines().map(str::to_string).collect();
+            let at = line % lines.len();
+            lines[at] = format!("{key} = {value}");
+            let text = lines.join("\n");
+            if let Err(e) = parse(&text) {
+                // Whatever went wrong is said, with a key or a position.
+                prop_assert!(!e.to_string().is_empty());
+            }
+        }
+    }
+}
