@@ -268,6 +268,12 @@ pub(crate) fn timestamp(ms: i64) -> Result<Timestamp, Failure> {
     Timestamp::from_millisecond(ms).map_err(|e| Failure::corrupt("timestamp", e))
 }
 
+/// The worker shares one journal between kassa tasks.
+const _: () = {
+    const fn shareable<T: Send + Sync>() {}
+    shareable::<Journal>();
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
