@@ -113,7 +113,10 @@ impl Journal {
     /// down (or running under another user). Writes fail with
     /// [`JournalError::ReadOnly`]. Works on a directory the caller cannot
     /// write to: if SQLite cannot create its shared-memory file there, the
-    /// file is opened as immutable (fine while the daemon is not running).
+    /// file is opened as immutable. That fallback does not see commits
+    /// still in the `-wal` file (after the daemon was killed, before its
+    /// next start checkpoints them): a `status` reader should be in group
+    /// `masterkassa`, which can open the WAL normally.
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<Journal, JournalError> {
         let path = path.as_ref().to_path_buf();
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
