@@ -1,6 +1,6 @@
 //! The [`Journal`] handle: opening the SQLite file (WAL, synchronous=FULL,
 //! migrations), the read-only mode for `status`, and the two doors every
-//! query goes through — [`Journal::read`] and [`Journal::write`] — which
+//! query goes through — `Journal::read` and `Journal::write` — which
 //! turn SQLite errors into [`JournalError`]s naming the file.
 //!
 //! Write transactions are `BEGIN IMMEDIATE` and return only after COMMIT,
