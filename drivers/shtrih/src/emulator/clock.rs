@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use jiff::civil::DateTime;
-use jiff::tz::{Offset, TimeZone};
+use jiff::tz::Offset;
 use jiff::{SignedDuration, Timestamp};
 
 /// Shared handle to the emulated clock.
@@ -15,8 +15,8 @@ pub struct Clock {
     offset_secs: Arc<Mutex<i64>>,
 }
 
-fn moscow() -> TimeZone {
-    TimeZone::fixed(Offset::constant(3))
+fn moscow() -> Offset {
+    Offset::constant(3)
 }
 
 impl Clock {
@@ -38,7 +38,7 @@ impl Clock {
         let ts = Timestamp::now()
             .checked_add(SignedDuration::from_secs(off))
             .unwrap_or(Timestamp::MAX);
-        let dt = ts.to_zoned(moscow()).datetime();
+        let dt = moscow().to_datetime(ts);
         dt.with().subsec_nanosecond(0).build().unwrap_or(dt)
     }
 
@@ -50,7 +50,7 @@ impl Clock {
 
     /// Sets the clock so that `now()` reads `at`.
     pub fn set(&self, at: DateTime) {
-        let target = at.to_zoned(moscow()).map(|z| z.timestamp()).ok();
+        let target = moscow().to_timestamp(at).ok();
         if let Some(target) = target {
             let diff = target.as_second() - Timestamp::now().as_second();
             *self.lock() = diff;
@@ -87,6 +87,9 @@ mod tests {
         let at: DateTime = "2026-03-01T10:00:00".parse().unwrap();
         c.set(at);
         let now = c.now();
-        assert!(now >= at && now < at + SignedDuration::from_secs(5), "{now}");
+        assert!(
+            now >= at && now < at + SignedDuration::from_secs(5),
+            "{now}"
+        );
     }
 }

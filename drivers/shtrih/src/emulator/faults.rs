@@ -45,6 +45,9 @@ pub struct FaultState {
     pub power_cut: Option<PowerCut>,
     /// The device is unplugged: it reads and ignores every byte.
     pub powered_off: bool,
+    /// The paper runs out in the middle of the next printed document: the
+    /// FN still signs it, printing stops until paper is back and 0xB0.
+    pub paper_runs_out_next_print: bool,
 }
 
 /// Shared handle to the fault switches.
@@ -75,6 +78,11 @@ impl Faults {
 
     pub fn set_cover_open(&self, open: bool) {
         self.lock().cover_open = open;
+    }
+
+    /// Make the paper run out while the next document prints.
+    pub fn paper_runs_out_during_next_print(&self) {
+        self.lock().paper_runs_out_next_print = true;
     }
 
     /// Corrupt one byte in each of the next `n` answer transmissions.
@@ -136,6 +144,11 @@ impl Faults {
             s.drop_next -= 1;
         }
         (garble, drop)
+    }
+
+    /// Takes the "paper runs out" switch (it fires once).
+    pub(crate) fn take_paper_runs_out(&self) -> bool {
+        std::mem::take(&mut self.lock().paper_runs_out_next_print)
     }
 
     pub(crate) fn slow(&self) -> Option<Duration> {

@@ -100,7 +100,9 @@ impl FnStorage {
     pub fn new(serial: &str, registered_at: DateTime) -> Self {
         let mut fs = FnStorage {
             serial: serial.to_string(),
-            valid_until: registered_at.date().saturating_add(jiff::Span::new().days(480)),
+            valid_until: registered_at
+                .date()
+                .saturating_add(jiff::Span::new().days(480)),
             archive: Vec::new(),
             shift: Shift::default(),
             // The registration report is confirmed by the OFD.
@@ -184,7 +186,13 @@ impl FnStorage {
         self.check_receipt_allowed(now)?;
         self.shift.receipts = self.shift.receipts.wrapping_add(1);
         let n = self.shift.receipts;
-        Ok(self.sign(doc_type::RECEIPT, now, Some(operation), Some(total), Some(n)))
+        Ok(self.sign(
+            doc_type::RECEIPT,
+            now,
+            Some(operation),
+            Some(total),
+            Some(n),
+        ))
     }
 
     /// Documents without an OFD receipt.
@@ -277,8 +285,13 @@ mod tests {
         let db = b.open_shift(t("2026-01-10T09:05:00")).unwrap();
         assert_eq!(da.number, 2);
         assert_eq!(da, db);
-        let r = a.commit_receipt(t("2026-01-10T10:00:00"), 1, 12_345).unwrap();
-        assert_eq!((r.number, r.receipt_number, r.total), (3, Some(1), Some(12_345)));
+        let r = a
+            .commit_receipt(t("2026-01-10T10:00:00"), 1, 12_345)
+            .unwrap();
+        assert_eq!(
+            (r.number, r.receipt_number, r.total),
+            (3, Some(1), Some(12_345))
+        );
         assert_eq!(r.fiscal_sign, fiscal_sign(&a.serial, &r));
         assert_ne!(r.fiscal_sign, da.fiscal_sign);
         assert_eq!(a.find(3), Ok(&r));
@@ -298,7 +311,10 @@ mod tests {
         let z = fs.close_shift(t("2026-01-11T09:31:00")).unwrap();
         assert_eq!(z.kind, doc_type::SHIFT_CLOSE);
         assert_eq!(fs.shift.documents, 2);
-        assert_eq!(fs.close_shift(t("2026-01-11T09:32:00")), Err(FnRefusal::WrongState));
+        assert_eq!(
+            fs.close_shift(t("2026-01-11T09:32:00")),
+            Err(FnRefusal::WrongState)
+        );
     }
 
     #[test]

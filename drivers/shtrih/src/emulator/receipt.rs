@@ -107,7 +107,10 @@ impl OpenReceipt {
 
     /// Sum of all positions.
     pub fn total(&self) -> u64 {
-        self.items.iter().map(|i| i.sum).fold(0u64, u64::saturating_add)
+        self.items
+            .iter()
+            .map(|i| i.sum)
+            .fold(0u64, u64::saturating_add)
     }
 
     /// Buyer phone or e-mail (tag 1008), if sent.
@@ -181,7 +184,13 @@ mod tests {
         p[0] = 50_000;
         p[1] = 10_000;
         assert_eq!(change_due(45_000, &p), Ok(15_000));
-        assert_eq!(change_due(70_000, &p), Err(CloseRefusal::PaymentsLessThanTotal));
-        assert_eq!(change_due(5_000, &p), Err(CloseRefusal::NonCashExceedsTotal));
+        assert_eq!(
+            change_due(70_000, &p),
+            Err(CloseRefusal::PaymentsLessThanTotal)
+        );
+        assert_eq!(
+            change_due(5_000, &p),
+            Err(CloseRefusal::NonCashExceedsTotal)
+        );
     }
 }

@@ -166,7 +166,11 @@ pub fn receipt(
     out.push(centred(r.kind.title_ru()));
     out.push(two(
         "СМЕНА",
-        &format!("{} ЧЕК {}", doc.shift_number, doc.receipt_number.unwrap_or(0)),
+        &format!(
+            "{} ЧЕК {}",
+            doc.shift_number,
+            doc.receipt_number.unwrap_or(0)
+        ),
     ));
     for (i, item) in r.items.iter().enumerate() {
         out.push(format!("{}. {}", i + 1, item.name));
@@ -277,7 +281,11 @@ pub fn x_report(h: &Header, shift: &Shift, cash: u64, now: DateTime) -> TapeEntr
 /// Cash in / cash out slip (non-fiscal).
 pub fn cash_slip(h: &Header, cash_in: bool, sum: u64, doc_no: u16, now: DateTime) -> TapeEntry {
     let mut out = header_lines(h);
-    out.push(centred(if cash_in { "ВНЕСЕНИЕ" } else { "ВЫПЛАТА" }));
+    out.push(centred(if cash_in {
+        "ВНЕСЕНИЕ"
+    } else {
+        "ВЫПЛАТА"
+    }));
     out.push(two("СУММА", &format!("={}", money(sum))));
     out.push(two("ДОК", &doc_no.to_string()));
     out.push(when(now));
