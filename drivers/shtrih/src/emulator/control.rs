@@ -92,7 +92,15 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "help" => Command::Help,
         other => return Err(format!("unknown command {other:?}; try help")),
     };
-    if words.next().is_some() {
+    let takes_arg = matches!(
+        c,
+        Command::Garble(_)
+            | Command::Drop(_)
+            | Command::Slow(_)
+            | Command::PowerCutAt(..)
+            | Command::AdvanceClock(_)
+    );
+    if words.next().is_some() || (!takes_arg && arg.is_some()) {
         return Err(format!("too many arguments to {cmd}"));
     }
     Ok(c)
