@@ -458,3 +458,59 @@ impl Device {
         b
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn device() -> Device {
+        let clock = Clock::default();
+        let id = Identity::default();
+        Device::new(fresh_state(&id, &clock), id, clock, Faults::new(), None)
+    }
+
+    fn answer(d: &mut Device, code: u16, payload: Vec<u8>) -> Vec<u8> {
+        match d.handle(&Frame::new(Code(code), payload)) {
+            Outcome::Answer(f) => f.payload,
+            Outcome::PowerCut => panic!("unexpected power cut"),
+        }
+    }
+
+    #[test]
+    fn every_answer_echoes_the_command_and_starts_with_an_error_byte() {
+        let mut d = device();
+        let a = answer(&mut d, 0x10, vec![30, 0, 0, 0]);
+        assert_eq!(a[0], 0);
+        assert_eq!(a.len(), 15);
+        assert_eq!(answer(&mut d, 0x10, vec![]), vec![err::PASSWORD]);
+    }
+
+    const CODES: &[u16] = &[
+        0x10, 0x11, 0x17, 0x1E, 0x1F, 0x21, 0x22, 0x23, 0x25, 0x40, 0x41, 0x50, 0x51, 0x80, 0x82,
+        0x85, 0x88, 0x8D, 0xB0, 0xE0, 0xFC, 0xFF01, 0xFF02, 0xFF03, 0xFF04, 0xFF08, 0xFF0A, 0xFF0B,
+        0xFF0C, 0xFF39, 0xFF3A, 0xFF3B, 0xFF3F, 0xFF40, 0xFF41, 0xFF42, 0xFF43, 0xFF45, 0xFF46,
+        0xFF61, 0xFF67, 0xFF69,
+    ];
+
+    proptest! {
+        // Any sequence of requests with any data, under a valid password,
+        // gets an answer and never panics the device.
+        #[test]
+        fn random_requests_never_panic(
+            reqs in proptest::collection::vec(
+                (proptest::sample::select(CODES), proptest::collection::vec(any::<u8>(), 0..120)),
+                1..40,
+            )
+        ) {
+            let mut d = device();
+            for (code, data) in reqs {
+                let mut payload = vec![30, 0, 0, 0];
+                payload.extend(data);
+                let a = answer(&mut d, code, payload);
+                prop_assert!(!a.is_empty());
+                let _ = (d.mode(), d.submode());
+            }
+        }
+    }
+}
