@@ -37,6 +37,9 @@ pub struct ShtrihArgs {
     /// Line speed the answers are paced at (0 = no pacing).
     #[arg(long, default_value_t = DEFAULT_BAUD)]
     pub baud: u32,
+    /// Ignore a driver whose port is set to another speed than --baud.
+    #[arg(long)]
+    pub strict_baud: bool,
     /// Unix socket for fault injection and inspection (line commands).
     #[arg(long)]
     pub control: Option<PathBuf>,
@@ -49,7 +52,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 fn run_shtrih(a: ShtrihArgs) -> anyhow::Result<()> {
-    let mut cfg = EmulatorConfig::new(&a.link).baud(a.baud);
+    let mut cfg = EmulatorConfig::new(&a.link)
+        .baud(a.baud)
+        .strict_baud(a.strict_baud);
     if let Some(s) = &a.state {
         cfg = cfg.state_file(s);
     }

@@ -193,6 +193,29 @@ fn power_cut_after_the_fn_signed_the_receipt_is_resolved_from_the_archive() {
 }
 
 #[test]
+fn power_cut_mid_answer_leaves_a_truncated_frame_and_a_signed_receipt() {
+    let b = Bench::start();
+    let mut p = b.port();
+    open_shift_and_receipt(&mut p);
+    let before = b.emu.last_fd();
+    b.emu
+        .faults()
+        .power_cut_at(Code(0xFF45), CutPoint::MidAnswer);
+    p.send(&frame(&body(&[0xFF, 0x45], &SYSADMIN, &close_v2(20_000))));
+    assert_eq!(p.byte(), ACK);
+    let got = p.silent(Duration::from_millis(500));
+    assert_eq!(got.first(), Some(&STX), "half an answer: {got:02X?}");
+    let partial = p.try_read_n(64, Duration::from_millis(300)).unwrap_err();
+    let total = 1 + partial.len();
+    // Full answer: STX LEN FF 45 ERR + 18 data + LRC = 24 bytes.
+    assert!(total < 24, "truncated, got {total} bytes");
+    b.emu.power_on().unwrap();
+    assert_eq!(b.emu.last_fd(), before + 1, "the FN signed it");
+    p.send(&[ENQ]);
+    assert_eq!(p.byte(), NAK);
+}
+
+#[test]
 fn power_cut_before_the_fn_commits_loses_the_open_receipt() {
     let b = Bench::start();
     let mut p = b.port();

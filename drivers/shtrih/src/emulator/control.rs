@@ -5,7 +5,8 @@
 //!
 //! Commands: `paper-out`, `paper-in`, `paper-out-mid-print`, `cover-open`,
 //! `cover-close`, `garble N`, `drop N`, `slow MS`, `power-cut-after CMD`,
-//! `power-cut-before CMD` (CMD in hex: `FF45`, `0x85`), `power-cut`,
+//! `power-cut-before CMD`, `power-cut-mid-answer CMD` (CMD in hex: `FF45`,
+//! `0x85`), `power-cut`,
 //! `power-on`, `advance-clock SECONDS`, `ofd-confirm`, `tape`, `archive`,
 //! `status`, `help`.
 
@@ -43,7 +44,8 @@ pub enum Command {
 
 /// Text of `help`.
 pub const HELP: &str = "paper-out | paper-in | paper-out-mid-print | cover-open | cover-close | \
-garble N | drop N | slow MS | power-cut-after CMD | power-cut-before CMD | power-cut | power-on | \
+garble N | drop N | slow MS | power-cut-after CMD | power-cut-before CMD | \
+power-cut-mid-answer CMD | power-cut | power-on | \
 advance-clock SECONDS | ofd-confirm | tape | archive | status | help";
 
 fn parse_code(s: &str) -> Result<Code, String> {
@@ -81,6 +83,10 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "power-cut-before" => Command::PowerCutAt(
             parse_code(arg.ok_or("missing command code")?)?,
             CutPoint::BeforeCommit,
+        ),
+        "power-cut-mid-answer" => Command::PowerCutAt(
+            parse_code(arg.ok_or("missing command code")?)?,
+            CutPoint::MidAnswer,
         ),
         "power-cut" => Command::PowerCut,
         "power-on" => Command::PowerOn,

@@ -100,6 +100,8 @@ pub(crate) enum Outcome {
     Answer(Frame),
     /// The power failed; say nothing.
     PowerCut,
+    /// The power fails half-way through sending this answer.
+    PowerCutMidAnswer(Frame),
 }
 
 /// A handler's result: the data after the error byte, or an error code.
@@ -306,7 +308,12 @@ impl Device {
             }
             Err(code) => vec![code],
         };
-        Outcome::Answer(Frame::new(req.code, payload))
+        let answer = Frame::new(req.code, payload);
+        if cut == Some(CutPoint::MidAnswer) {
+            self.lose_ram();
+            return Outcome::PowerCutMidAnswer(answer);
+        }
+        Outcome::Answer(answer)
     }
 
     fn dispatch(&mut self, code: Code, payload: &[u8]) -> Reply {
@@ -473,7 +480,7 @@ mod tests {
     fn answer(d: &mut Device, code: u16, payload: Vec<u8>) -> Vec<u8> {
         match d.handle(&Frame::new(Code(code), payload)) {
             Outcome::Answer(f) => f.payload,
-            Outcome::PowerCut => panic!("unexpected power cut"),
+            other => panic!("unexpected {other:?}"),
         }
     }
 

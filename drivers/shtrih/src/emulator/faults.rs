@@ -19,6 +19,9 @@ pub enum CutPoint {
     /// The FN commits the document (and the state file is written), then
     /// the device dies before sending the answer.
     AfterCommit,
+    /// As [`AfterCommit`](Self::AfterCommit), but the device dies half-way
+    /// through sending the answer: the host gets a truncated frame.
+    MidAnswer,
 }
 
 /// A power cut armed for the next command with this code.

@@ -65,6 +65,9 @@ pub struct EmulatorConfig {
     /// Fault switches (share one to flip faults from outside).
     pub faults: Faults,
     pub identity: Identity,
+    /// Only understand a driver whose port is set to `baud` (bytes at
+    /// another speed are noise), so baud autodetection can be tested.
+    pub strict_baud: bool,
 }
 
 impl EmulatorConfig {
@@ -77,6 +80,7 @@ impl EmulatorConfig {
             clock: Clock::default(),
             faults: Faults::new(),
             identity: Identity::default(),
+            strict_baud: false,
         }
     }
 
@@ -87,6 +91,11 @@ impl EmulatorConfig {
 
     pub fn baud(mut self, baud: u32) -> Self {
         self.baud = baud;
+        self
+    }
+
+    pub fn strict_baud(mut self, strict: bool) -> Self {
+        self.strict_baud = strict;
         self
     }
 
@@ -145,19 +154,16 @@ impl Emulator {
         let slave_path = pty.slave_path.clone();
         let server = serve::Server {
             port: pty.master,
+            slave: pty.slave,
+            strict_baud: cfg.strict_baud,
             device: device.clone(),
             faults: cfg.faults.clone(),
             stop: stop.clone(),
             baud: cfg.baud,
         };
-        // The slave descriptor must outlive the serving loop.
-        let slave_keeper = pty.slave;
         let thread = std::thread::Builder::new()
             .name("shtrih-emulator".into())
-            .spawn(move || {
-                let _keep = slave_keeper;
-                server.run();
-            })
+            .spawn(move || server.run())
             .map_err(EmulatorError::Thread)?;
         Ok(EmulatorHandle {
             control: EmulatorControl {
