@@ -284,3 +284,41 @@ fn a_broken_state_file_is_a_typed_error() {
     .unwrap_err();
     assert!(err.to_string().contains("state.json"), "{err}");
 }
+
+#[test]
+fn busy_printer_answers_0x50_until_the_document_is_out() {
+    let b = Bench::start();
+    let mut p = b.port();
+    b.emu
+        .faults()
+        .set_print_line_time(Some(Duration::from_millis(100)));
+    p.ok(&[0xFF, 0x41], &SYSADMIN, &[]);
+    p.ok(&[0xFF, 0x0B], &SYSADMIN, &[]); // ~11 lines ≈ 1.1 s of printing
+    assert_eq!(status(&mut p).2, 5, "submode 5: printing");
+    assert_eq!(p.call(&[0x8D], &SYSADMIN, &[0]), vec![0x50]);
+    let t = Instant::now();
+    while status(&mut p).2 == 5 {
+        assert!(t.elapsed() < Duration::from_secs(10), "printing never ends");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    b.emu.faults().set_print_line_time(None);
+    p.ok(&[0x8D], &SYSADMIN, &[0]);
+}
+
+#[test]
+fn failed_fn_refuses_documents_with_its_code_and_warnings_show() {
+    let b = Bench::start();
+    let mut p = b.port();
+    b.emu.faults().set_fn_failure(Some(0x06));
+    assert_eq!(p.call(&[0xFF, 0x41], &SYSADMIN, &[]), vec![0x06]);
+    assert_eq!(p.call(&[0xE0], &CASHIER, &[]), vec![0x06]);
+    assert_eq!(b.emu.last_fd(), 1);
+    b.emu.faults().set_fn_failure(None);
+    p.ok(&[0xE0], &CASHIER, &[]);
+    b.emu.faults().set_fn_warnings(0b0100);
+    assert_eq!(p.ok(&[0xFF, 0x01], &SYSADMIN, &[])[4], 0b0100);
+    b.emu.faults().set_fn_warnings(0);
+    // An unsent document older than 30 days raises the OFD-timeout bit.
+    b.emu.advance_clock(31 * 24 * 3600);
+    assert_eq!(p.ok(&[0xFF, 0x01], &SYSADMIN, &[])[4], 0b1000);
+}

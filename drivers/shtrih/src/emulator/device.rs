@@ -140,6 +140,8 @@ pub(crate) mod err {
     pub const PASSWORD: u8 = 0x4F;
     /// Receipt closed: operation impossible.
     pub const RECEIPT_CLOSED: u8 = 0x55;
+    /// Still printing the previous command's output.
+    pub const PRINTING: u8 = 0x50;
     /// Waiting for the continue-print command.
     pub const WAIT_CONTINUE: u8 = 0x58;
     /// No receipt paper (also answered with the cover open: the head
@@ -171,6 +173,8 @@ pub(crate) struct Device {
     pub(crate) pending_date: Option<Date>,
     /// Document being read by 0xFF3A/0xFF3B: TLV bytes and read position.
     pub(crate) doc_read: Option<(Vec<u8>, usize)>,
+    /// The printer is busy printing until then.
+    pub(crate) printing_until: Option<std::time::Instant>,
     /// Operator of the last accepted password.
     pub(crate) operator: u8,
     dirty: bool,
@@ -218,6 +222,7 @@ impl Device {
             interrupted_print: None,
             pending_date: None,
             doc_read: None,
+            printing_until: None,
             operator: 30,
             dirty: false,
             last_save_error: None,
@@ -248,6 +253,7 @@ impl Device {
         }
         self.pending_date = None;
         self.doc_read = None;
+        self.printing_until = None;
     }
 
     /// Reads the state back from the file after a power cut (the FN and
@@ -407,9 +413,18 @@ impl Device {
         }
     }
 
+    /// True while the printer is still printing.
+    pub(crate) fn printing(&self) -> bool {
+        self.printing_until
+            .is_some_and(|t| std::time::Instant::now() < t)
+    }
+
     /// Submode byte.
     pub(crate) fn submode(&self) -> u8 {
         let (paper, _) = self.faults.sensors();
+        if paper && self.interrupted_print.is_none() && self.printing() {
+            return 5;
+        }
         match (&self.interrupted_print, paper) {
             (Some(_), false) => 2,
             (Some(_), true) => 3,
@@ -421,6 +436,9 @@ impl Device {
     /// Refuses a printing command when the printer cannot print.
     pub(crate) fn check_printer(&self) -> Result<(), u8> {
         let (paper, cover_open) = self.faults.sensors();
+        if self.printing() {
+            return Err(err::PRINTING);
+        }
         if self.interrupted_print.is_some() {
             return Err(if paper {
                 err::WAIT_CONTINUE
@@ -449,6 +467,10 @@ impl Device {
     /// when the paper runs out during it.
     pub(crate) fn print(&mut self, entry: TapeEntry) {
         self.state.doc_counter = self.state.doc_counter.wrapping_add(1);
+        if let Some(per_line) = self.faults.print_line_time() {
+            let lines = entry.lines.len() as u32;
+            self.printing_until = Some(std::time::Instant::now() + per_line * lines);
+        }
         if self.faults.take_paper_runs_out() {
             self.faults.set_paper_out(true);
             self.interrupted_print = Some(entry);
@@ -456,6 +478,14 @@ impl Device {
             self.state.tape.push(entry);
         }
         self.touch();
+    }
+
+    /// The injected FN failure, if any: every signing command answers it.
+    pub(crate) fn check_fn(&self) -> Result<(), u8> {
+        match self.faults.fn_failure() {
+            Some(code) => Err(code),
+            None => Ok(()),
+        }
     }
 
     /// 16-byte FN serial as ASCII, padded.
