@@ -322,3 +322,16 @@ fn failed_fn_refuses_documents_with_its_code_and_warnings_show() {
     b.emu.advance_clock(31 * 24 * 3600);
     assert_eq!(p.ok(&[0xFF, 0x01], &SYSADMIN, &[])[4], 0b1000);
 }
+
+#[test]
+fn an_unwritable_state_path_fails_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Emulator::spawn(
+        EmulatorConfig::new(dir.path().join("kkt"))
+            .baud(0)
+            .state_file(dir.path().join("no/such/dir/state.json")),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("state.json"), "{err}");
+    assert!(!dir.path().join("kkt").exists(), "no link left behind");
+}

@@ -60,7 +60,9 @@ pub struct EmulatorConfig {
     pub state_file: Option<PathBuf>,
     /// Line speed the answers are paced at; 0 disables pacing.
     pub baud: u32,
-    /// Device clock (share one with the test to move time).
+    /// Device clock (share one with the test to move time). A state file's
+    /// saved clock offset replaces this clock's offset at start, so a
+    /// restarted device keeps its time.
     pub clock: Clock,
     /// Fault switches (share one to flip faults from outside).
     pub faults: Faults,
@@ -132,23 +134,23 @@ impl Emulator {
     /// Opens the PTY, links it, loads the state and starts serving.
     pub fn spawn(cfg: EmulatorConfig) -> Result<EmulatorHandle, EmulatorError> {
         let state = Device::load_state(&cfg.identity, &cfg.clock, cfg.state_file.as_deref())?;
+        if let Some(path) = &cfg.state_file {
+            // Write the state at once: a restart then finds the same FN, and
+            // an unwritable path fails here rather than after a receipt.
+            persist::save(path, &state)?;
+        }
         let pty = pty::open().map_err(EmulatorError::Pty)?;
         pty::link(&pty.slave_path, &cfg.link).map_err(|source| EmulatorError::Link {
             link: cfg.link.clone(),
             source,
         })?;
-        let mut dev = Device::new(
+        let dev = Device::new(
             state,
             cfg.identity.clone(),
             cfg.clock.clone(),
             cfg.faults.clone(),
             cfg.state_file.clone(),
         );
-        if cfg.state_file.is_some() {
-            // Write a fresh state at once so a restart finds the same FN.
-            dev.touch();
-            dev.persist_if_dirty();
-        }
         let device = Arc::new(Mutex::new(dev));
         let stop = Arc::new(AtomicBool::new(false));
         let slave_path = pty.slave_path.clone();
