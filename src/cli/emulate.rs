@@ -101,3 +101,47 @@ fn run_shtrih(a: ShtrihArgs) -> anyhow::Result<()> {
     emu.shutdown().context("stopping the emulator")?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn parses_the_documented_command_line() {
+        let cli = Cli::try_parse_from([
+            "emulate",
+            "shtrih",
+            "--link",
+            "/tmp/kkt",
+            "--state",
+            "/tmp/kkt.json",
+            "--baud",
+            "9600",
+            "--strict-baud",
+            "--control",
+            "/tmp/kkt.sock",
+        ])
+        .unwrap();
+        let EmulatedDevice::Shtrih(a) = cli.args.device;
+        assert_eq!(a.link, PathBuf::from("/tmp/kkt"));
+        assert_eq!(a.state, Some(PathBuf::from("/tmp/kkt.json")));
+        assert_eq!((a.baud, a.strict_baud), (9600, true));
+        assert_eq!(a.control, Some(PathBuf::from("/tmp/kkt.sock")));
+
+        let cli = Cli::try_parse_from(["emulate", "shtrih", "--link", "/tmp/kkt"]).unwrap();
+        let EmulatedDevice::Shtrih(a) = cli.args.device;
+        assert_eq!((a.baud, a.state, a.control), (DEFAULT_BAUD, None, None));
+        assert!(
+            Cli::try_parse_from(["emulate", "shtrih"]).is_err(),
+            "--link is required"
+        );
+        assert!(Cli::try_parse_from(["emulate", "atol", "--link", "x"]).is_err());
+    }
+}
