@@ -13,7 +13,7 @@ use super::receipt::{OpenReceipt, PAYMENT_NAMES};
 pub const WIDTH: usize = 32;
 
 /// Oldest entries are forgotten past this many.
-pub const MAX_ENTRIES: usize = 2000;
+pub const MAX_ENTRIES: usize = 500;
 
 /// One printed document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -243,10 +243,13 @@ fn tax_system_name(mask: u8) -> String {
 }
 
 /// Shift-open report.
-pub fn shift_open(h: &Header, fn_serial: &str, doc: &Document) -> TapeEntry {
+pub fn shift_open(h: &Header, fn_serial: &str, doc: &Document, cashier: Option<&str>) -> TapeEntry {
     let mut out = header_lines(h);
     out.push(centred("ОТЧЕТ ОБ ОТКРЫТИИ СМЕНЫ"));
     out.push(two("СМЕНА", &doc.shift_number.to_string()));
+    if let Some(c) = cashier {
+        out.push(two("КАССИР", c));
+    }
     fiscal_footer(h, fn_serial, doc, &mut out);
     TapeEntry {
         fd: Some(doc.number),

@@ -271,9 +271,19 @@ impl Device {
         self.check_fn()?;
         let now = self.now();
         let doc = self.state.fn_storage.open_shift(now).map_err(refusal)?;
+        let cashier = self
+            .pending_tlvs
+            .iter()
+            .find(|(tag, _)| *tag == 1021)
+            .map(|(_, v)| crate::wire::decode_cp1251(v));
         self.pending_doc = None;
         self.pending_tlvs.clear();
-        let entry = tape::shift_open(&self.identity.header(), &self.state.fn_storage.serial, &doc);
+        let entry = tape::shift_open(
+            &self.identity.header(),
+            &self.state.fn_storage.serial,
+            &doc,
+            cashier.as_deref(),
+        );
         self.print(entry);
         Ok(doc)
     }
