@@ -70,8 +70,7 @@ impl Port for serialport::TTYPort {
         serialport::SerialPort::set_baud_rate(self, baud).map_err(io::Error::from)
     }
     fn clear_input(&mut self) -> io::Result<()> {
-        serialport::SerialPort::clear(self, serialport::ClearBuffer::Input)
-            .map_err(io::Error::from)
+        serialport::SerialPort::clear(self, serialport::ClearBuffer::Input).map_err(io::Error::from)
     }
 }
 
@@ -134,7 +133,8 @@ pub enum LinkError {
     AnswerCorrupt {
         code: Code,
         attempts: u32,
-        last: FrameError,
+        /// What was wrong with the last copy.
+        last: String,
     },
     #[error("answer to {code} lost: the device no longer holds it")]
     AnswerLost { code: Code },
@@ -237,7 +237,11 @@ impl<P: Port> Link<P> {
     }
 
     /// Sends `request` and returns the device's answer frame.
-    pub fn transact(&mut self, request: &Frame, answer_timeout: Duration) -> Result<Frame, LinkError> {
+    pub fn transact(
+        &mut self,
+        request: &Frame,
+        answer_timeout: Duration,
+    ) -> Result<Frame, LinkError> {
         let bytes = request.encode().map_err(LinkError::Frame)?;
         self.sync()?;
         self.send_request(request.code, &bytes)?;
@@ -315,8 +319,8 @@ impl<P: Port> Link<P> {
     /// Step 3: read, check and acknowledge the answer.
     fn read_answer(&mut self, code: Code, timeout: Duration) -> Result<Frame, LinkError> {
         let mut bad = 0;
-        let mut last = FrameError::EmptyLength;
         loop {
+            let last;
             match self.read_frame(timeout)? {
                 FrameRead::Frame(f) => {
                     self.write(&[ACK])?;
@@ -330,11 +334,11 @@ impl<P: Port> Link<P> {
                 }
                 FrameRead::Timeout => return Err(LinkError::AnswerTimeout { code, timeout }),
                 FrameRead::Corrupt(e) => {
-                    last = e;
+                    last = e.to_string();
                     self.write(&[NAK])?;
                 }
                 FrameRead::HalfRead => {
-                    last = FrameError::EmptyLength;
+                    last = "frame cut short (byte timeout)".to_string();
                     self.drain()?;
                 }
             }
@@ -441,7 +445,12 @@ impl<P: Port> Link<P> {
                     self.rx.extend(&buf[..n]);
                     return Ok(self.rx.pop_front());
                 }
-                Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                    ) =>
+                {
                     return Ok(None);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

@@ -33,7 +33,7 @@ pub use status::*;
 
 use crate::frame::{Code, Frame};
 use crate::wire::{Reader, WireError, Writer};
-use jiff::civil::{Date, DateTime, Time};
+use jiff::civil::DateTime;
 use std::time::Duration;
 
 /// A request the host sends.
@@ -217,7 +217,10 @@ pub(crate) fn write_opt_money(w: Writer, v: Option<u64>) -> Writer {
     }
 }
 
-pub(crate) fn read_opt_money(r: &mut Reader<'_>, field: &'static str) -> Result<Option<u64>, WireError> {
+pub(crate) fn read_opt_money(
+    r: &mut Reader<'_>,
+    field: &'static str,
+) -> Result<Option<u64>, WireError> {
     let v = r.uint(5, field)?;
     Ok((v != MONEY_MAX).then_some(v))
 }
@@ -241,15 +244,12 @@ pub(crate) fn write_opt_fn_datetime(w: Writer, dt: Option<DateTime>) -> Writer {
     }
 }
 
-/// `DD MM YY` followed by `HH MM SS`.
-pub(crate) fn read_date_time(r: &mut Reader<'_>) -> Result<DateTime, WireError> {
-    let d: Date = r.date("date")?;
-    let t: Time = r.time("time")?;
-    Ok(d.to_datetime(t))
-}
-
 /// ASCII text of exactly `n` bytes, zero/space padding removed.
-pub(crate) fn read_ascii(r: &mut Reader<'_>, n: usize, field: &'static str) -> Result<String, WireError> {
+pub(crate) fn read_ascii(
+    r: &mut Reader<'_>,
+    n: usize,
+    field: &'static str,
+) -> Result<String, WireError> {
     Ok(r.text_fixed(n, field)?.trim_end().to_string())
 }
 
