@@ -74,6 +74,24 @@ impl Port for serialport::TTYPort {
     }
 }
 
+/// Standard line speeds of Shtrih-M devices (codes 0–6 of the exchange
+/// parameters, commands 0x14/0x15), most likely first: factory defaults are
+/// 115200 (current models) and 4800/9600 (older ones).
+pub const STANDARD_BAUD_RATES: [u32; 7] = [115_200, 9_600, 4_800, 57_600, 38_400, 19_200, 2_400];
+
+/// Opens a serial port (or PTY) at `baud`, 8N1, no flow control.
+#[cfg(unix)]
+pub fn open_serial(path: &str, baud: u32) -> Result<serialport::TTYPort, LinkError> {
+    serialport::new(path, baud)
+        .data_bits(serialport::DataBits::Eight)
+        .parity(serialport::Parity::None)
+        .stop_bits(serialport::StopBits::One)
+        .flow_control(serialport::FlowControl::None)
+        .timeout(Duration::from_millis(100))
+        .open_native()
+        .map_err(|e| LinkError::Io(format!("cannot open {path}: {e}")))
+}
+
 /// Timeouts and retry limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LinkConfig {
@@ -142,6 +160,8 @@ pub enum LinkError {
     WrongAnswer { expected: Code, got: Code },
     #[error("cannot frame request: {0}")]
     Frame(FrameError),
+    #[error("device did not answer at any of {tried:?} baud (last: {last})")]
+    BaudNotFound { tried: Vec<u32>, last: String },
 }
 
 impl LinkError {
@@ -234,6 +254,51 @@ impl<P: Port> Link<P> {
     /// answer.
     pub fn probe(&mut self) -> Result<(), LinkError> {
         self.sync()
+    }
+
+    /// Finds the device's line speed: at each rate in `rates`, sends `probe`
+    /// (a short command such as short status) with a small retry budget and
+    /// keeps the first rate that gets a well-formed answer to it. Leaves the
+    /// port at that rate and returns it.
+    ///
+    /// A bare ENQ is not enough: at a wrong speed a device can still emit a
+    /// byte that happens to decode as NAK; a whole frame with a good LRC
+    /// echoing the command code cannot happen by accident.
+    pub fn detect_baud(&mut self, rates: &[u32], probe: &Frame) -> Result<u32, LinkError> {
+        let saved = self.cfg;
+        let mut last = LinkError::NoAnswer { attempts: 0 };
+        for &baud in rates {
+            self.port.set_baud_rate(baud)?;
+            self.cfg = LinkConfig {
+                baud,
+                max_enq: 2,
+                max_nak_command: 1,
+                max_nak_answer: 1,
+                max_ack: 1,
+                stale_answer_timeout: saved.byte_timeout * 5,
+                ..saved
+            };
+            self.rx.clear();
+            let _ = self.port.clear_input();
+            let answer_timeout = saved.byte_timeout * 10;
+            let outcome = self.transact(probe, answer_timeout);
+            match outcome {
+                Ok(_) => {
+                    tracing::info!(baud, "device answered");
+                    self.cfg = LinkConfig { baud, ..saved };
+                    return Ok(baud);
+                }
+                Err(e) => {
+                    tracing::debug!(baud, error = %e, "no answer at this speed");
+                    last = e;
+                }
+            }
+        }
+        self.cfg = saved;
+        Err(LinkError::BaudNotFound {
+            tried: rates.to_vec(),
+            last: last.to_string(),
+        })
     }
 
     /// Sends `request` and returns the device's answer frame.
@@ -600,5 +665,256 @@ pub mod scripted {
             self.rx.clear();
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scripted::{ScriptedPort, Step};
+    use super::*;
+    use Step::{Expect, Reply, Silence};
+
+    fn request() -> Frame {
+        Frame::new(Code(0x10), vec![30, 0, 0, 0])
+    }
+
+    fn answer() -> Frame {
+        Frame::new(
+            Code(0x10),
+            vec![0, 30, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        )
+    }
+
+    fn bytes(f: &Frame) -> Vec<u8> {
+        f.encode().expect("frame fits")
+    }
+
+    fn link(steps: Vec<Step>) -> Link<ScriptedPort> {
+        let cfg = LinkConfig {
+            byte_timeout: Duration::from_millis(5),
+            stale_answer_timeout: Duration::from_millis(20),
+            ..LinkConfig::default()
+        };
+        Link::new(ScriptedPort::new(steps), cfg)
+    }
+
+    fn assert_done(l: &Link<ScriptedPort>) {
+        let p = &l.port;
+        assert!(
+            p.finished(),
+            "mismatch {:?}, left {:?}",
+            p.mismatch,
+            p.remaining()
+        );
+    }
+
+    const T: Duration = Duration::from_millis(50);
+
+    #[test]
+    fn plain_exchange_is_enq_nak_frame_ack_answer_ack() {
+        let mut l = link(vec![
+            Expect(vec![ENQ]),
+            Reply(vec![NAK]),
+            Expect(bytes(&request())),
+            Reply(vec![ACK]),
+            Reply(bytes(&answer())),
+            Expect(vec![ACK]),
+        ]);
+        assert_eq!(l.transact(&request(), T), Ok(answer()));
+        assert_done(&l);
+        assert_eq!(l.stats().frames_sent, 1);
+    }
+
+    #[test]
+    fn stale_answer_is_read_acknowledged_and_kept() {
+        let stale = Frame::new(Code(0xFF45), vec![0, 1, 2, 3]);
+        let mut l = link(vec![
+            Expect(vec![ENQ]),
+            Reply(vec![ACK]),
+            Reply(bytes(&stale)),
+            Expect(vec![ACK]),
+            Expect(vec![ENQ]),
+            Reply(vec![NAK]),
+            Expect(bytes(&request())),
+            Reply(vec![ACK]),
+            Reply(bytes(&answer())),
+            Expect(vec![ACK]),
+        ]);
+        assert_eq!(l.transact(&request(), T), Ok(answer()));
+        assert_done(&l);
+        assert_eq!(l.take_stale_answers(), vec![stale]);
+    }
+
+    #[test]
+    fn garbage_and_silence_before_nak_are_survived() {
+        let mut l = link(vec![
+            Expect(vec![ENQ]),
+            Silence,
+            Expect(vec![ENQ]),
+            Reply(vec![0x33, 0x99]),
+            Expect(vec![ENQ]),
+            Reply(vec![NAK]),
+            Expect(bytes(&request())),
+            Reply(vec![ACK]),
+            Reply(bytes(&answer())),
+            Expect(vec![ACK]),
+        ]);
+        assert_eq!(l.transact(&request(), T), Ok(answer()));
+        assert_done(&l);
+    }
+
+    #[test]
+    fn nak_on_the_request_makes_the_host_resend_it() {
+        let mut l = link(vec![
+            Expect(vec![ENQ]),
+            Reply(vec![NAK]),
+            Expect(bytes(&request())),
+            Reply(vec![NAK]),
+            Expect(bytes(&request())),
+            Reply(vec![ACK]),
+            Reply(bytes(&answer())),
+            Expect(vec![ACK]),
+        ]);
+        assert_eq!(l.transact(&request(), T), Ok(answer()));
+        assert_done(&l);
+        assert_eq!(l.stats().frames_sent, 2);
+    }
+
+    #[test]
+    fn lost_ack_is_asked_about_not_resent() {
+        // The device got the frame but its ACK was lost: the host must ask
+        // with ENQ (device: ACK, "I have it") and never send the frame twice.
+        let mut l = link(vec![
+            Expect(vec![ENQ]),
+            Reply(vec![NAK]),
+            Expect(bytes(&request())),
+            Silence,
+            Expect(vec![ENQ]),
+            Reply(vec![ACK]),
+            Reply(bytes(&answer())),
+            Expect(vec![ACK]),
+        ]);
+        assert_eq!(l.transact(&request(), T), Ok(answer()));
+        assert_done(&l);
+        assert_eq!(l.stats().frames_sent, 1);
+    }
+
+    #[test]
+    fn bad_lrc_in_the_answer_gets_nak_then_enq_and_the_answer_again() {
+        let mut bad = bytes(&answer());
+        *bad.last_mut().unwrap() ^= 0xFF;
+        let mut l = link(vec![
+            Expect(vec![ENQ]),
+            Reply(vec![NAK]),
+            Expect(bytes(&request())),
+            Reply(vec![ACK]),
+            Reply(bad),
+            Expect(vec![NAK]),
+            Expect(vec![ENQ]),
+            Reply(vec![ACK]),
+            Reply(bytes(&answer())),
+            Expect(vec![ACK]),
+        ]);
+        assert_eq!(l.transact(&request(), T), Ok(answer()));
+        assert_done(&l);
+    }
+
+    #[test]
+    fn half_read_answer_is_drained_and_reread() {
+        let full = bytes(&answer());
+        let mut l = link(vec![
+            Expect(vec![ENQ]),
+            Reply(vec![NAK]),
+            Expect(bytes(&request())),
+            Reply(vec![ACK]),
+            Reply(full[..6].to_vec()),
+            Silence,
+            Expect(vec![ENQ]),
+            Reply(vec![ACK]),
+            Reply(full),
+            Expect(vec![ACK]),
+        ]);
+        assert_eq!(l.transact(&request(), T), Ok(answer()));
+        assert_done(&l);
+    }
+
+    #[test]
+    fn silent_device_is_no_answer_and_says_nothing_ran() {
+        let mut steps = Vec::new();
+        for _ in 0..10 {
+            steps.push(Expect(vec![ENQ]));
+            steps.push(Silence);
+        }
+        let mut l = link(steps);
+        let err = l.transact(&request(), T).unwrap_err();
+        assert_eq!(err, LinkError::NoAnswer { attempts: 10 });
+        assert!(!err.may_have_executed());
+    }
+
+    #[test]
+    fn answer_timeout_after_ack_may_have_executed() {
+        let mut l = link(vec![
+            Expect(vec![ENQ]),
+            Reply(vec![NAK]),
+            Expect(bytes(&request())),
+            Reply(vec![ACK]),
+        ]);
+        let err = l.transact(&request(), T).unwrap_err();
+        assert!(matches!(err, LinkError::AnswerTimeout { .. }), "{err}");
+        assert!(err.may_have_executed());
+    }
+
+    #[test]
+    fn answer_to_another_command_is_refused() {
+        let other = Frame::new(Code(0x11), vec![0]);
+        let mut l = link(vec![
+            Expect(vec![ENQ]),
+            Reply(vec![NAK]),
+            Expect(bytes(&request())),
+            Reply(vec![ACK]),
+            Reply(bytes(&other)),
+            Expect(vec![ACK]),
+        ]);
+        assert!(matches!(
+            l.transact(&request(), T),
+            Err(LinkError::WrongAnswer { .. })
+        ));
+    }
+
+    #[test]
+    fn baud_detection_finds_the_device_speed() {
+        let mut port = ScriptedPort::new(vec![
+            Expect(vec![ENQ]),
+            Reply(vec![NAK]),
+            Expect(bytes(&request())),
+            Reply(vec![ACK]),
+            Reply(bytes(&answer())),
+            Expect(vec![ACK]),
+        ]);
+        port.device_baud = Some(19_200);
+        let cfg = LinkConfig {
+            byte_timeout: Duration::from_millis(2),
+            ..LinkConfig::default()
+        };
+        let mut l = Link::new(port, cfg);
+        let baud = l.detect_baud(&STANDARD_BAUD_RATES, &request()).unwrap();
+        assert_eq!(baud, 19_200);
+        assert_eq!(l.port.baud(), 19_200);
+        assert_eq!(l.config().baud, 19_200);
+        assert_eq!(l.config().max_enq, LinkConfig::default().max_enq);
+        assert_done(&l);
+    }
+
+    #[test]
+    fn baud_detection_fails_cleanly_when_nothing_answers() {
+        let mut port = ScriptedPort::new(vec![]);
+        port.device_baud = Some(1_200);
+        let cfg = LinkConfig {
+            byte_timeout: Duration::from_millis(1),
+            ..LinkConfig::default()
+        };
+        let mut l = Link::new(port, cfg);
+        let err = l.detect_baud(&STANDARD_BAUD_RATES, &request()).unwrap_err();
+        assert!(matches!(err, LinkError::BaudNotFound { .. }), "{err}");
     }
 }
