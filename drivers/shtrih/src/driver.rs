@@ -19,11 +19,11 @@
 
 use crate::commands::{
     self, AcceptMarkingCode, BeginShiftClose, BeginShiftOpen, BindMarkingCode, CancelReceipt,
-    CashIn, CashOut, CheckMarkingCode, CloseReceiptV2, Command, ContinuePrint, DecodeError,
+    CashIn, CashOut, CheckMarkingCode, CloseReceiptV2, Command, ContinuePrint, Cut, DecodeError,
     DeviceErrorCode, DeviceType, DocumentDetails, FindDocument, FnCancelDocument, FnStatus,
     FnStatusAnswer, FnValidity, FnVersion, FoundDocument, FullStatus, OfdExchangeStatus,
-    OpenReceipt, OpenShift, OperationV2, ReadTable, ShiftParams, ShortStatus, ShortStatusAnswer,
-    WriteTlv, XReport, ZReport, item_status, payment_index, tlv_text,
+    OpenReceipt, OpenShift, OperationV2, PrintLine, ReadTable, ShiftParams, ShortStatus,
+    ShortStatusAnswer, WriteTlv, XReport, ZReport, item_status, payment_index, tlv_text,
 };
 use crate::error_codes;
 use crate::link::{Link, LinkConfig, LinkError, Port, STANDARD_BAUD_RATES};
@@ -204,6 +204,24 @@ impl<P: Port> ShtrihDriver<P> {
                 }
             }
         }
+    }
+
+    /// Prints non-fiscal text lines on the receipt tape (0x17 each, cut to
+    /// the 40-byte field) and cuts the paper (0x25, partial): the engineer's
+    /// print test.
+    pub fn print_lines(&mut self, lines: &[String]) -> Result<(), KktError> {
+        for line in lines {
+            self.execute(&PrintLine {
+                flags: 0x02,
+                text: line.clone(),
+            })?;
+        }
+        self.execute(&Cut { partial: true }).map(|_| ())
+    }
+
+    /// Line speed the link runs at (the detected one after [`Baud::Auto`]).
+    pub fn baud(&self) -> u32 {
+        self.link.config().baud
     }
 
     fn fn_status(&mut self) -> Result<FnStatusAnswer, KktError> {
