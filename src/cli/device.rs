@@ -323,3 +323,42 @@ fn print_document(d: &ArchivedDocument) {
         println!("Сумма: {t}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn baud_is_auto_or_a_standard_rate() {
+        assert_eq!(parse_baud("auto"), Ok(BaudArg(Baud::Auto)));
+        assert_eq!(parse_baud("9600"), Ok(BaudArg(Baud::Fixed(9600))));
+        assert!(
+            parse_baud("9601")
+                .unwrap_err()
+                .contains("not a Shtrih-M speed")
+        );
+        assert!(parse_baud("fast").unwrap_err().contains("neither"));
+    }
+
+    #[test]
+    fn json_flag_may_follow_the_action() {
+        let cli = Cli::try_parse_from(["device", "--port", "/tmp/kkt", "status", "--json"])
+            .expect("parses");
+        assert!(cli.args.json);
+        assert_eq!(cli.args.baud, BaudArg(Baud::Auto));
+        assert!(matches!(cli.args.action, Action::Status));
+        let cli = Cli::try_parse_from([
+            "device", "--port", "/tmp/kkt", "--baud", "115200", "fd", "42",
+        ])
+        .expect("parses");
+        assert!(matches!(cli.args.action, Action::Fd { number: 42 }));
+        assert_eq!(cli.args.password, 30);
+    }
+}
