@@ -277,7 +277,8 @@ impl<P: Port> ShtrihDriver<P> {
     }
 
     /// Brings the printer back from "paper refilled, waiting for
-    /// continue-print", and refuses to start when out of paper.
+    /// continue-print", cancels a receipt left open, and refuses to start
+    /// when out of paper.
     fn ready_for_receipt(&mut self) -> Result<(), KktError> {
         let st = self.short_status()?;
         if st.submode.awaiting_continue() {
@@ -287,7 +288,14 @@ impl<P: Port> ShtrihDriver<P> {
             return Err(device_err::<OpenReceipt>(0x6B));
         }
         if st.mode.document_open() {
-            return Err(device_err::<OpenReceipt>(ERR_DOCUMENT_OPEN));
+            // A receipt left open by an earlier failure. An open receipt is
+            // never fiscal (the FN signs at close), so cancelling it cannot
+            // lose a sale; the caller's recovery does the same.
+            tracing::warn!("cancelling a receipt left open before printing a new one");
+            self.execute(&CancelReceipt)?;
+            if self.short_status()?.mode.document_open() {
+                return Err(device_err::<OpenReceipt>(ERR_DOCUMENT_OPEN));
+            }
         }
         Ok(())
     }
@@ -625,7 +633,13 @@ impl<P: Port> Kkt for ShtrihDriver<P> {
             Operation::Income => OpenReceipt::SALE,
             _ => OpenReceipt::SALE_RETURN,
         };
-        self.execute(&OpenReceipt { receipt_type })?;
+        if let Err(e) = self.execute(&OpenReceipt { receipt_type }) {
+            if e.class() == kkt::ErrorClass::Link {
+                // The answer was lost; the receipt may be open on the device.
+                self.abandon_receipt();
+            }
+            return Err(e);
+        }
         if let Err(e) = self.fill_receipt(receipt) {
             self.abandon_receipt();
             return Err(e);

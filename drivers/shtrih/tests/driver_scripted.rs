@@ -263,3 +263,15 @@ fn unsupported_command_is_permanent() {
     assert!(!err.is_recoverable());
     assert!(err.message_ru().contains("не поддерживается"));
 }
+
+#[test]
+fn a_receipt_left_open_is_cancelled_before_the_next_one() {
+    let model = open_model();
+    model.lock().unwrap().receipt_open = true;
+    let mut d = driver(model.clone());
+    let printed = d
+        .print_receipt(&receipt(vec![position("Хлеб", 1_000_000, 5_000)]))
+        .expect("printed");
+    assert_eq!(printed.doc.number, 11);
+    assert_eq!(codes(&d)[..3], [0x10, 0x88, 0x10]);
+}
