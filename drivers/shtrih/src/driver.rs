@@ -58,8 +58,9 @@ pub struct DriverConfig {
     pub busy_timeout: Duration,
     /// Pause between those resends.
     pub busy_poll: Duration,
-    /// How many documents back to look for the shift-open document when
-    /// counting a closed shift's documents.
+    /// How many documents besides receipts (corrections, reports) may lie
+    /// between a shift's open document and now; bounds the archive search
+    /// for the open document.
     pub shift_scan_limit: u32,
 }
 
@@ -70,7 +71,7 @@ impl Default for DriverConfig {
             department: 1,
             busy_timeout: Duration::from_secs(30),
             busy_poll: Duration::from_millis(200),
-            shift_scan_limit: 10_000,
+            shift_scan_limit: 64,
         }
     }
 }
@@ -274,6 +275,27 @@ impl<P: Port> ShtrihDriver<P> {
             )));
         }
         Ok(doc)
+    }
+
+    /// Finds the open document of the current shift, searching the archive
+    /// down from `last_fd`. Every receipt of the shift lies between the open
+    /// document and `last_fd`, so the search starts `receipts` documents
+    /// down (usually a hit at once) and goes at most `shift_scan_limit`
+    /// further.
+    fn shift_open_document(
+        &mut self,
+        last_fd: u32,
+        receipts: u16,
+    ) -> Result<Option<FoundDocument>, KktError> {
+        let start = last_fd.saturating_sub(u32::from(receipts));
+        let lowest = start.saturating_sub(self.cfg.shift_scan_limit).max(1);
+        for n in (lowest..=start).rev() {
+            let d = self.find(n)?;
+            if d.doc_type == DocumentKind::ShiftOpen.code() {
+                return Ok(Some(d));
+            }
+        }
+        Ok(None)
     }
 
     /// Brings the printer back from "paper refilled, waiting for
@@ -553,16 +575,24 @@ impl<P: Port> Kkt for ShtrihDriver<P> {
         }
         let st = self.short_status()?;
         let receipts = u32::from(params.receipt_number);
+        let last_fd = self.fn_status()?.last_fd_number;
+        let opened_at = match self.shift_open_document(last_fd, params.receipt_number) {
+            Ok(d) => d.map(|d| d.time),
+            Err(e) => {
+                tracing::debug!(error = %e, "shift open time not readable");
+                None
+            }
+        };
         Ok(if st.mode.number() == commands::Mode::SHIFT_EXPIRED {
             ShiftState::Expired {
                 number,
-                opened_at: None,
+                opened_at,
                 receipts,
             }
         } else {
             ShiftState::Open {
                 number,
-                opened_at: None,
+                opened_at,
                 receipts,
             }
         })
@@ -597,22 +627,17 @@ impl<P: Port> Kkt for ShtrihDriver<P> {
             DocumentDetails::Shift { number } => u32::from(number),
             _ => u32::from(before.shift_number),
         };
-        // Count documents back to this shift's open document.
-        let mut documents = 0;
-        let lowest = doc.number.saturating_sub(self.cfg.shift_scan_limit).max(1);
-        for n in (lowest..doc.number).rev() {
-            let d = self.find(n)?;
-            if d.doc_type == DocumentKind::ShiftOpen.code() {
-                documents = doc.number - n + 1;
-                break;
+        let open = self.shift_open_document(doc.number - 1, before.receipt_number)?;
+        let documents = match &open {
+            Some(o) => doc.number - o.number + 1,
+            None => {
+                tracing::warn!(
+                    fd = doc.number,
+                    "shift-open document not found; count unknown"
+                );
+                0
             }
-        }
-        if documents == 0 {
-            tracing::warn!(
-                fd = doc.number,
-                "shift-open document not found; count unknown"
-            );
-        }
+        };
         Ok(ShiftClosed {
             shift_number,
             doc: FiscalDoc {

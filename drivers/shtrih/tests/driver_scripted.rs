@@ -275,3 +275,30 @@ fn a_receipt_left_open_is_cancelled_before_the_next_one() {
     assert_eq!(printed.doc.number, 11);
     assert_eq!(codes(&d)[..3], [0x10, 0x88, 0x10]);
 }
+
+#[test]
+fn open_shift_state_reports_when_it_was_opened() {
+    let model = Arc::new(Mutex::new(Model {
+        last_fd: 3,
+        shift: 1,
+        ..Model::default()
+    }));
+    let mut d = driver(model);
+    d.open_shift("Иванова").unwrap();
+    for _ in 0..3 {
+        d.print_receipt(&receipt(vec![position("Хлеб", 1_000_000, 5_000)]))
+            .unwrap();
+    }
+    d.link_mut().port_mut().requests.clear();
+    let st = d.shift_state().unwrap();
+    assert_eq!(
+        st,
+        ShiftState::Open {
+            number: 2,
+            opened_at: Some(t0()),
+            receipts: 3
+        }
+    );
+    // One archive lookup: the open document sits `receipts` below the last FD.
+    assert_eq!(codes(&d).iter().filter(|c| **c == 0xFF0A).count(), 1);
+}
