@@ -62,6 +62,9 @@ pub struct DriverConfig {
     /// between a shift's open document and now; bounds the archive search
     /// for the open document.
     pub shift_scan_limit: u32,
+    /// Upper bound on any command's answer timeout (the vendor defaults run
+    /// to 120 s for a shift open); `None` keeps the per-command defaults.
+    pub answer_timeout_limit: Option<Duration>,
 }
 
 impl Default for DriverConfig {
@@ -72,6 +75,7 @@ impl Default for DriverConfig {
             busy_timeout: Duration::from_secs(30),
             busy_poll: Duration::from_millis(200),
             shift_scan_limit: 64,
+            answer_timeout_limit: None,
         }
     }
 }
@@ -120,7 +124,8 @@ impl ShtrihDriver<serialport::TTYPort> {
             Baud::Fixed(b) => b,
             Baud::Auto => STANDARD_BAUD_RATES[0],
         };
-        let port = crate::link::open_serial(path, initial).map_err(|e| link_err("open", e))?;
+        let port = crate::link::open_serial(path, initial)
+            .map_err(|e| KktError::Link(format!("open: {e}")))?;
         let mut link = Link::new(
             port,
             LinkConfig {
@@ -131,7 +136,7 @@ impl ShtrihDriver<serialport::TTYPort> {
         if baud == Baud::Auto {
             let probe = commands::request_frame(cfg.password, &ShortStatus);
             link.detect_baud(&STANDARD_BAUD_RATES, &probe)
-                .map_err(|e| link_err("baud detection", e))?;
+                .map_err(|e| KktError::Link(format!("baud detection on {path}: {e}")))?;
         }
         Ok(ShtrihDriver::new(link, cfg))
     }
@@ -186,10 +191,14 @@ impl<P: Port> ShtrihDriver<P> {
     pub fn execute<C: Command>(&mut self, cmd: &C) -> Result<C::Answer, KktError> {
         let frame = commands::request_frame(self.cfg.password, cmd);
         let deadline = Instant::now() + self.cfg.busy_timeout;
+        let timeout = match self.cfg.answer_timeout_limit {
+            Some(limit) => cmd.timeout().min(limit),
+            None => cmd.timeout(),
+        };
         loop {
             let answer = self
                 .link
-                .transact(&frame, cmd.timeout())
+                .transact(&frame, timeout)
                 .map_err(|e| link_err(&format!("{} {}", C::CODE, C::NAME), e))?;
             for stale in self.link.take_stale_answers() {
                 tracing::warn!(code = %stale.code, "device delivered an answer nobody waited for");
