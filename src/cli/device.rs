@@ -172,18 +172,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 }
 
-/// Device errors keep their Russian text and class for the engineer.
+/// Device errors keep their Russian text and say whether waiting or fixing
+/// the printer helps; the English detail follows for logs.
 fn kkt_err(e: kkt::KktError) -> anyhow::Error {
-    anyhow::anyhow!(
-        "{} [{}; {}] ({e})",
-        e.message_ru(),
-        e.class().name_ru(),
-        if e.is_recoverable() {
-            "устранимо"
-        } else {
-            "неустранимо"
-        }
-    )
+    let fix = if e.is_recoverable() {
+        "устранимо"
+    } else {
+        "неустранимо"
+    };
+    anyhow::anyhow!("{} [{fix}] ({e})", e.message_ru())
 }
 
 fn emit<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T)) -> anyhow::Result<()> {
