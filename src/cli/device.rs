@@ -88,7 +88,44 @@ pub enum Action {
     Fd {
         /// Fiscal document number.
         number: u32,
+        /// Also read the document's full TLV from the FN archive.
+        #[arg(long)]
+        tlv: bool,
     },
+}
+
+/// `fd N` output: the archive summary and, with `--tlv`, every tag.
+#[derive(Debug, Serialize)]
+struct DocumentReport {
+    #[serde(flatten)]
+    document: ArchivedDocument,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tlv: Option<Vec<TlvView>>,
+}
+
+/// One TLV tag for people and scripts.
+#[derive(Debug, Serialize)]
+struct TlvView {
+    tag: u16,
+    hex: String,
+    /// CP1251 text when the value is printable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+}
+
+impl TlvView {
+    fn new(item: &shtrih::commands::TlvItem) -> TlvView {
+        let hex = item.value.iter().map(|b| format!("{b:02X}")).collect();
+        let text = shtrih::wire::decode_cp1251(&item.value);
+        let printable = !item.value.is_empty()
+            && text.chars().count() == item.value.len()
+            && text.chars().all(|c| !c.is_control());
+        TlvView {
+            tag: item.tag,
+            hex,
+            text: printable.then_some(text),
+        }
+    }
 }
 
 /// `status --json` output.
@@ -174,9 +211,15 @@ pub fn run_to(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
                 |o, _| o.push_str("Тестовая страница напечатана.\n"),
             )
         }
-        Action::Fd { number } => {
-            let d = kkt.read_document(number).map_err(kkt_err)?;
-            emit(out, json, &d, print_document)
+        Action::Fd { number, tlv } => {
+            let document = kkt.read_document(number).map_err(kkt_err)?;
+            let tlv = if tlv {
+                let items = kkt.read_document_tlv(number).map_err(kkt_err)?;
+                Some(items.iter().map(TlvView::new).collect())
+            } else {
+                None
+            };
+            emit(out, json, &DocumentReport { document, tlv }, print_document)
         }
     }
 }
@@ -331,7 +374,8 @@ fn operation_ru(o: Operation) -> &'static str {
     }
 }
 
-fn print_document(out: &mut String, d: &ArchivedDocument) {
+fn print_document(out: &mut String, r: &DocumentReport) {
+    let d = &r.document;
     let _ = writeln!(out, "ФД {}: {}", d.doc.number, kind_ru(d.kind));
     let _ = writeln!(out, "ФП:    {}", d.doc.fiscal_sign);
     let _ = writeln!(out, "Время: {}", d.doc.time.strftime("%d.%m.%Y %H:%M"));
@@ -340,6 +384,16 @@ fn print_document(out: &mut String, d: &ArchivedDocument) {
     }
     if let Some(t) = d.total {
         let _ = writeln!(out, "Сумма: {t}");
+    }
+    for t in r.tlv.iter().flatten() {
+        match &t.text {
+            Some(text) => {
+                let _ = writeln!(out, "  тег {:>4}: «{text}»", t.tag);
+            }
+            None => {
+                let _ = writeln!(out, "  тег {:>4}: {}", t.tag, t.hex);
+            }
+        }
     }
 }
 
@@ -377,7 +431,13 @@ mod tests {
             "device", "--port", "/tmp/kkt", "--baud", "115200", "fd", "42",
         ])
         .expect("parses");
-        assert!(matches!(cli.args.action, Action::Fd { number: 42 }));
+        assert!(matches!(
+            cli.args.action,
+            Action::Fd {
+                number: 42,
+                tlv: false
+            }
+        ));
         assert_eq!(cli.args.password, 30);
     }
 
@@ -427,6 +487,28 @@ mod tests {
         run_to(args(&port, &["status"]), &mut out).expect("human status");
         let text = String::from_utf8(out).expect("utf-8");
         assert!(text.contains("Смена:          открыта"), "{text}");
+
+        let mut out = Vec::new();
+        run_to(
+            args(&port, &["fd", &fd.to_string(), "--tlv", "--json"]),
+            &mut out,
+        )
+        .expect("tlv");
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        let tags: Vec<u64> = v["tlv"]
+            .as_array()
+            .expect("tlv array")
+            .iter()
+            .filter_map(|t| t["tag"].as_u64())
+            .collect();
+        assert!(tags.contains(&1040), "{tags:?}");
+        let serial = v["tlv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tag"] == 1041)
+            .map(|t| t["text"].clone());
+        assert_eq!(serial, Some(serde_json::Value::from(emu.fn_serial())));
 
         let err = run_to(args(&port, &["fd", "999"]), &mut Vec::new()).unwrap_err();
         assert!(err.to_string().contains("нет запрошенных данных"), "{err}");

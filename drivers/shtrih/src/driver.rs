@@ -22,8 +22,9 @@ use crate::commands::{
     CashIn, CashOut, CheckMarkingCode, CloseReceiptV2, Command, ContinuePrint, Cut, DecodeError,
     DeviceErrorCode, DeviceType, DocumentDetails, FindDocument, FnCancelDocument, FnStatus,
     FnStatusAnswer, FnValidity, FnVersion, FoundDocument, FullStatus, OfdExchangeStatus,
-    OpenReceipt, OpenShift, OperationV2, PrintLine, ReadTable, ShiftParams, ShortStatus,
-    ShortStatusAnswer, WriteTlv, XReport, ZReport, item_status, payment_index, tlv_text,
+    OpenReceipt, OpenShift, OperationV2, PrintLine, ReadDocumentBlock, ReadDocumentTlv, ReadTable,
+    ShiftParams, ShortStatus, ShortStatusAnswer, TlvItem, WriteTlv, XReport, ZReport, item_status,
+    payment_index, tlv_text,
 };
 use crate::error_codes;
 use crate::link::{Link, LinkConfig, LinkError, Port, STANDARD_BAUD_RATES};
@@ -227,6 +228,29 @@ impl<P: Port> ShtrihDriver<P> {
             })?;
         }
         self.execute(&Cut { partial: true }).map(|_| ())
+    }
+
+    /// Reads a fiscal document's full TLV from the FN archive (0xFF3A, then
+    /// 0xFF3B until the announced length is read).
+    pub fn read_document_tlv(&mut self, number: u32) -> Result<Vec<TlvItem>, KktError> {
+        let header = self.execute(&ReadDocumentTlv { number })?;
+        let want = usize::from(header.length);
+        let mut bytes = Vec::with_capacity(want);
+        while bytes.len() < want {
+            let block = self.execute(&ReadDocumentBlock)?;
+            if block.bytes.is_empty() {
+                break;
+            }
+            bytes.extend_from_slice(&block.bytes);
+        }
+        if bytes.len() != want {
+            return Err(KktError::Protocol(format!(
+                "document {number}: TLV announced {want} bytes, read {}",
+                bytes.len()
+            )));
+        }
+        commands::parse_tlv(&bytes)
+            .map_err(|e| KktError::Protocol(format!("document {number} TLV: {e}")))
     }
 
     /// Line speed the link runs at (the detected one after [`Baud::Auto`]).

@@ -362,3 +362,23 @@ fn a_lost_close_answer_is_resolved_by_the_driver_itself() {
     assert_eq!(doc.fiscal_sign, p.doc.fiscal_sign);
     assert_eq!(r.emu.last_fd(), expected, "signed exactly once");
 }
+
+#[test]
+fn a_receipt_reads_back_as_tlv_with_its_fn_data() {
+    let r = rig();
+    let mut d = connect(&r);
+    ensure_shift(&mut d);
+    let p = d.print_receipt(&bread()).expect("sale");
+    let items = d.read_document_tlv(p.doc.number).expect("TLV");
+    let value = |tag: u16| {
+        items
+            .iter()
+            .find(|i| i.tag == tag)
+            .map(|i| i.value.clone())
+            .unwrap_or_else(|| panic!("tag {tag} missing in {items:?}"))
+    };
+    let le = |b: Vec<u8>| b.iter().rev().fold(0u64, |a, x| (a << 8) | u64::from(*x));
+    assert_eq!(le(value(1040)), u64::from(p.doc.number));
+    assert_eq!(le(value(1020)), bread().total().unwrap().0 as u64);
+    assert_eq!(value(1041), r.emu.fn_serial().as_bytes());
+}
