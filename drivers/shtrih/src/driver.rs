@@ -43,8 +43,17 @@ mod tag {
 
 /// Error code "printing the previous command": the command did not run.
 const ERR_BUSY_PRINTING: u8 = 0x50;
+/// Error code "no receipt paper" (also what the printer answers with the
+/// cover open: the head cannot print).
+const ERR_NO_PAPER: u8 = 0x6B;
 /// Error code "document open, operation impossible".
 const ERR_DOCUMENT_OPEN: u8 = 0x4A;
+
+/// Longest text of tags 1008 (buyer contact) and 1021 (cashier), FFD.
+const TAG_TEXT_MAX: usize = 64;
+/// Longest marking code accepted: what fits 0xFF61 with room to spare
+/// (real DataMatrix codes are under 150 bytes).
+const MARKING_CODE_MAX: usize = 200;
 
 /// Driver settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,6 +153,12 @@ impl ShtrihDriver<serialport::TTYPort> {
 }
 
 fn link_err(what: &str, e: LinkError) -> KktError {
+    if let LinkError::Frame(f) = &e {
+        // Nothing was sent: the data itself does not fit the protocol.
+        return bad(format!(
+            "{what}: данные не помещаются в кадр протокола ({f})"
+        ));
+    }
     let doubt = if e.may_have_executed() {
         " (the command may have run on the device)"
     } else {
@@ -336,11 +351,19 @@ impl<P: Port> ShtrihDriver<P> {
     /// when out of paper.
     fn ready_for_receipt(&mut self) -> Result<(), KktError> {
         let st = self.short_status()?;
+        if st.flags.cover_open() {
+            return Err(KktError::Device {
+                command: format!("{} {}", ShortStatus::CODE, ShortStatus::NAME),
+                code: ERR_NO_PAPER,
+                text: "Открыта крышка принтера".to_string(),
+                class: kkt::ErrorClass::Cover,
+            });
+        }
         if st.submode.awaiting_continue() {
             tracing::info!("resuming interrupted printing before a new receipt");
             self.execute(&ContinuePrint)?;
         } else if st.submode.paper_out() || !st.flags.receipt_paper() {
-            return Err(device_err::<OpenReceipt>(0x6B));
+            return Err(device_err::<OpenReceipt>(ERR_NO_PAPER));
         }
         if st.mode.document_open() {
             // A receipt left open by an earlier failure. An open receipt is
@@ -374,6 +397,25 @@ impl<P: Port> ShtrihDriver<P> {
             }
             if p.sum.0 as u64 > commands::MONEY_MAX || p.price.0 as u64 > commands::MONEY_MAX {
                 return Err(bad(format!("позиция {n}: сумма слишком велика")));
+            }
+        }
+        for (what, text) in [
+            ("контакт покупателя", receipt.buyer_contact.as_deref()),
+            ("кассир", receipt.cashier.as_deref()),
+        ] {
+            if text.is_some_and(|t| crate::wire::encode_cp1251(t).len() > TAG_TEXT_MAX) {
+                return Err(bad(format!("{what} длиннее {TAG_TEXT_MAX} символов")));
+            }
+        }
+        for p in &receipt.positions {
+            if p.marking_code
+                .as_ref()
+                .is_some_and(|c| c.len() > MARKING_CODE_MAX)
+            {
+                return Err(bad(format!(
+                    "код маркировки позиции «{}» длиннее {MARKING_CODE_MAX} байт",
+                    p.name
+                )));
             }
         }
         let total = receipt
