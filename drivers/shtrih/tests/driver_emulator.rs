@@ -382,3 +382,24 @@ fn a_receipt_reads_back_as_tlv_with_its_fn_data() {
     assert_eq!(le(value(1020)), bread().total().unwrap().0 as u64);
     assert_eq!(value(1041), r.emu.fn_serial().as_bytes());
 }
+
+#[test]
+fn continue_print_finishes_an_interrupted_document() {
+    let r = rig();
+    let mut d = connect(&r);
+    ensure_shift(&mut d);
+    r.emu.faults().paper_runs_out_during_next_print();
+    let p = d.print_receipt(&bread()).expect("signed");
+    r.emu.faults().set_paper_out(false);
+    let st = d.status().unwrap();
+    assert!(st.awaiting_continue && st.paper_present, "{st:?}");
+    d.continue_print().expect("continue printing");
+    let st = d.status().unwrap();
+    assert!(!st.awaiting_continue, "{st:?}");
+    assert!(r.emu.printed_document(p.doc.number).is_some());
+    assert_eq!(
+        r.emu.last_fd(),
+        p.doc.number,
+        "continuing prints, never re-signs"
+    );
+}
