@@ -37,6 +37,9 @@ pub struct ShtrihArgs {
     /// Line speed the answers are paced at (0 = no pacing).
     #[arg(long, default_value_t = DEFAULT_BAUD)]
     pub baud: u32,
+    /// Ignore a driver whose port is set to another speed than --baud.
+    #[arg(long)]
+    pub strict_baud: bool,
     /// Unix socket for fault injection and inspection (line commands).
     #[arg(long)]
     pub control: Option<PathBuf>,
@@ -49,7 +52,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 fn run_shtrih(a: ShtrihArgs) -> anyhow::Result<()> {
-    let mut cfg = EmulatorConfig::new(&a.link).baud(a.baud);
+    let mut cfg = EmulatorConfig::new(&a.link)
+        .baud(a.baud)
+        .strict_baud(a.strict_baud);
     if let Some(s) = &a.state {
         cfg = cfg.state_file(s);
     }
@@ -95,4 +100,48 @@ fn run_shtrih(a: ShtrihArgs) -> anyhow::Result<()> {
     }
     emu.shutdown().context("stopping the emulator")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn parses_the_documented_command_line() {
+        let cli = Cli::try_parse_from([
+            "emulate",
+            "shtrih",
+            "--link",
+            "/tmp/kkt",
+            "--state",
+            "/tmp/kkt.json",
+            "--baud",
+            "9600",
+            "--strict-baud",
+            "--control",
+            "/tmp/kkt.sock",
+        ])
+        .unwrap();
+        let EmulatedDevice::Shtrih(a) = cli.args.device;
+        assert_eq!(a.link, PathBuf::from("/tmp/kkt"));
+        assert_eq!(a.state, Some(PathBuf::from("/tmp/kkt.json")));
+        assert_eq!((a.baud, a.strict_baud), (9600, true));
+        assert_eq!(a.control, Some(PathBuf::from("/tmp/kkt.sock")));
+
+        let cli = Cli::try_parse_from(["emulate", "shtrih", "--link", "/tmp/kkt"]).unwrap();
+        let EmulatedDevice::Shtrih(a) = cli.args.device;
+        assert_eq!((a.baud, a.state, a.control), (DEFAULT_BAUD, None, None));
+        assert!(
+            Cli::try_parse_from(["emulate", "shtrih"]).is_err(),
+            "--link is required"
+        );
+        assert!(Cli::try_parse_from(["emulate", "atol", "--link", "x"]).is_err());
+    }
 }

@@ -193,6 +193,29 @@ fn power_cut_after_the_fn_signed_the_receipt_is_resolved_from_the_archive() {
 }
 
 #[test]
+fn power_cut_mid_answer_leaves_a_truncated_frame_and_a_signed_receipt() {
+    let b = Bench::start();
+    let mut p = b.port();
+    open_shift_and_receipt(&mut p);
+    let before = b.emu.last_fd();
+    b.emu
+        .faults()
+        .power_cut_at(Code(0xFF45), CutPoint::MidAnswer);
+    p.send(&frame(&body(&[0xFF, 0x45], &SYSADMIN, &close_v2(20_000))));
+    assert_eq!(p.byte(), ACK);
+    let got = p.silent(Duration::from_millis(500));
+    assert_eq!(got.first(), Some(&STX), "half an answer: {got:02X?}");
+    let partial = p.try_read_n(64, Duration::from_millis(300)).unwrap_err();
+    let total = 1 + partial.len();
+    // Full answer: STX LEN FF 45 ERR + 18 data + LRC = 24 bytes.
+    assert!(total < 24, "truncated, got {total} bytes");
+    b.emu.power_on().unwrap();
+    assert_eq!(b.emu.last_fd(), before + 1, "the FN signed it");
+    p.send(&[ENQ]);
+    assert_eq!(p.byte(), NAK);
+}
+
+#[test]
 fn power_cut_before_the_fn_commits_loses_the_open_receipt() {
     let b = Bench::start();
     let mut p = b.port();
@@ -260,4 +283,55 @@ fn a_broken_state_file_is_a_typed_error() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("state.json"), "{err}");
+}
+
+#[test]
+fn busy_printer_answers_0x50_until_the_document_is_out() {
+    let b = Bench::start();
+    let mut p = b.port();
+    b.emu
+        .faults()
+        .set_print_line_time(Some(Duration::from_millis(100)));
+    p.ok(&[0xFF, 0x41], &SYSADMIN, &[]);
+    p.ok(&[0xFF, 0x0B], &SYSADMIN, &[]); // ~11 lines ≈ 1.1 s of printing
+    assert_eq!(status(&mut p).2, 5, "submode 5: printing");
+    assert_eq!(p.call(&[0x8D], &SYSADMIN, &[0]), vec![0x50]);
+    let t = Instant::now();
+    while status(&mut p).2 == 5 {
+        assert!(t.elapsed() < Duration::from_secs(10), "printing never ends");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    b.emu.faults().set_print_line_time(None);
+    p.ok(&[0x8D], &SYSADMIN, &[0]);
+}
+
+#[test]
+fn failed_fn_refuses_documents_with_its_code_and_warnings_show() {
+    let b = Bench::start();
+    let mut p = b.port();
+    b.emu.faults().set_fn_failure(Some(0x06));
+    assert_eq!(p.call(&[0xFF, 0x41], &SYSADMIN, &[]), vec![0x06]);
+    assert_eq!(p.call(&[0xE0], &CASHIER, &[]), vec![0x06]);
+    assert_eq!(b.emu.last_fd(), 1);
+    b.emu.faults().set_fn_failure(None);
+    p.ok(&[0xE0], &CASHIER, &[]);
+    b.emu.faults().set_fn_warnings(0b0100);
+    assert_eq!(p.ok(&[0xFF, 0x01], &SYSADMIN, &[])[4], 0b0100);
+    b.emu.faults().set_fn_warnings(0);
+    // An unsent document older than 30 days raises the OFD-timeout bit.
+    b.emu.advance_clock(31 * 24 * 3600);
+    assert_eq!(p.ok(&[0xFF, 0x01], &SYSADMIN, &[])[4], 0b1000);
+}
+
+#[test]
+fn an_unwritable_state_path_fails_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Emulator::spawn(
+        EmulatorConfig::new(dir.path().join("kkt"))
+            .baud(0)
+            .state_file(dir.path().join("no/such/dir/state.json")),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("state.json"), "{err}");
+    assert!(!dir.path().join("kkt").exists(), "no link left behind");
 }
