@@ -1,9 +1,516 @@
-//! `masterkassa device` (placeholder until its issue lands).
+//! `masterkassa device`: talk to a fiscal printer directly, for the engineer
+//! standing at it. Opens the port (detecting the speed unless told), runs one
+//! action through the `kkt::Kkt` trait, and prints the result — readable
+//! Russian by default, a stable JSON object with `--json` for scripts.
+
+use anyhow::Context;
+use kkt::{
+    ArchivedDocument, DeviceInfo, DeviceStatus, DocumentKind, FnInfo, Kkt, Operation, ShiftClosed,
+    ShiftOpened, ShiftState,
+};
+use serde::Serialize;
+use shtrih::driver::{Baud, DriverConfig, ShtrihDriver};
+use std::fmt::Write as _;
+use std::io::Write;
 
 /// Arguments of this subcommand.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Serial port or PTY of the printer, e.g. /dev/ttyACM0 or /tmp/kkt.
+    #[arg(long)]
+    pub port: String,
+    /// Line speed: a number (2400…115200) or `auto` to try the standard rates.
+    #[arg(long, default_value = "auto", value_parser = parse_baud)]
+    pub baud: BaudArg,
+    /// Printer protocol.
+    #[arg(long, value_enum, default_value_t = DriverKind::Shtrih)]
+    pub driver: DriverKind,
+    /// Operator password (30 = system administrator, the factory default).
+    #[arg(
+        long,
+        env = "MASTERKASSA_DEVICE_PASSWORD",
+        default_value_t = 30,
+        hide_env_values = true
+    )]
+    pub password: u32,
+    /// Print one JSON object instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub action: Action,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("this command is not available yet")
+/// Parsed `--baud`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BaudArg(pub Baud);
+
+fn parse_baud(s: &str) -> Result<BaudArg, String> {
+    if s.eq_ignore_ascii_case("auto") {
+        return Ok(BaudArg(Baud::Auto));
+    }
+    let n: u32 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is neither a number nor `auto`"))?;
+    if !shtrih::link::STANDARD_BAUD_RATES.contains(&n) {
+        return Err(format!(
+            "{n} is not a Shtrih-M speed; use one of {:?} or auto",
+            shtrih::link::STANDARD_BAUD_RATES
+        ));
+    }
+    Ok(BaudArg(Baud::Fixed(n)))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DriverKind {
+    Shtrih,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Device, paper, FN and shift state.
+    Status,
+    /// Open a fiscal shift.
+    OpenShift {
+        /// Cashier name printed and sent as tag 1021.
+        #[arg(long, default_value = "Администратор")]
+        cashier: String,
+    },
+    /// Close the fiscal shift (Z-report).
+    CloseShift {
+        #[arg(long, default_value = "Администратор")]
+        cashier: String,
+    },
+    /// Print an X-report (no fiscal document).
+    XReport,
+    /// Print a few non-fiscal test lines and cut.
+    PrintTest,
+    /// Read fiscal document N back from the FN archive.
+    Fd {
+        /// Fiscal document number.
+        number: u32,
+        /// Also read the document's full TLV from the FN archive.
+        #[arg(long)]
+        tlv: bool,
+    },
+}
+
+/// `fd N` output: the archive summary and, with `--tlv`, every tag.
+#[derive(Debug, Serialize)]
+struct DocumentReport {
+    #[serde(flatten)]
+    document: ArchivedDocument,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tlv: Option<Vec<TlvView>>,
+}
+
+/// One TLV tag for people and scripts.
+#[derive(Debug, Serialize)]
+struct TlvView {
+    tag: u16,
+    hex: String,
+    /// CP1251 text when the value is printable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+}
+
+impl TlvView {
+    fn new(item: &shtrih::commands::TlvItem) -> TlvView {
+        let hex = item.value.iter().map(|b| format!("{b:02X}")).collect();
+        let text = shtrih::wire::decode_cp1251(&item.value);
+        let printable = !item.value.is_empty()
+            && text.chars().count() == item.value.len()
+            && text.chars().all(|c| !c.is_control());
+        TlvView {
+            tag: item.tag,
+            hex,
+            text: printable.then_some(text),
+        }
+    }
+}
+
+/// `status --json` output.
+#[derive(Debug, Serialize)]
+struct StatusReport {
+    port: String,
+    baud: u32,
+    device: DeviceInfo,
+    status: DeviceStatus,
+    #[serde(rename = "fn")]
+    fn_info: FnInfo,
+    shift: ShiftState,
+}
+
+#[derive(Debug, Serialize)]
+struct Done {
+    ok: bool,
+    action: &'static str,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    run_to(args, &mut std::io::stdout().lock())
+}
+
+/// Runs the action and writes its output to `out`.
+pub fn run_to(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
+    let DriverKind::Shtrih = args.driver;
+    let cfg = DriverConfig {
+        password: args.password,
+        ..DriverConfig::default()
+    };
+    let mut kkt = ShtrihDriver::open(&args.port, args.baud.0, cfg)
+        .with_context(|| format!("cannot reach the printer on {}", args.port))?;
+    let json = args.json;
+    match args.action {
+        Action::Status => {
+            let report = StatusReport {
+                port: args.port.clone(),
+                baud: kkt.baud(),
+                device: kkt.device_info().map_err(kkt_err)?,
+                status: kkt.status().map_err(kkt_err)?,
+                fn_info: kkt.fn_info().map_err(kkt_err)?,
+                shift: kkt.shift_state().map_err(kkt_err)?,
+            };
+            emit(out, json, &report, print_status)
+        }
+        Action::OpenShift { cashier } => {
+            let r = kkt.open_shift(&cashier).map_err(kkt_err)?;
+            emit(out, json, &r, print_opened)
+        }
+        Action::CloseShift { cashier } => {
+            let r = kkt.close_shift(&cashier).map_err(kkt_err)?;
+            emit(out, json, &r, print_closed)
+        }
+        Action::XReport => {
+            kkt.x_report().map_err(kkt_err)?;
+            emit(
+                out,
+                json,
+                &Done {
+                    ok: true,
+                    action: "x_report",
+                },
+                |o, _| o.push_str("X-отчёт напечатан.\n"),
+            )
+        }
+        Action::PrintTest => {
+            let now = format!("{} UTC", jiff::Timestamp::now().strftime("%d.%m.%Y %H:%M"));
+            let lines = vec![
+                "*** ТЕСТ ПЕЧАТИ ***".to_string(),
+                "masterkassa device print-test".to_string(),
+                now,
+                "Нефискальный документ".to_string(),
+            ];
+            kkt.print_lines(&lines).map_err(kkt_err)?;
+            emit(
+                out,
+                json,
+                &Done {
+                    ok: true,
+                    action: "print_test",
+                },
+                |o, _| o.push_str("Тестовая страница напечатана.\n"),
+            )
+        }
+        Action::Fd { number, tlv } => {
+            let document = kkt.read_document(number).map_err(kkt_err)?;
+            let tlv = if tlv {
+                let items = kkt.read_document_tlv(number).map_err(kkt_err)?;
+                Some(items.iter().map(TlvView::new).collect())
+            } else {
+                None
+            };
+            emit(out, json, &DocumentReport { document, tlv }, print_document)
+        }
+    }
+}
+
+/// Device errors keep their Russian text and say whether waiting or fixing
+/// the printer helps; the English detail follows for logs.
+fn kkt_err(e: kkt::KktError) -> anyhow::Error {
+    let fix = if e.is_recoverable() {
+        "устранимо"
+    } else {
+        "неустранимо"
+    };
+    anyhow::anyhow!("{} [{fix}] ({e})", e.message_ru())
+}
+
+fn emit<T: Serialize>(
+    out: &mut dyn Write,
+    json: bool,
+    value: &T,
+    human: impl FnOnce(&mut String, &T),
+) -> anyhow::Result<()> {
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(value)?)?;
+    } else {
+        let mut text = String::new();
+        human(&mut text, value);
+        out.write_all(text.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "да" } else { "нет" }
+}
+
+fn print_status(out: &mut String, r: &StatusReport) {
+    let d = &r.device;
+    let _ = writeln!(
+        out,
+        "ККТ:            {} {} (порт {}, {} бод)",
+        d.vendor, d.model, r.port, r.baud
+    );
+    let _ = writeln!(out, "Заводской №:    {}", d.serial);
+    let _ = writeln!(out, "Прошивка:       {}", d.firmware);
+    let _ = writeln!(out, "ФФД:            {}", d.ffd_version);
+    if let Some(inn) = &d.inn {
+        let _ = writeln!(out, "ИНН:            {inn}");
+    }
+    if let Some(c) = d.clock {
+        let _ = writeln!(out, "Часы ККТ:       {}", c.strftime("%d.%m.%Y %H:%M:%S"));
+    }
+    let s = &r.status;
+    let _ = writeln!(
+        out,
+        "Бумага:         {}",
+        if s.paper_present {
+            "есть"
+        } else {
+            "НЕТ"
+        }
+    );
+    let _ = writeln!(
+        out,
+        "Крышка:         {}",
+        if s.cover_open {
+            "ОТКРЫТА"
+        } else {
+            "закрыта"
+        }
+    );
+    let _ = writeln!(out, "Открыт чек:     {}", yes_no(s.receipt_open));
+    let _ = writeln!(out, "Ждёт допечатки: {}", yes_no(s.awaiting_continue));
+    let _ = writeln!(out, "Режим/подрежим: {}/{}", s.mode, s.submode);
+    let f = &r.fn_info;
+    let _ = writeln!(out, "ФН:             {}", f.serial);
+    if let Some(v) = f.valid_until {
+        let _ = writeln!(out, "ФН действует до {}", v.strftime("%d.%m.%Y"));
+    }
+    let _ = writeln!(out, "Последний ФД:   {}", f.last_fd_number);
+    let _ = writeln!(out, "Не отправлено в ОФД: {}", f.ofd_unsent_count);
+    if let (Some(n), Some(t)) = (f.ofd_first_unsent_number, f.ofd_first_unsent_at) {
+        let _ = writeln!(
+            out,
+            "  первый неотправленный: ФД {n} от {}",
+            t.strftime("%d.%m.%Y %H:%M")
+        );
+    }
+    if f.warnings.any() {
+        let _ = writeln!(out, "ПРЕДУПРЕЖДЕНИЯ ФН: {:?}", f.warnings);
+    }
+    let shift = match r.shift {
+        ShiftState::Closed { last_number } => format!("закрыта (последняя № {last_number})"),
+        ShiftState::Open {
+            number, receipts, ..
+        } => format!("открыта, № {number}, чеков {receipts}"),
+        ShiftState::Expired {
+            number, receipts, ..
+        } => format!("№ {number} ПРЕВЫСИЛА 24 ЧАСА, чеков {receipts}"),
+    };
+    let _ = writeln!(out, "Смена:          {shift}");
+}
+
+fn print_opened(out: &mut String, r: &ShiftOpened) {
+    let _ = writeln!(out, "Смена № {} открыта.", r.shift_number);
+    let _ = writeln!(
+        out,
+        "ФД {}, ФП {}, {}",
+        r.doc.number,
+        r.doc.fiscal_sign,
+        r.doc.time.strftime("%d.%m.%Y %H:%M")
+    );
+}
+
+fn print_closed(out: &mut String, r: &ShiftClosed) {
+    let _ = writeln!(out, "Смена № {} закрыта.", r.shift_number);
+    let _ = writeln!(
+        out,
+        "ФД {}, ФП {}, {}",
+        r.doc.number,
+        r.doc.fiscal_sign,
+        r.doc.time.strftime("%d.%m.%Y %H:%M")
+    );
+    let _ = writeln!(
+        out,
+        "Чеков за смену: {}, документов: {}",
+        r.receipts_in_shift, r.documents_in_shift
+    );
+}
+
+fn kind_ru(k: DocumentKind) -> String {
+    match k {
+        DocumentKind::Registration => "отчёт о регистрации".into(),
+        DocumentKind::ShiftOpen => "отчёт об открытии смены".into(),
+        DocumentKind::Receipt => "кассовый чек".into(),
+        DocumentKind::Bso => "БСО".into(),
+        DocumentKind::ShiftClose => "отчёт о закрытии смены".into(),
+        DocumentKind::FnClose => "отчёт о закрытии ФН".into(),
+        DocumentKind::ReRegistration => "отчёт об изменении параметров регистрации".into(),
+        DocumentKind::SettlementReport => "отчёт о текущем состоянии расчётов".into(),
+        DocumentKind::CorrectionReceipt => "кассовый чек коррекции".into(),
+        DocumentKind::CorrectionBso => "БСО коррекции".into(),
+        DocumentKind::Other(c) => format!("документ типа {c}"),
+    }
+}
+
+fn operation_ru(o: Operation) -> &'static str {
+    match o {
+        Operation::Income => "приход",
+        Operation::IncomeReturn => "возврат прихода",
+        Operation::Expense => "расход",
+        Operation::ExpenseReturn => "возврат расхода",
+    }
+}
+
+fn print_document(out: &mut String, r: &DocumentReport) {
+    let d = &r.document;
+    let _ = writeln!(out, "ФД {}: {}", d.doc.number, kind_ru(d.kind));
+    let _ = writeln!(out, "ФП:    {}", d.doc.fiscal_sign);
+    let _ = writeln!(out, "Время: {}", d.doc.time.strftime("%d.%m.%Y %H:%M"));
+    if let Some(op) = d.operation {
+        let _ = writeln!(out, "Признак расчёта: {}", operation_ru(op));
+    }
+    if let Some(t) = d.total {
+        let _ = writeln!(out, "Сумма: {t}");
+    }
+    for t in r.tlv.iter().flatten() {
+        match &t.text {
+            Some(text) => {
+                let _ = writeln!(out, "  тег {:>4}: «{text}»", t.tag);
+            }
+            None => {
+                let _ = writeln!(out, "  тег {:>4}: {}", t.tag, t.hex);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn baud_is_auto_or_a_standard_rate() {
+        assert_eq!(parse_baud("auto"), Ok(BaudArg(Baud::Auto)));
+        assert_eq!(parse_baud("9600"), Ok(BaudArg(Baud::Fixed(9600))));
+        assert!(
+            parse_baud("9601")
+                .unwrap_err()
+                .contains("not a Shtrih-M speed")
+        );
+        assert!(parse_baud("fast").unwrap_err().contains("neither"));
+    }
+
+    #[test]
+    fn json_flag_may_follow_the_action() {
+        let cli = Cli::try_parse_from(["device", "--port", "/tmp/kkt", "status", "--json"])
+            .expect("parses");
+        assert!(cli.args.json);
+        assert_eq!(cli.args.baud, BaudArg(Baud::Auto));
+        assert!(matches!(cli.args.action, Action::Status));
+        let cli = Cli::try_parse_from([
+            "device", "--port", "/tmp/kkt", "--baud", "115200", "fd", "42",
+        ])
+        .expect("parses");
+        assert!(matches!(
+            cli.args.action,
+            Action::Fd {
+                number: 42,
+                tlv: false
+            }
+        ));
+        assert_eq!(cli.args.password, 30);
+    }
+
+    fn args(port: &str, extra: &[&str]) -> Args {
+        let mut argv = vec!["device", "--port", port, "--baud", "115200"];
+        argv.extend_from_slice(extra);
+        Cli::try_parse_from(argv).expect("parses").args
+    }
+
+    #[test]
+    fn status_open_shift_and_fd_against_the_emulator() {
+        use shtrih::emulator::{Emulator, EmulatorConfig};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let emu =
+            Emulator::spawn(EmulatorConfig::new(dir.path().join("kkt")).baud(0)).expect("emulator");
+        let port = emu.link_path().to_string_lossy().into_owned();
+
+        let mut out = Vec::new();
+        run_to(args(&port, &["status", "--json"]), &mut out).expect("status");
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        assert_eq!(v["fn"]["serial"], emu.fn_serial());
+        assert_eq!(v["fn"]["last_fd_number"], emu.last_fd());
+        assert_eq!(v["shift"]["state"], "closed");
+        assert_eq!(v["status"]["paper_present"], true);
+        assert_eq!(v["baud"], 115_200);
+
+        let mut out = Vec::new();
+        run_to(
+            args(&port, &["open-shift", "--cashier", "Петров"]),
+            &mut out,
+        )
+        .expect("open");
+        let text = String::from_utf8(out).expect("utf-8");
+        let fd = emu.last_fd();
+        assert!(text.contains(&format!("ФД {fd},")), "{text}");
+        assert!(emu.shift().open);
+
+        let mut out = Vec::new();
+        run_to(args(&port, &["fd", &fd.to_string(), "--json"]), &mut out).expect("fd");
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        assert_eq!(v["kind"], "shift_open");
+        assert_eq!(v["doc"]["number"], fd);
+        let sign = emu.document(fd).expect("archived").fiscal_sign;
+        assert_eq!(v["doc"]["fiscal_sign"], sign);
+
+        let mut out = Vec::new();
+        run_to(args(&port, &["status"]), &mut out).expect("human status");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(text.contains("Смена:          открыта"), "{text}");
+
+        let mut out = Vec::new();
+        run_to(
+            args(&port, &["fd", &fd.to_string(), "--tlv", "--json"]),
+            &mut out,
+        )
+        .expect("tlv");
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        let tags: Vec<u64> = v["tlv"]
+            .as_array()
+            .expect("tlv array")
+            .iter()
+            .filter_map(|t| t["tag"].as_u64())
+            .collect();
+        assert!(tags.contains(&1040), "{tags:?}");
+        let serial = v["tlv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tag"] == 1041)
+            .map(|t| t["text"].clone());
+        assert_eq!(serial, Some(serde_json::Value::from(emu.fn_serial())));
+
+        let err = run_to(args(&port, &["fd", "999"]), &mut Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("нет запрошенных данных"), "{err}");
+    }
 }
