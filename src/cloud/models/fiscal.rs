@@ -34,11 +34,7 @@ pub struct Cheque {
     pub number: Option<String>,
     /// Receipt total. On the wire in rubles with decimals (`123.6`), unlike
     /// the operation's sums, which are kopecks.
-    #[serde(
-        default,
-        with = "rubles::opt",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "rubles::opt", skip_serializing_if = "Option::is_none")]
     pub sum: Option<Money>,
     /// FN serial number.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::fiscal::{ChequePrinter, Cheque, TaxSystemCode};
+use super::fiscal::{Cheque, ChequePrinter, TaxSystemCode};
 use super::meta::{Meta, MetaRef};
 
 /// `PUT /cheque/rpc/master/approve`: the operation was fiscalised.

@@ -87,8 +87,7 @@ impl Meta {
     }
 
     fn href_path(&self) -> &str {
-        let no_query = self.href.split(['?', '#']).next().unwrap_or("");
-        no_query
+        self.href.split(['?', '#']).next().unwrap_or("")
     }
 }
 
@@ -170,7 +169,10 @@ mod tests {
     #[test]
     fn sync_meta_round_trips() {
         let m = Meta::sync("http://127.0.0.1:1/api/posap/1.0/", "retailshift", "abc");
-        assert_eq!(m.href, "http://127.0.0.1:1/api/posap/1.0/entity/retailshift/syncid/abc");
+        assert_eq!(
+            m.href,
+            "http://127.0.0.1:1/api/posap/1.0/entity/retailshift/syncid/abc"
+        );
         assert_eq!(m.sync_id(), Some("abc"));
         assert_eq!(m.entity(), Some("retailshift"));
     }

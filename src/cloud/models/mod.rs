@@ -8,6 +8,7 @@
 //! read from their decimal text, so they never pass through a float.
 
 pub mod api_error;
+pub mod assortment;
 pub mod fiscal;
 pub mod master;
 pub mod meta;
@@ -18,6 +19,7 @@ pub mod shift;
 pub mod state;
 
 pub use api_error::{ApiErrorBody, ApiErrorEntry};
+pub use assortment::{AssortmentItem, AssortmentPage, SalePrice};
 pub use fiscal::{
     Cheque, ChequePrinter, Driver, Environment, FiscalMemoryInfo, PaymentTerminal, Software,
     TaxSystemCode,
@@ -29,8 +31,8 @@ pub use operation::{
     CardTransaction, Mark, Operation, OperationKind, Pack, Position, QrTransaction,
 };
 pub use retailstore::{
-    Attached, Cashier, Cashiers, FiscalType, ListMeta, Organization, ReceiptTemplate,
-    RetailStore, RetailStoreList,
+    Attached, Cashier, Cashiers, FiscalType, ListMeta, Organization, ReceiptTemplate, RetailStore,
+    RetailStoreList,
 };
 pub use shift::{CloseShift, OpenShift, ShiftCheque, ShiftDocument};
 pub use state::{FiscalMemoryError, FiscalMemoryState, PosState, StateReport, SyncState};

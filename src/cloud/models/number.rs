@@ -161,7 +161,8 @@ fn serialize_scaled<S: Serializer>(value: i64, scale: u32, s: S) -> Result<S::Ok
     if scale == 0 {
         return s.serialize_i64(value);
     }
-    let raw = RawValue::from_string(format_scaled(value, scale)).map_err(serde::ser::Error::custom)?;
+    let raw =
+        RawValue::from_string(format_scaled(value, scale)).map_err(serde::ser::Error::custom)?;
     serde::Serialize::serialize(&raw, s)
 }
 
@@ -283,13 +284,34 @@ mod tests {
 
     #[test]
     fn rejects_what_does_not_fit() {
-        assert!(matches!(parse_scaled("123.6", 0), Err(NumberError::TooPrecise(..))));
-        assert!(matches!(parse_scaled("1.0000001", 6), Err(NumberError::TooPrecise(..))));
-        assert!(matches!(parse_scaled("1e400", 0), Err(NumberError::OutOfRange(..))));
-        assert!(matches!(parse_scaled("99999999999999999999", 0), Err(NumberError::OutOfRange(..))));
-        assert!(matches!(parse_scaled("\"5\"", 0), Err(NumberError::NotANumber(..))));
-        assert!(matches!(parse_scaled("1.", 0), Err(NumberError::NotANumber(..))));
-        assert!(matches!(parse_scaled("true", 0), Err(NumberError::NotANumber(..))));
+        assert!(matches!(
+            parse_scaled("123.6", 0),
+            Err(NumberError::TooPrecise(..))
+        ));
+        assert!(matches!(
+            parse_scaled("1.0000001", 6),
+            Err(NumberError::TooPrecise(..))
+        ));
+        assert!(matches!(
+            parse_scaled("1e400", 0),
+            Err(NumberError::OutOfRange(..))
+        ));
+        assert!(matches!(
+            parse_scaled("99999999999999999999", 0),
+            Err(NumberError::OutOfRange(..))
+        ));
+        assert!(matches!(
+            parse_scaled("\"5\"", 0),
+            Err(NumberError::NotANumber(..))
+        ));
+        assert!(matches!(
+            parse_scaled("1.", 0),
+            Err(NumberError::NotANumber(..))
+        ));
+        assert!(matches!(
+            parse_scaled("true", 0),
+            Err(NumberError::NotANumber(..))
+        ));
     }
 
     #[test]

@@ -113,8 +113,26 @@ pub struct Position {
     /// `false` with `vat: 0` means "без НДС"; `true` with 0 means 0 %.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vat_enabled: Option<bool>,
+    /// Discount amount of the line in kopecks (the scenario's shape).
+    #[serde(
+        default,
+        with = "kopecks::opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub discount_sum: Option<Money>,
+    /// VAT amount of the line in kopecks (the scenario's shape).
+    #[serde(
+        default,
+        with = "kopecks::opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub vat_sum: Option<Money>,
     /// Line total in kopecks, when the cloud sends one.
-    #[serde(default, with = "kopecks::opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "kopecks::opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sum: Option<Money>,
     /// PDF-417 codes of alcohol.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -190,25 +208,53 @@ pub struct Operation {
     pub agent: Option<MetaRef>,
     pub positions: Vec<Position>,
     /// Paid in cash, kopecks.
-    #[serde(default, with = "kopecks::opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "kopecks::opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cash_sum: Option<Money>,
     /// Paid by card, kopecks.
-    #[serde(default, with = "kopecks::opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "kopecks::opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub no_cash_sum: Option<Money>,
     /// Paid by QR code, kopecks.
-    #[serde(default, with = "kopecks::opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "kopecks::opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub qr_sum: Option<Money>,
     /// Previously prepaid in cash (sale against a prepayment), kopecks.
-    #[serde(default, with = "kopecks::opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "kopecks::opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub prepayment_cash: Option<Money>,
     /// Previously prepaid by card, kopecks.
-    #[serde(default, with = "kopecks::opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "kopecks::opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub prepayment_no_cash: Option<Money>,
     /// Previously prepaid by QR, kopecks.
-    #[serde(default, with = "kopecks::opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "kopecks::opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub prepayment_qr_sum: Option<Money>,
     /// Total of a prepayment / prepayment return, kopecks.
-    #[serde(default, with = "kopecks::opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "kopecks::opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sum: Option<Money>,
     /// The document carries VAT.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,6 +267,18 @@ pub struct Operation {
     /// Delivery wishes (phone / email) and any earlier fiscal data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cheque: Option<Cheque>,
+    /// Buyer's e-mail in the older flat shape (the seed's scenario).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cheque_email: Option<String>,
+    /// Buyer's phone in the older flat shape (the seed's scenario).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cheque_phone: Option<String>,
+    /// An electronic receipt is wanted (flat shape).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub electronic_cheque: Option<bool>,
+    /// A paper receipt is wanted (flat shape).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper_cheque: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<Environment>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -260,6 +318,25 @@ impl Operation {
     /// segment of its href when the cloud gives a native id only).
     pub fn sync_id(&self) -> Option<&str> {
         self.meta.sync_id().or_else(|| self.meta.last_id())
+    }
+
+    /// Buyer's phone for the electronic receipt: `cheque.phone`, else the
+    /// flat `chequePhone`; blank values count as absent.
+    pub fn buyer_phone(&self) -> Option<&str> {
+        let nested = self.cheque.as_ref().and_then(|c| c.phone.as_deref());
+        nested.filter(|s| !s.trim().is_empty()).or(self
+            .cheque_phone
+            .as_deref()
+            .filter(|s| !s.trim().is_empty()))
+    }
+
+    /// Buyer's e-mail: `cheque.email`, else the flat `chequeEmail`.
+    pub fn buyer_email(&self) -> Option<&str> {
+        let nested = self.cheque.as_ref().and_then(|c| c.email.as_deref());
+        nested.filter(|s| !s.trim().is_empty()).or(self
+            .cheque_email
+            .as_deref()
+            .filter(|s| !s.trim().is_empty()))
     }
 
     /// Sum of the declared payments (cash + card + QR + prepayments), or

@@ -160,7 +160,11 @@ pub struct RetailStore {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_phone_priority: Option<bool>,
     /// Cash in the drawer, kopecks.
-    #[serde(default, with = "kopecks::opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "kopecks::opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cash: Option<Money>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_tax_system: Option<TaxSystemCode>,
