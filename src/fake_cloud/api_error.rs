@@ -329,7 +329,12 @@ mod tests {
         let v = serde_json::to_value(e.body()).unwrap();
         assert_eq!(v["errors"][0]["code"], 3000);
         assert_eq!(v["errors"][0]["parameter"], "retailShift");
-        assert!(v["errors"][0]["error"].as_str().unwrap().contains("retailShift"));
+        assert!(
+            v["errors"][0]["error"]
+                .as_str()
+                .unwrap()
+                .contains("retailShift")
+        );
         assert!(v["errors"][0].get("line").is_none());
         assert_eq!(e.status, StatusCode::PRECONDITION_FAILED);
     }

@@ -75,6 +75,19 @@ impl<'a> Obj<'a> {
         self.path
     }
 
+    /// The raw value of a field (`null` counts as absent).
+    pub fn field_value(&self, key: &str) -> Option<&'a Value> {
+        self.field(key)
+    }
+
+    /// The body's own `meta` (an operation naming itself).
+    pub fn req_ref_self(&self) -> Check<MetaRef> {
+        if self.field("meta").is_none() {
+            return Err(ApiError::missing_field(&join(self.path, "meta")));
+        }
+        meta_ref(self.map, &join(self.path, "meta"))
+    }
+
     fn field(&self, key: &str) -> Option<&'a Value> {
         match self.map.get(key) {
             None | Some(Value::Null) => None,
@@ -305,12 +318,10 @@ pub fn is_moment(s: &str) -> bool {
     let num = |r: std::ops::Range<usize>| -> u32 {
         b[r].iter().fold(0, |acc, d| acc * 10 + u32::from(d - b'0'))
     };
-    let (month, day, hour, min, sec) = (num(5..7), num(8..10), num(11..13), num(14..16), num(17..19));
-    let ranges_ok = (1..=12).contains(&month)
-        && (1..=31).contains(&day)
-        && hour < 24
-        && min < 60
-        && sec < 60;
+    let (month, day, hour, min, sec) =
+        (num(5..7), num(8..10), num(11..13), num(14..16), num(17..19));
+    let ranges_ok =
+        (1..=12).contains(&month) && (1..=31).contains(&day) && hour < 24 && min < 60 && sec < 60;
     let tail = &b[19..];
     let tail_ok = tail.is_empty()
         || (tail.len() == 4 && tail[0] == b'.' && tail[1..].iter().all(u8::is_ascii_digit));
@@ -330,7 +341,9 @@ mod tests {
         );
         assert_eq!(e.as_deref(), Some("retailshift"));
         assert_eq!(id.as_deref(), Some("388bd178-800c-11e6-8a84-bae5000000a2"));
-        let (e, id) = parse_href("https://x/api/posap/1.0/entity/product/81fdf852-7c21-11e6-8a84-bae500000068");
+        let (e, id) = parse_href(
+            "https://x/api/posap/1.0/entity/product/81fdf852-7c21-11e6-8a84-bae500000068",
+        );
         assert_eq!(e.as_deref(), Some("product"));
         assert_eq!(id, None);
         assert_eq!(parse_href("nonsense"), (None, None));
@@ -355,9 +368,19 @@ mod tests {
             entity: Some("retaildemand".into()),
             sync_id: Some("not-a-uuid".into()),
         };
-        assert_eq!(r.require_sync("meta", "retaildemand").unwrap_err().code(), Some(1052));
-        assert_eq!(r.require_sync("meta", "prepayment").unwrap_err().code(), Some(1051));
-        let r = MetaRef { href: "h".into(), entity: None, sync_id: None };
+        assert_eq!(
+            r.require_sync("meta", "retaildemand").unwrap_err().code(),
+            Some(1052)
+        );
+        assert_eq!(
+            r.require_sync("meta", "prepayment").unwrap_err().code(),
+            Some(1051)
+        );
+        let r = MetaRef {
+            href: "h".into(),
+            entity: None,
+            sync_id: None,
+        };
         assert_eq!(r.require_sync("meta", "x").unwrap_err().code(), Some(1057));
     }
 
