@@ -15,6 +15,9 @@ use serde_json::{Value, json};
 const SHIFT: &str = "288bd078-800c-11e6-8a84-bae5000000a2";
 const SAMPLE_DEMAND_ID: &str = "388bd178-800c-11e6-8a84-bae5000000a2";
 
+/// A change made to a good body to break it.
+type BodyEdit = Box<dyn Fn(&mut Value)>;
+
 struct Answer {
     status: u16,
     headers: reqwest::header::HeaderMap,
@@ -356,7 +359,7 @@ async fn malformed_and_incomplete_approves_get_seed_errors() {
     );
 
     let good = samples::approve_for(OpKind::RetailDemand, &id, SHIFT);
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, u16, u64, &str)> = vec![
+    let cases: Vec<(BodyEdit, u16, u64, &str)> = vec![
         (
             Box::new(|v| {
                 v.as_object_mut().unwrap().remove("meta");

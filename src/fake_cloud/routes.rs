@@ -296,9 +296,13 @@ async fn gate(State(shared): Shr, mut req: Request, next: Next) -> Response {
             log("-", r.status().as_u16());
             return r;
         }
-        Some(Action::Slow(d)) => tokio::time::sleep(d).await,
-        None => {}
+        Some(Action::Slow(_)) | None => {}
     }
+    // A slow answer is slow while counted as in flight, like a slow server.
+    let delay = match action {
+        Some(Action::Slow(d)) => Some(d),
+        _ => None,
+    };
     let (user, caller) = match authenticate(&shared, &path, req.headers()) {
         Ok(v) => v,
         Err(e) => {
@@ -321,6 +325,9 @@ async fn gate(State(shared): Shr, mut req: Request, next: Next) -> Response {
                 }
             }
             let _release = Release(&shared, &user);
+            if let Some(d) = delay {
+                tokio::time::sleep(d).await;
+            }
             let mut resp = next.run(req).await;
             add_limit_headers(&mut resp, cfg.requests, cfg.window, remaining, reset, None);
             resp
