@@ -139,7 +139,10 @@ mod tests {
     #[test]
     fn money_rejects_what_it_cannot_read_exactly() {
         assert_eq!(parse_money(""), Err(AmountError::Empty));
-        assert_eq!(parse_money("1.005"), Err(AmountError::TooPrecise { max: 2 }));
+        assert_eq!(
+            parse_money("1.005"),
+            Err(AmountError::TooPrecise { max: 2 })
+        );
         assert_eq!(parse_money("1,2,3"), Err(AmountError::TwoSeparators));
         assert_eq!(parse_money("12a"), Err(AmountError::BadCharacter('a')));
         assert_eq!(parse_money("1e5"), Err(AmountError::BadCharacter('e')));

@@ -129,7 +129,10 @@ mod tests {
         assert_eq!(read("a\n\"open"), Err(CsvError::Unterminated { line: 2 }));
         assert_eq!(
             read("\"a\"b"),
-            Err(CsvError::AfterQuote { line: 1, found: 'b' })
+            Err(CsvError::AfterQuote {
+                line: 1,
+                found: 'b'
+            })
         );
     }
 

@@ -82,14 +82,13 @@ impl KassatkaReceipt {
     /// the document in its body (for the error message).
     pub fn check_sums(&self, index: usize) -> Result<(), DocumentsError> {
         let doc = DocRef::new(index, Some(&self.head.doc_num));
-        let mismatch = |field: String, stated: Money, computed: Option<Money>| {
-            DocumentsError::SumMismatch {
+        let mismatch =
+            |field: String, stated: Money, computed: Option<Money>| DocumentsError::SumMismatch {
                 doc: doc.clone(),
                 field,
                 stated,
                 computed,
-            }
-        };
+            };
         let mut total = Some(Money::ZERO);
         let mut total_with_discount = Some(Money::ZERO);
         for (i, line) in self.products.iter().enumerate() {
@@ -236,7 +235,9 @@ fn parse_doc(index: usize, doc: &Element) -> Result<KassatkaReceipt, DocumentsEr
             "both must be non-empty: they identify the receipt".into(),
         ));
     }
-    let products = doc.child("Products").ok_or_else(|| fields.missing("Products"))?;
+    let products = doc
+        .child("Products")
+        .ok_or_else(|| fields.missing("Products"))?;
     let mut lines = Vec::new();
     for (i, p) in products.children_named("Product").enumerate() {
         let at = format!("Product #{}/", i + 1);
@@ -279,7 +280,12 @@ impl Fields {
         }
     }
 
-    fn raw<'a>(&self, parent: &'a Element, at: &str, name: &str) -> Result<&'a str, DocumentsError> {
+    fn raw<'a>(
+        &self,
+        parent: &'a Element,
+        at: &str,
+        name: &str,
+    ) -> Result<&'a str, DocumentsError> {
         parent
             .child(name)
             .map(|e| e.text.trim())
@@ -304,7 +310,12 @@ impl Fields {
         self.bad(format!("{at}{name}"), raw.to_string(), e.to_string())
     }
 
-    fn timestamp(&self, parent: &Element, at: &str, name: &str) -> Result<Timestamp, DocumentsError> {
+    fn timestamp(
+        &self,
+        parent: &Element,
+        at: &str,
+        name: &str,
+    ) -> Result<Timestamp, DocumentsError> {
         let raw = self.raw(parent, at, name)?;
         parse_timestamp(raw).ok_or_else(|| {
             self.bad(
@@ -333,14 +344,24 @@ pub fn documents_to_xml(receipts: &[KassatkaReceipt]) -> String {
         let h = &r.head;
         out.push_str("  <Doc>\n    <Head>\n");
         let i = "      ";
-        tag(&mut out, i, "Date", &h.date.strftime("%Y-%m-%dT%H:%M:%S+0000").to_string());
+        tag(
+            &mut out,
+            i,
+            "Date",
+            &h.date.strftime("%Y-%m-%dT%H:%M:%S+0000").to_string(),
+        );
         tag(&mut out, i, "OrganizationCode", &h.organization_code);
         tag(&mut out, i, "CashBoxCode", &h.cash_box_code);
         tag(&mut out, i, "CashBoxName", &h.cash_box_name);
         tag(&mut out, i, "StoreCode", &h.store_code);
         tag(&mut out, i, "StoreName", &h.store_name);
         tag(&mut out, i, "DocSum", &format_money_plain(h.doc_sum));
-        tag(&mut out, i, "DocSumWithDiscount", &format_money_plain(h.doc_sum_with_discount));
+        tag(
+            &mut out,
+            i,
+            "DocSumWithDiscount",
+            &format_money_plain(h.doc_sum_with_discount),
+        );
         tag(&mut out, i, "DocNum", &h.doc_num);
         tag(&mut out, i, "PayCard", &format_money_plain(h.pay_card));
         tag(&mut out, i, "PayCash", &format_money_plain(h.pay_cash));
@@ -355,7 +376,12 @@ pub fn documents_to_xml(receipts: &[KassatkaReceipt]) -> String {
             tag(&mut out, i, "Discount", &format_money_plain(p.discount));
             tag(&mut out, i, "Quantity", &p.quantity.to_string());
             tag(&mut out, i, "Sum", &format_money_plain(p.sum));
-            tag(&mut out, i, "SumWithDiscount", &format_money_plain(p.sum_with_discount));
+            tag(
+                &mut out,
+                i,
+                "SumWithDiscount",
+                &format_money_plain(p.sum_with_discount),
+            );
             out.push_str("      </Product>\n");
         }
         out.push_str("    </Products>\n  </Doc>\n");

@@ -32,7 +32,8 @@ pub enum ProcessStatus {
 
 /// Decodes an envelope; `Err` carries a short description of what is wrong.
 pub fn decode(body: &[u8]) -> Result<Envelope, String> {
-    serde_json::from_slice::<Envelope>(body).map_err(|e| format!("not a Kassatka JSON envelope: {e}"))
+    serde_json::from_slice::<Envelope>(body)
+        .map_err(|e| format!("not a Kassatka JSON envelope: {e}"))
 }
 
 impl Envelope {
@@ -45,11 +46,13 @@ impl Envelope {
                 Value::String(s) => Some(s.clone()),
                 Value::Object(map) => ["message", "error", "errors", "status"]
                     .iter()
-                    .find_map(|k| map.get(*k).and_then(|m| match m {
-                        Value::String(s) => Some(s.clone()),
-                        Value::Null => None,
-                        other => Some(other.to_string()),
-                    }))
+                    .find_map(|k| {
+                        map.get(*k).and_then(|m| match m {
+                            Value::String(s) => Some(s.clone()),
+                            Value::Null => None,
+                            other => Some(other.to_string()),
+                        })
+                    })
                     .or_else(|| (!map.is_empty()).then(|| v.to_string())),
                 other => Some(other.to_string()),
             }
@@ -77,7 +80,11 @@ impl Envelope {
                 let detail = ["message", "error", "errors"]
                     .iter()
                     .find_map(|k| self.response.get(*k))
-                    .map(|m| m.as_str().map(str::to_string).unwrap_or_else(|| m.to_string()));
+                    .map(|m| {
+                        m.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| m.to_string())
+                    });
                 ProcessStatus::Failed(detail.unwrap_or_else(|| status.to_string()))
             }
             _ => ProcessStatus::Running(status.to_string()),
@@ -92,7 +99,10 @@ mod tests {
     #[test]
     fn reads_the_seed_answers() {
         let e = decode(br#"{"success":true,"response":{"process_key":"ef9eb390-6db2-4cc6-bf01-42fd92546570"}}"#).unwrap();
-        assert_eq!(e.process_key(), Some("ef9eb390-6db2-4cc6-bf01-42fd92546570"));
+        assert_eq!(
+            e.process_key(),
+            Some("ef9eb390-6db2-4cc6-bf01-42fd92546570")
+        );
         let e = decode(br#"{"success":true,"response":{"status":"success"}}"#).unwrap();
         assert_eq!(e.process_status(), Some(ProcessStatus::Success));
     }
@@ -100,17 +110,29 @@ mod tests {
     #[test]
     fn statuses_other_than_success_or_error_mean_running() {
         let e = decode(br#"{"success":true,"response":{"status":"in_progress"}}"#).unwrap();
-        assert_eq!(e.process_status(), Some(ProcessStatus::Running("in_progress".into())));
+        assert_eq!(
+            e.process_status(),
+            Some(ProcessStatus::Running("in_progress".into()))
+        );
         let e = decode(br#"{"success":true,"response":{"status":"error","message":"bad file"}}"#)
             .unwrap();
-        assert_eq!(e.process_status(), Some(ProcessStatus::Failed("bad file".into())));
+        assert_eq!(
+            e.process_status(),
+            Some(ProcessStatus::Failed("bad file".into()))
+        );
     }
 
     #[test]
     fn failure_messages_are_found_where_servers_put_them() {
         let m = |s: &str| decode(s.as_bytes()).unwrap().message();
-        assert_eq!(m(r#"{"success":false,"response":"Неверный токен"}"#), "Неверный токен");
-        assert_eq!(m(r#"{"success":false,"response":{"message":"bad"}}"#), "bad");
+        assert_eq!(
+            m(r#"{"success":false,"response":"Неверный токен"}"#),
+            "Неверный токен"
+        );
+        assert_eq!(
+            m(r#"{"success":false,"response":{"message":"bad"}}"#),
+            "bad"
+        );
         assert_eq!(m(r#"{"success":false,"message":"top"}"#), "top");
         assert_eq!(m(r#"{"success":false}"#), "no message");
         assert!(decode(b"<html>").is_err());

@@ -159,16 +159,25 @@ mod tests {
     #[test]
     fn unit_price_of_fractional_quantity_rounds() {
         // 33.30 for 0.333 kg → 100.00 per kg
-        assert_eq!(unit_price(Money(3330), Quantity(333_000)), Some(Money(10_000)));
+        assert_eq!(
+            unit_price(Money(3330), Quantity(333_000)),
+            Some(Money(10_000))
+        );
         // 10.00 for 3 → 3.33
-        assert_eq!(unit_price(Money(1000), Quantity(3_000_000)), Some(Money(333)));
+        assert_eq!(
+            unit_price(Money(1000), Quantity(3_000_000)),
+            Some(Money(333))
+        );
     }
 
     #[test]
     fn refuses_what_cannot_be_printed() {
         let mut r = receipt();
         r.products.clear();
-        assert!(matches!(r.to_kkt_receipt(&profile()), Err(MappingError::NoProducts { .. })));
+        assert!(matches!(
+            r.to_kkt_receipt(&profile()),
+            Err(MappingError::NoProducts { .. })
+        ));
         let mut r = receipt();
         r.products[1].quantity = Quantity(0);
         assert_eq!(

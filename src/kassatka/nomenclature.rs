@@ -110,14 +110,13 @@ impl ProductsGroups {
             return Err(NomenclatureError::WrongRoot(root.name));
         }
         let date_text = required_attribute(&root, "Date", "ProductsGroups")?;
-        let date = Date::strptime("%d.%m.%Y", date_text).map_err(|_| {
-            NomenclatureError::BadField {
+        let date =
+            Date::strptime("%d.%m.%Y", date_text).map_err(|_| NomenclatureError::BadField {
                 element: "ProductsGroups".into(),
                 field: "Date",
                 value: date_text.to_string(),
                 reason: "expected dd.mm.yyyy".into(),
-            }
-        })?;
+            })?;
         let mut groups = Vec::new();
         for (gi, g) in root.children_named("ProductGroup").enumerate() {
             let where_group = format!("ProductGroup #{}", gi + 1);
@@ -127,7 +126,10 @@ impl ProductsGroups {
                 parent_code: required_attribute(g, "ParentCode", &where_group)?.to_string(),
                 products: Vec::new(),
             };
-            let products = g.child("Products").into_iter().flat_map(|p| p.children_named("Product"));
+            let products = g
+                .child("Products")
+                .into_iter()
+                .flat_map(|p| p.children_named("Product"));
             for (pi, p) in products.enumerate() {
                 let whereabouts = format!("{where_group} ({}) Product #{}", group.code, pi + 1);
                 let attr = |name: &'static str| required_attribute(p, name, &whereabouts);
@@ -135,12 +137,14 @@ impl ProductsGroups {
                 let price = if price_text.trim().is_empty() {
                     None
                 } else {
-                    Some(parse_money(price_text).map_err(|e| NomenclatureError::BadField {
-                        element: whereabouts.clone(),
-                        field: "Price",
-                        value: price_text.to_string(),
-                        reason: e.to_string(),
-                    })?)
+                    Some(
+                        parse_money(price_text).map_err(|e| NomenclatureError::BadField {
+                            element: whereabouts.clone(),
+                            field: "Price",
+                            value: price_text.to_string(),
+                            reason: e.to_string(),
+                        })?,
+                    )
                 };
                 group.products.push(Product {
                     barcode: attr("Barcode")?.to_string(),
@@ -231,7 +235,10 @@ mod tests {
     #[test]
     fn what_we_write_reads_back() {
         let groups = sample();
-        assert_eq!(ProductsGroups::from_xml(groups.to_xml().as_bytes()), Ok(groups));
+        assert_eq!(
+            ProductsGroups::from_xml(groups.to_xml().as_bytes()),
+            Ok(groups)
+        );
     }
 
     #[test]

@@ -143,8 +143,7 @@ where
         };
         let elapsed = started.elapsed();
         progress.pending(key, elapsed, &last);
-        let Some(remaining) = policy.timeout.checked_sub(elapsed).filter(|d| !d.is_zero())
-        else {
+        let Some(remaining) = policy.timeout.checked_sub(elapsed).filter(|d| !d.is_zero()) else {
             progress.finished(key, elapsed, false);
             return Err(KassatkaError::Timeout {
                 key: key.to_string(),

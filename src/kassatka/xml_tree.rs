@@ -138,15 +138,11 @@ fn element_from(
     position: u64,
 ) -> Result<Element, XmlError> {
     let syntax = |message: String| XmlError::Syntax { position, message };
-    let name = std::str::from_utf8(start.name().as_ref())
-        .map_err(|e| syntax(e.to_string()))?
-        .to_string();
+    let name = AsRef::<str>::as_ref(&start.name()).to_string();
     let mut attributes = Vec::new();
     for attribute in start.attributes() {
         let attribute = attribute.map_err(|e| syntax(e.to_string()))?;
-        let key = std::str::from_utf8(attribute.key.as_ref())
-            .map_err(|e| syntax(e.to_string()))?
-            .to_string();
+        let key = AsRef::<str>::as_ref(&attribute.key).to_string();
         let value = attribute
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map_err(|e| syntax(e.to_string()))?
@@ -203,7 +199,10 @@ mod tests {
         assert!(matches!(parse(b"<a><b></a>"), Err(XmlError::Syntax { .. })));
         assert_eq!(parse(b"<a>"), Err(XmlError::Unclosed("a".into())));
         assert_eq!(parse(b"   "), Err(XmlError::NoRoot));
-        assert!(matches!(parse(b"<a/><b/>"), Err(XmlError::TrailingContent(_))));
+        assert!(matches!(
+            parse(b"<a/><b/>"),
+            Err(XmlError::TrailingContent(_))
+        ));
         assert_eq!(parse(b"<a>\xff</a>"), Err(XmlError::NotUtf8(3)));
         assert_eq!(
             parse(b"<a>&nbsp;</a>"),
