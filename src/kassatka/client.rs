@@ -209,15 +209,15 @@ impl KassatkaClient {
             return Ok(Download::Ready(body));
         }
         let envelope = decode(endpoint, &body)?;
-        if !envelope.success {
-            return Err(refused(endpoint, &envelope));
-        }
+        // A status in the envelope wins over the success flag: servers say
+        // "not ready" both with `success: true` and `success: false`.
         match envelope.process_status() {
             Some(ProcessStatus::Failed(message)) => Err(KassatkaError::ProcessFailed {
                 key: key.0.clone(),
                 message,
             }),
             Some(ProcessStatus::Running(s)) => Ok(Download::NotReady(s)),
+            _ if !envelope.success => Err(refused(endpoint, &envelope)),
             _ => Ok(Download::NotReady(format!(
                 "download answered {} instead of a file",
                 envelope.response
@@ -263,7 +263,19 @@ impl KassatkaClient {
         progress: &mut dyn WaitProgress,
     ) -> Result<Vec<KassatkaReceipt>, KassatkaError> {
         let key = self.request_receipts(from, to).await?;
-        let key = &key;
+        self.wait_and_download_receipts(&key, policy, progress)
+            .await
+    }
+
+    /// Waits for receipts process `key` to succeed, then downloads and
+    /// parses its Documents XML (sums checked). A download that is not ready
+    /// yet counts as still running.
+    pub async fn wait_and_download_receipts(
+        &self,
+        key: &ProcessKey,
+        policy: &WaitPolicy,
+        progress: &mut dyn WaitProgress,
+    ) -> Result<Vec<KassatkaReceipt>, KassatkaError> {
         let body = poll_until(&key.0, policy, progress, || async move {
             if let Poll::Pending(s) = self.poll_status(key).await? {
                 return Ok(Poll::Pending(s));
