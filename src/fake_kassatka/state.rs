@@ -381,6 +381,6 @@ mod tests {
         assert_eq!(s.download(&key, now), DownloadView::NoFile);
         assert_eq!(s.uploads().len(), 2);
         assert_eq!(s.uploads()[1].xml, good);
-        assert_eq!(s.uploads()[1].parsed.as_ref().unwrap().product_count(), 10);
+        assert_eq!(s.uploads()[1].parsed.as_ref().unwrap().product_count(), 11);
     }
 }

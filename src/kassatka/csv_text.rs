@@ -1,6 +1,7 @@
 //! Minimal RFC 4180 CSV: reading the catalogue file and writing the
-//! receipts export. Comma-separated, fields quoted with `"` when they hold a
-//! comma, quote or line break, `""` for a quote inside quotes. Pure.
+//! receipts export. Comma-separated (reading also takes `;`, as Russian
+//! spreadsheet programs write it), fields quoted with `"` when they hold a
+//! separator, quote or line break, `""` for a quote inside quotes. Pure.
 
 use thiserror::Error;
 
@@ -20,9 +21,14 @@ pub struct Record {
     pub fields: Vec<String>,
 }
 
-/// Splits `text` into records. Blank lines are skipped; `\r\n` and `\n`
-/// both end a record; a leading BOM is ignored.
+/// Splits comma-separated `text` into records. Blank lines are skipped;
+/// `\r\n` and `\n` both end a record; a leading BOM is ignored.
 pub fn read(text: &str) -> Result<Vec<Record>, CsvError> {
+    read_with(text, ',')
+}
+
+/// Like [`read`], with `separator` between fields.
+pub fn read_with(text: &str, separator: char) -> Result<Vec<Record>, CsvError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut records = Vec::new();
     let mut fields: Vec<String> = Vec::new();
@@ -54,11 +60,12 @@ pub fn read(text: &str) -> Result<Vec<Record>, CsvError> {
                     }
                 }
                 match chars.peek() {
-                    None | Some(',') | Some('\n') | Some('\r') => {}
+                    None | Some('\n') | Some('\r') => {}
+                    Some(&c) if c == separator => {}
                     Some(&found) => return Err(CsvError::AfterQuote { line, found }),
                 }
             }
-            ',' => {
+            c if c == separator => {
                 started = true;
                 fields.push(std::mem::take(&mut field));
             }
@@ -122,6 +129,12 @@ mod tests {
         assert_eq!(records[1].line, 3);
         assert_eq!(records[2].fields, ["last", "", ""]);
         assert_eq!(records[2].line, 5);
+    }
+
+    #[test]
+    fn reads_semicolons_too() {
+        let records = read_with("a;\"b;c\";1,5\n", ';').unwrap();
+        assert_eq!(records[0].fields, ["a", "b;c", "1,5"]);
     }
 
     #[test]

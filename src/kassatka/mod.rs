@@ -9,13 +9,16 @@
 //! the same API lives in [`crate::fake_kassatka`].
 
 pub mod amount;
+pub mod catalogue;
 pub mod client;
 pub mod csv_text;
 pub mod documents;
 pub mod envelope;
 pub mod error;
+pub mod export;
 pub mod fiscal;
 pub mod nomenclature;
+pub mod settings;
 pub mod waiting;
 pub mod xml_tree;
 
