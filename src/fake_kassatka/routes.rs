@@ -116,20 +116,17 @@ async fn get_receipts(
     State(shared): State<Shared>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let bound = |name: &str| -> Result<jiff::Timestamp, Response> {
+    let bound = |name: &str| {
         let text = query.get(name).map(String::as_str).unwrap_or_default();
         DateTime::strptime("%Y-%m-%d %H:%M:%S", text)
             .and_then(|dt| TimeZone::UTC.to_timestamp(dt))
-            .map_err(|_| {
-                failure(
-                    StatusCode::BAD_REQUEST,
-                    &format!("Параметр {name} должен быть датой YYYY-MM-DD HH:MM:SS"),
-                )
-            })
+            .map_err(|_| format!("Параметр {name} должен быть датой YYYY-MM-DD HH:MM:SS"))
     };
     let (from, to) = match (bound("from"), bound("to")) {
         (Ok(from), Ok(to)) => (from, to),
-        (Err(response), _) | (_, Err(response)) => return response,
+        (Err(message), _) | (_, Err(message)) => {
+            return failure(StatusCode::BAD_REQUEST, &message);
+        }
     };
     let key = shared.lock().start_receipts(from, to, Instant::now());
     success(json!({ "process_key": key }))

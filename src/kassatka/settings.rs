@@ -61,11 +61,8 @@ pub enum SettingsError {
     NoToken,
     #[error("Kassatka token file {path}: {message}")]
     TokenFile { path: PathBuf, message: String },
-    #[error("Kassatka API token from {origin}: {source}")]
-    BadToken {
-        origin: String,
-        source: super::error::KassatkaError,
-    },
+    #[error("Kassatka API token from {origin}: {reason}")]
+    BadToken { origin: String, reason: String },
 }
 
 /// Picks URL and token. URL: command line, then `KASSATKA_API_URL`, then
@@ -89,7 +86,10 @@ pub fn resolve(
         .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
     let bad = |origin: &str| {
         let origin = origin.to_string();
-        move |source| SettingsError::BadToken { origin, source }
+        move |e: super::error::KassatkaError| SettingsError::BadToken {
+            origin,
+            reason: e.to_string(),
+        }
     };
     let token = if let Some(token) = non_empty(env_token) {
         ApiToken::new(token).map_err(bad(TOKEN_ENV))?
