@@ -63,6 +63,21 @@ pub struct ReceiptKey {
     pub doc_num: String,
 }
 
+impl ReceiptKey {
+    /// The journal's operation id: `kassatka:{CashBoxCode}:{DocNum}`. The
+    /// prefix keeps it apart from MoySklad's UUIDs in a shared journal; `%`
+    /// and `:` inside the parts are percent-encoded, so two different
+    /// receipts never share a key.
+    pub fn idempotency_key(&self) -> String {
+        let part = |s: &str| s.replace('%', "%25").replace(':', "%3A");
+        format!(
+            "kassatka:{}:{}",
+            part(&self.cash_box_code),
+            part(&self.doc_num)
+        )
+    }
+}
+
 impl fmt::Display for ReceiptKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.cash_box_code, self.doc_num)
@@ -191,19 +206,31 @@ pub enum DocumentsError {
     },
 }
 
-/// Parses a `<Documents>` body and checks every document's sums.
+/// Parses a `<Documents>` body and checks every document's sums; the first
+/// bad document fails the whole body.
 pub fn parse_documents(bytes: &[u8]) -> Result<Vec<KassatkaReceipt>, DocumentsError> {
+    parse_documents_each(bytes)?.into_iter().collect()
+}
+
+/// Parses a `<Documents>` body document by document: the outer error is
+/// for a body that is not a Documents XML at all, the inner ones for single
+/// documents, so one bad receipt does not hold up the others.
+pub fn parse_documents_each(
+    bytes: &[u8],
+) -> Result<Vec<Result<KassatkaReceipt, DocumentsError>>, DocumentsError> {
     let root = xml_tree::parse(bytes)?;
     if root.name != "Documents" {
         return Err(DocumentsError::WrongRoot(root.name));
     }
-    let mut receipts = Vec::new();
-    for (index, doc) in root.children_named("Doc").enumerate() {
-        let receipt = parse_doc(index, doc)?;
-        receipt.check_sums(index)?;
-        receipts.push(receipt);
-    }
-    Ok(receipts)
+    Ok(root
+        .children_named("Doc")
+        .enumerate()
+        .map(|(index, doc)| {
+            let receipt = parse_doc(index, doc)?;
+            receipt.check_sums(index)?;
+            Ok(receipt)
+        })
+        .collect())
 }
 
 fn parse_doc(index: usize, doc: &Element) -> Result<KassatkaReceipt, DocumentsError> {
@@ -438,6 +465,50 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "receipts XML: Doc #1 (DocNum N1): Head/PayCash is missing"
+        );
+    }
+
+    #[test]
+    fn one_bad_document_does_not_hide_the_others() {
+        let good = one_doc("33.30", "0.333");
+        let bad = one_doc("50", "0.333").replace("N1", "N2");
+        let inner = |xml: &str| {
+            xml.trim_start_matches("<Documents>")
+                .trim_end_matches("</Documents>")
+                .to_string()
+        };
+        let body = format!("<Documents>{}{}</Documents>", inner(&good), inner(&bad));
+        let each = parse_documents_each(body.as_bytes()).unwrap();
+        assert_eq!(each.len(), 2);
+        assert_eq!(each[0].as_ref().unwrap().head.doc_num, "N1");
+        assert!(
+            each[1]
+                .as_ref()
+                .unwrap_err()
+                .to_string()
+                .contains("Doc #2 (DocNum N2)")
+        );
+        assert!(parse_documents(body.as_bytes()).is_err());
+        assert!(matches!(
+            parse_documents_each(b"<Other/>"),
+            Err(DocumentsError::WrongRoot(_))
+        ));
+    }
+
+    #[test]
+    fn keys_are_unambiguous() {
+        let key = |c: &str, d: &str| ReceiptKey {
+            cash_box_code: c.into(),
+            doc_num: d.into(),
+        };
+        assert_eq!(key("189", "5ad").idempotency_key(), "kassatka:189:5ad");
+        assert_ne!(
+            key("a:b", "c").idempotency_key(),
+            key("a", "b:c").idempotency_key()
+        );
+        assert_ne!(
+            key("a%3A", "c").idempotency_key(),
+            key("a:", "c").idempotency_key()
         );
     }
 

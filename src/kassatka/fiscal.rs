@@ -33,14 +33,42 @@ pub enum MappingError {
     ZeroQuantity { key: ReceiptKey, line: usize },
     #[error("Kassatka receipt {key}: amounts overflow")]
     Overflow { key: ReceiptKey },
+    #[error("Kassatka receipt {key}: products add up to {total} but payments to {paid}")]
+    Unbalanced {
+        key: ReceiptKey,
+        total: Money,
+        paid: Money,
+    },
+}
+
+impl MappingError {
+    /// The reason in Russian, for the shop (status, journal).
+    pub fn message_ru(&self) -> String {
+        match self {
+            MappingError::NoProducts { key } => format!("Чек Кассатки {key}: нет товаров"),
+            MappingError::Negative { key } => {
+                format!("Чек Кассатки {key}: отрицательные суммы (возвраты не поддерживаются)")
+            }
+            MappingError::ZeroQuantity { key, line } => {
+                format!("Чек Кассатки {key}: у товара №{line} нулевое количество")
+            }
+            MappingError::Overflow { key } => {
+                format!("Чек Кассатки {key}: суммы слишком велики")
+            }
+            MappingError::Unbalanced { key, total, paid } => {
+                format!("Чек Кассатки {key}: сумма товаров {total} ₽ не равна сумме оплат {paid} ₽")
+            }
+        }
+    }
 }
 
 impl KassatkaReceipt {
     /// The receipt to print: one position per product at its discounted
     /// sum, paid by card (electronic) and cash as Kassatka recorded it.
     ///
-    /// Assumes the sums were checked (as [`super::parse_documents`] does),
-    /// so the positions add up to the payments.
+    /// Checks again that the positions add up to the payments, so a receipt
+    /// built by hand (not through [`super::parse_documents`]) cannot print
+    /// unbalanced.
     pub fn to_kkt_receipt(&self, profile: &FiscalProfile) -> Result<Receipt, MappingError> {
         let key = self.key();
         if self.products.is_empty() {
@@ -74,6 +102,17 @@ impl KassatkaReceipt {
                 object: profile.object,
                 marking_code: None,
             });
+        }
+        let total = positions
+            .iter()
+            .try_fold(Money::ZERO, |acc, p| acc.checked_add(p.sum))
+            .ok_or_else(|| MappingError::Overflow { key: key.clone() })?;
+        let paid = head
+            .pay_cash
+            .checked_add(head.pay_card)
+            .ok_or_else(|| MappingError::Overflow { key: key.clone() })?;
+        if total != paid {
+            return Err(MappingError::Unbalanced { key, total, paid });
         }
         Ok(Receipt {
             kind: ReceiptKind::Sale,
@@ -183,6 +222,38 @@ mod tests {
         assert_eq!(
             r.to_kkt_receipt(&profile()).unwrap_err().to_string(),
             "Kassatka receipt 189/D1: product #2 has a zero quantity"
+        );
+        let mut r = receipt();
+        r.head.pay_cash = Money(46_200);
+        let err = r.to_kkt_receipt(&profile()).unwrap_err();
+        assert_eq!(
+            err.message_ru(),
+            "Чек Кассатки 189/D1: сумма товаров 1463.00 ₽ не равна сумме оплат 1462.00 ₽"
+        );
+    }
+
+    #[test]
+    fn the_seed_receipts_map_and_balance() {
+        let receipts = crate::kassatka::parse_documents(include_bytes!(
+            "../../tests/fixtures/kassatka/documents.xml"
+        ))
+        .unwrap();
+        let printed: Vec<Receipt> = receipts
+            .iter()
+            .map(|r| r.to_kkt_receipt(&profile()).unwrap())
+            .collect();
+        assert_eq!(printed[1].positions[0].quantity, Quantity(2_000_000));
+        assert_eq!(printed[1].positions[0].price, Money(10_000));
+        assert_eq!(printed[1].payments.electronic, Money(269_000));
+        assert_eq!(printed[3].positions[1].sum, Money(139_300));
+        for r in &printed {
+            assert_eq!(r.total(), r.payments.total());
+            assert_eq!(r.tax_system, TaxSystem::SimplifiedIncome);
+            assert!(r.positions.iter().all(|p| p.vat == VatRate::NoVat));
+        }
+        assert_eq!(
+            receipts[0].key().idempotency_key(),
+            "kassatka:189:5ad4842fd849da0012343342"
         );
     }
 }

@@ -28,7 +28,7 @@ pub use client::{
 };
 pub use documents::{
     DocumentsError, KassatkaReceipt, ReceiptHead, ReceiptKey, ReceiptLine, documents_to_xml,
-    parse_documents,
+    parse_documents, parse_documents_each,
 };
 pub use envelope::ProcessStatus;
 pub use error::KassatkaError;
