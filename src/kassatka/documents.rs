@@ -108,12 +108,13 @@ impl KassatkaReceipt {
         let mut total_with_discount = Some(Money::ZERO);
         for (i, line) in self.products.iter().enumerate() {
             let field = |name: &str| format!("Product #{}/{name}", i + 1);
-            // One kopeck of slack: Kassatka rounds price × fractional
-            // quantity itself and may round the other way.
+            // Up to one kopeck of slack against the exact product: Kassatka
+            // rounds price × fractional quantity itself and may round the
+            // other way. (The receipt renderer applies the same rule.)
             let expected = line.quantity.times(line.price);
-            let close = expected
-                .and_then(|e| e.checked_sub(line.sum))
-                .is_some_and(|d| d.0.abs() <= 1);
+            let exact = i128::from(line.price.0) * i128::from(line.quantity.0);
+            let stated = i128::from(line.sum.0) * i128::from(Quantity::SCALE);
+            let close = (exact - stated).abs() <= i128::from(Quantity::SCALE);
             if !close {
                 return Err(mismatch(field("Sum"), line.sum, expected));
             }

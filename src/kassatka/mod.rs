@@ -20,6 +20,7 @@ pub mod fiscal;
 pub mod nomenclature;
 pub mod settings;
 pub mod waiting;
+pub mod windows;
 pub mod xml_tree;
 
 pub use client::{
