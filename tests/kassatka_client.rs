@@ -356,3 +356,39 @@ async fn https_is_spoken_when_the_url_says_so() {
     assert!(matches!(err, KassatkaError::Transport { .. }), "{err:?}");
     assert!(fake.requests().is_empty());
 }
+
+#[tokio::test]
+async fn the_fake_refuses_bad_requests_with_an_envelope() {
+    let fake = fake().await;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        http.get(format!("{}{path}", fake.base_url()))
+            .header("api-token", TOKEN)
+            .send()
+    };
+    let answer = get("/receipts?from=16.04.2018&to=2018-04-17%2000:00:00")
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["success"], false);
+    assert_eq!(
+        body["response"]["message"],
+        "Параметр from должен быть датой YYYY-MM-DD HH:MM:SS"
+    );
+    let answer = get("/nothing-here").await.unwrap();
+    assert_eq!(answer.status(), 404);
+    let form = reqwest::multipart::Form::new().text("other", "x");
+    let answer = http
+        .post(format!("{}/nomenclature", fake.base_url()))
+        .header("api-token", TOKEN)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["response"]["message"], "Не передан файл nomenclature");
+    assert!(fake.nomenclature_uploads().is_empty());
+}

@@ -54,19 +54,34 @@ impl WaitProgress for NoProgress {
     fn finished(&mut self, _: &str, _: Duration, _: bool) {}
 }
 
-/// A one-line spinner on stderr, drawn only when stderr is a terminal so
+/// A one-line spinner, drawn on stderr only when stderr is a terminal so
 /// that logs and pipes stay clean.
-#[derive(Debug)]
 pub struct TerminalProgress {
+    out: Box<dyn Write + Send>,
     enabled: bool,
     frame: usize,
+}
+
+impl std::fmt::Debug for TerminalProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TerminalProgress")
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TerminalProgress {
     /// Draws on stderr if (and only if) stderr is a terminal.
     pub fn stderr() -> Self {
+        let enabled = std::io::stderr().is_terminal();
+        Self::to_writer(Box::new(std::io::stderr()), enabled)
+    }
+
+    /// Draws on `out` when `enabled` (tests pass a buffer).
+    pub fn to_writer(out: Box<dyn Write + Send>, enabled: bool) -> Self {
         TerminalProgress {
-            enabled: std::io::stderr().is_terminal(),
+            out,
+            enabled,
             frame: 0,
         }
     }
@@ -79,15 +94,14 @@ impl WaitProgress for TerminalProgress {
         }
         const FRAMES: [char; 4] = ['|', '/', '-', '\\'];
         self.frame = (self.frame + 1) % FRAMES.len();
-        let mut err = std::io::stderr().lock();
         // \x1b[K clears the rest of the line left by a longer status.
         let _ = write!(
-            err,
+            self.out,
             "\r{} Kassatka process {key}: {status} ({} s)\x1b[K",
             FRAMES[self.frame],
             elapsed.as_secs()
         );
-        let _ = err.flush();
+        let _ = self.out.flush();
     }
 
     fn finished(&mut self, key: &str, elapsed: Duration, ok: bool) {
@@ -95,12 +109,12 @@ impl WaitProgress for TerminalProgress {
             return;
         }
         let verdict = if ok { "done" } else { "stopped" };
-        let mut err = std::io::stderr().lock();
         let _ = writeln!(
-            err,
+            self.out,
             "\rKassatka process {key}: {verdict} after {} s\x1b[K",
             elapsed.as_secs()
         );
+        let _ = self.out.flush();
     }
 }
 
@@ -188,6 +202,54 @@ mod tests {
         })
         .await;
         assert_eq!(result.unwrap(), 3);
+    }
+
+    /// A `Write` whose bytes the test can read afterwards.
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn progress_is_drawn_on_one_line_only_when_enabled() {
+        for enabled in [true, false] {
+            let buffer = Shared::default();
+            let mut progress = TerminalProgress::to_writer(Box::new(buffer.clone()), enabled);
+            let mut calls = 0;
+            poll_until("k1", &fast(30_000), &mut progress, || {
+                calls += 1;
+                let n = calls;
+                async move {
+                    Ok(if n < 3 {
+                        Poll::Pending("processing".into())
+                    } else {
+                        Poll::Done(())
+                    })
+                }
+            })
+            .await
+            .unwrap();
+            let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+            if enabled {
+                assert_eq!(text.matches("Kassatka process k1: processing").count(), 2);
+                assert!(
+                    text.contains("\rKassatka process k1: done after "),
+                    "{text:?}"
+                );
+                assert!(text.ends_with(" s\x1b[K\n"), "{text:?}");
+                assert_eq!(text.matches('\n').count(), 1, "one line, redrawn: {text:?}");
+            } else {
+                assert!(text.is_empty());
+            }
+        }
     }
 
     #[tokio::test]
