@@ -51,3 +51,150 @@ fn the_seed_receipts_parse_and_are_written_back_identically() {
     assert_eq!(discounted.products[2].sum_with_discount, Money(35_000));
     assert_eq!(documents_to_xml(&receipts), DOCUMENTS);
 }
+
+mod generated {
+    use jiff::Timestamp;
+    use kkt::{Money, Quantity};
+    use masterkassa::kassatka::{
+        KassatkaReceipt, ReceiptHead, ReceiptLine, documents_to_xml, parse_documents,
+    };
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        "[a-zA-Zа-яА-Я0-9<>&\"' .,№-]{1,16}".prop_map(|s| {
+            let t = s.trim().to_string();
+            if t.is_empty() { "x".into() } else { t }
+        })
+    }
+
+    fn line() -> impl Strategy<Value = ReceiptLine> {
+        (
+            text(),
+            text(),
+            0i64..10_000_000,
+            1i64..50_000_000,
+            0u8..=100,
+        )
+            .prop_map(|(code, name, price, quantity, discount_percent)| {
+                let sum = Quantity(quantity).times(Money(price)).unwrap();
+                let discount = Money(sum.0 * i64::from(discount_percent) / 100);
+                ReceiptLine {
+                    product_code: code,
+                    product_name: name,
+                    unit_code: "796".into(),
+                    price: Money(price),
+                    discount,
+                    quantity: Quantity(quantity),
+                    sum,
+                    sum_with_discount: Money(sum.0 - discount.0),
+                }
+            })
+    }
+
+    fn receipt() -> impl Strategy<Value = KassatkaReceipt> {
+        (
+            text(),
+            text(),
+            proptest::collection::vec(line(), 0..5),
+            0i64..2_000_000_000,
+            0u8..=100,
+        )
+            .prop_map(|(cash_box, doc_num, products, seconds, card_share)| {
+                let doc_sum = Money(products.iter().map(|p| p.sum.0).sum());
+                let paid = Money(products.iter().map(|p| p.sum_with_discount.0).sum());
+                let card = Money(paid.0 * i64::from(card_share) / 100);
+                KassatkaReceipt {
+                    head: ReceiptHead {
+                        date: Timestamp::from_second(seconds).unwrap(),
+                        organization_code: "155".into(),
+                        cash_box_code: cash_box,
+                        cash_box_name: "Касса & <1>".into(),
+                        store_code: "169".into(),
+                        store_name: "Удача".into(),
+                        doc_sum,
+                        doc_sum_with_discount: paid,
+                        doc_num,
+                        pay_card: card,
+                        pay_cash: Money(paid.0 - card.0),
+                    },
+                    products,
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn any_receipts_written_read_back_the_same(receipts in proptest::collection::vec(receipt(), 0..4)) {
+            let xml = documents_to_xml(&receipts);
+            prop_assert_eq!(parse_documents(xml.as_bytes()).unwrap(), receipts);
+        }
+    }
+}
+
+mod generated_nomenclature {
+    use kkt::Money;
+    use masterkassa::kassatka::{Product, ProductGroup, ProductsGroups};
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        "[a-zA-Zа-яА-Я0-9<>&\"' .,№-]{0,16}"
+    }
+
+    fn product() -> impl Strategy<Value = Product> {
+        (
+            text(),
+            text(),
+            text(),
+            proptest::option::of(0i64..100_000_000_000),
+            text(),
+        )
+            .prop_map(|(barcode, code, name, price, price_type)| Product {
+                barcode,
+                code,
+                name,
+                parent_code: String::new(),
+                unit_code: "796".into(),
+                unit_name: "Штука".into(),
+                price: price.map(Money),
+                comment: String::new(),
+                price_type,
+            })
+    }
+
+    fn groups() -> impl Strategy<Value = ProductsGroups> {
+        (
+            proptest::collection::vec(
+                (text(), text(), proptest::collection::vec(product(), 0..4)),
+                0..4,
+            ),
+            1i16..9999,
+            1i8..=12,
+            1i8..=28,
+        )
+            .prop_map(|(groups, y, m, d)| ProductsGroups {
+                date: jiff::civil::date(y, m, d),
+                groups: groups
+                    .into_iter()
+                    .map(|(code, name, products)| ProductGroup {
+                        parent_code: "none".into(),
+                        products: products
+                            .into_iter()
+                            .map(|p| Product {
+                                parent_code: code.clone(),
+                                ..p
+                            })
+                            .collect(),
+                        code,
+                        name,
+                    })
+                    .collect(),
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn any_nomenclature_written_reads_back_the_same(n in groups()) {
+            prop_assert_eq!(ProductsGroups::from_xml(n.to_xml().as_bytes()).unwrap(), n);
+        }
+    }
+}
