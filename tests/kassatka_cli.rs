@@ -347,3 +347,24 @@ fn fake_kassatka_command_needs_a_token() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("KASSATKA_TOKEN"));
 }
+
+#[test]
+fn fake_kassatka_command_stops_cleanly_on_sigterm() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_masterkassa"))
+        .args(["fake-kassatka", "--listen", "127.0.0.1:0"])
+        .env("KASSATKA_TOKEN", TOKEN)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("fake Kassatka serving"), "{line}");
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}

@@ -1,5 +1,5 @@
 //! `masterkassa fake-kassatka --listen ADDR`: serve the fake Kassatka 1C API
-//! (see [`crate::fake_kassatka`]) until interrupted, for trying the
+//! (see [`crate::fake_kassatka`]) until interrupted (Ctrl-C or SIGTERM), for trying the
 //! `kassatka` commands and the agent without a Kassatka account.
 //!
 //! The accepted token is read from `KASSATKA_TOKEN`, like the client's, so
@@ -79,9 +79,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             fake.receipts().len(),
             fake.base_url()
         );
-        tokio::signal::ctrl_c()
-            .await
-            .context("cannot wait for Ctrl-C")?;
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .context("cannot listen for SIGTERM")?;
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => interrupted.context("cannot wait for Ctrl-C")?,
+            _ = terminate.recv() => {}
+        }
         fake.shutdown().await;
         Ok(())
     })
