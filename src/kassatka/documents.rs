@@ -96,10 +96,14 @@ impl KassatkaReceipt {
     /// Checks that lines and head add up; `index` is the 0-based position of
     /// the document in its body (for the error message).
     pub fn check_sums(&self, index: usize) -> Result<(), DocumentsError> {
-        let doc = DocRef::new(index, Some(&self.head.doc_num));
+        let doc = DocRef::new(
+            index,
+            Some(&self.head.cash_box_code),
+            Some(&self.head.doc_num),
+        );
         let mismatch =
             |field: String, stated: Money, computed: Option<Money>| DocumentsError::SumMismatch {
-                doc: doc.clone(),
+                doc: Box::new(doc.clone()),
                 field,
                 stated,
                 computed,
@@ -153,20 +157,33 @@ impl KassatkaReceipt {
     }
 }
 
-/// Which document an error is about: its position and, once known, DocNum.
+/// Which document an error is about: its position and, as far as they
+/// could be read, its CashBoxCode and DocNum (so a caller can still tell
+/// which receipt is broken).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocRef {
     /// 1-based position of the `<Doc>` in the body.
     pub number: usize,
+    pub cash_box_code: Option<String>,
     pub doc_num: Option<String>,
 }
 
 impl DocRef {
-    fn new(index: usize, doc_num: Option<&str>) -> Self {
+    fn new(index: usize, cash_box_code: Option<&str>, doc_num: Option<&str>) -> Self {
+        let known = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
         DocRef {
             number: index + 1,
-            doc_num: doc_num.map(str::to_string),
+            cash_box_code: known(cash_box_code),
+            doc_num: known(doc_num),
         }
+    }
+
+    /// The receipt's key, if both parts could be read.
+    pub fn key(&self) -> Option<ReceiptKey> {
+        Some(ReceiptKey {
+            cash_box_code: self.cash_box_code.clone()?,
+            doc_num: self.doc_num.clone()?,
+        })
     }
 }
 
@@ -187,10 +204,10 @@ pub enum DocumentsError {
     #[error("receipts XML: root element is <{0}>, expected <Documents>")]
     WrongRoot(String),
     #[error("receipts XML: {doc}: {field} is missing")]
-    Missing { doc: DocRef, field: String },
+    Missing { doc: Box<DocRef>, field: String },
     #[error("receipts XML: {doc}: {field}={value:?}: {reason}")]
     BadField {
-        doc: DocRef,
+        doc: Box<DocRef>,
         field: String,
         value: String,
         reason: String,
@@ -200,11 +217,23 @@ pub enum DocumentsError {
         computed.map(|m| m.to_string()).unwrap_or_else(|| "more than fits".into())
     )]
     SumMismatch {
-        doc: DocRef,
+        doc: Box<DocRef>,
         field: String,
         stated: Money,
         computed: Option<Money>,
     },
+}
+
+impl DocumentsError {
+    /// The document the error is about (`None` for errors of the whole body).
+    pub fn doc(&self) -> Option<&DocRef> {
+        match self {
+            DocumentsError::Missing { doc, .. }
+            | DocumentsError::BadField { doc, .. }
+            | DocumentsError::SumMismatch { doc, .. } => Some(doc),
+            DocumentsError::Xml(_) | DocumentsError::WrongRoot(_) => None,
+        }
+    }
 }
 
 /// Parses a `<Documents>` body and checks every document's sums; the first
@@ -235,12 +264,13 @@ pub fn parse_documents_each(
 }
 
 fn parse_doc(index: usize, doc: &Element) -> Result<KassatkaReceipt, DocumentsError> {
-    let doc_num = doc
-        .child("Head")
-        .and_then(|h| h.child("DocNum"))
-        .map(|n| n.text.trim());
+    let head_text = |name: &str| {
+        doc.child("Head")
+            .and_then(|h| h.child(name))
+            .map(|n| n.text.trim())
+    };
     let fields = Fields {
-        doc: DocRef::new(index, doc_num),
+        doc: DocRef::new(index, head_text("CashBoxCode"), head_text("DocNum")),
     };
     let head = doc.child("Head").ok_or_else(|| fields.missing("Head"))?;
     let head = ReceiptHead {
@@ -294,14 +324,14 @@ struct Fields {
 impl Fields {
     fn missing(&self, field: &str) -> DocumentsError {
         DocumentsError::Missing {
-            doc: self.doc.clone(),
+            doc: Box::new(self.doc.clone()),
             field: field.to_string(),
         }
     }
 
     fn bad(&self, field: String, value: String, reason: String) -> DocumentsError {
         DocumentsError::BadField {
-            doc: self.doc.clone(),
+            doc: Box::new(self.doc.clone()),
             field,
             value,
             reason,
