@@ -276,7 +276,19 @@ impl KassatkaClient {
         policy: &WaitPolicy,
         progress: &mut dyn WaitProgress,
     ) -> Result<Vec<KassatkaReceipt>, KassatkaError> {
-        let body = poll_until(&key.0, policy, progress, || async move {
+        let body = self.wait_and_download_body(key, policy, progress).await?;
+        Ok(parse_documents(&body)?)
+    }
+
+    /// Waits for process `key` to succeed, then downloads its result file
+    /// as it came (the caller parses it).
+    pub async fn wait_and_download_body(
+        &self,
+        key: &ProcessKey,
+        policy: &WaitPolicy,
+        progress: &mut dyn WaitProgress,
+    ) -> Result<Vec<u8>, KassatkaError> {
+        poll_until(&key.0, policy, progress, || async move {
             if let Poll::Pending(s) = self.poll_status(key).await? {
                 return Ok(Poll::Pending(s));
             }
@@ -285,8 +297,7 @@ impl KassatkaClient {
                 Download::NotReady(s) => Poll::Pending(format!("result not ready: {s}")),
             })
         })
-        .await?;
-        Ok(parse_documents(&body)?)
+        .await
     }
 
     async fn poll_status(&self, key: &ProcessKey) -> Result<Poll<()>, KassatkaError> {

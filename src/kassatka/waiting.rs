@@ -38,7 +38,7 @@ pub enum Poll<T> {
 }
 
 /// Receives progress while a process is awaited.
-pub trait WaitProgress {
+pub trait WaitProgress: Send {
     /// Called after every poll that did not finish.
     fn pending(&mut self, key: &str, elapsed: Duration, status: &str);
     /// Called once when waiting ends (successfully or not).

@@ -8,7 +8,6 @@
 //! guarantee of exactly-once printing; this only avoids handing the same
 //! receipt to it again and again. Pure: the caller passes the clock.
 
-use super::documents::ReceiptKey;
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -66,20 +65,21 @@ pub fn query_time(t: Timestamp) -> DateTime {
     TimeZone::UTC.to_datetime(t)
 }
 
-/// Keys of receipts already handed out, with their receipt dates so old
-/// ones can be forgotten.
+/// Idempotency keys of receipts already handed out (see
+/// [`super::ReceiptKey::idempotency_key`]), with their receipt dates so old ones
+/// can be forgotten.
 #[derive(Debug, Clone, Default)]
 pub struct SeenKeys {
-    keys: HashMap<ReceiptKey, Timestamp>,
+    keys: HashMap<String, Timestamp>,
 }
 
 impl SeenKeys {
     /// True (and remembered) if `key` was not seen before.
-    pub fn first_time(&mut self, key: &ReceiptKey, date: Timestamp) -> bool {
+    pub fn first_time(&mut self, key: &str, date: Timestamp) -> bool {
         if self.keys.contains_key(key) {
             return false;
         }
-        self.keys.insert(key.clone(), date);
+        self.keys.insert(key.to_string(), date);
         true
     }
 
@@ -101,16 +101,18 @@ impl SeenKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kassatka::documents::ReceiptKey;
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
     }
 
-    fn key(doc: &str) -> ReceiptKey {
+    fn key(doc: &str) -> String {
         ReceiptKey {
             cash_box_code: "189".into(),
             doc_num: doc.into(),
         }
+        .idempotency_key()
     }
 
     #[test]
