@@ -36,7 +36,8 @@ fn masterkassa(args: &[&str], token: Option<&str>) -> Output {
         .args(args)
         .env_remove("KASSATKA_TOKEN")
         .env_remove("KASSATKA_API_URL")
-        .env_remove("MASTERKASSA_CONFIG");
+        .env_remove("MASTERKASSA_CONFIG")
+        .env_remove("MOYSKLAD_TOKEN");
     if let Some(token) = token {
         command.env("KASSATKA_TOKEN", token);
     }
@@ -367,4 +368,126 @@ fn fake_kassatka_command_stops_cleanly_on_sigterm() {
     assert!(sent.success());
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
+}
+
+/// A scripted MoySklad POS API serving the seed's assortment in two pages
+/// (the second one is the seed page's first item again with another code,
+/// so paging is visible in the result), checking the token header.
+async fn scripted_moysklad(token: &'static str) -> (String, tokio::task::JoinHandle<()>) {
+    use axum::extract::Query;
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    use std::collections::HashMap;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let base = format!("http://{addr}/api/posap/1.0");
+    let next = format!("{base}/entity/assortment?limit=1000&offsetId=page-2&direction=forward");
+    let app = axum::Router::new().route(
+        "/api/posap/1.0/entity/assortment",
+        axum::routing::get(
+            move |headers: HeaderMap, Query(q): Query<HashMap<String, String>>| {
+                let next = next.clone();
+                async move {
+                    if headers
+                        .get("Lognex-Pos-Auth-Token")
+                        .and_then(|v| v.to_str().ok())
+                        != Some(token)
+                    {
+                        return (StatusCode::UNAUTHORIZED, "{}").into_response();
+                    }
+                    let mut page: Value =
+                        serde_json::from_str(include_str!("fixtures/moysklad/assortment.json"))
+                            .unwrap();
+                    if q.get("offsetId").map(String::as_str) == Some("page-2") {
+                        let mut item = page["rows"][0].clone();
+                        item["code"] = "00099".into();
+                        page["rows"] = Value::Array(vec![item]);
+                        page["meta"].as_object_mut().unwrap().remove("nextHref");
+                    } else {
+                        page["meta"]["nextHref"] = next.into();
+                    }
+                    axum::Json(page).into_response()
+                }
+            },
+        ),
+    );
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (base, server)
+}
+
+#[test]
+fn push_nomenclature_sends_the_moysklad_assortment() {
+    let rt = runtime();
+    let fake = start_fake(&rt);
+    let (moysklad_url, _server) = rt.block_on(scripted_moysklad("ms-secret"));
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("store.token");
+    std::fs::write(&token_file, "ms-secret\n").unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[kassa]]\nname = \"Удача\"\napi_url = \"{moysklad_url}\"\ncashier_uid = \"u1\"\n\
+             token_file = \"{}\"\n",
+            token_file.display()
+        ),
+    )
+    .unwrap();
+    let url = fake.base_url();
+    let output = masterkassa(
+        &[
+            "kassatka",
+            "push-nomenclature",
+            "--from",
+            "moysklad",
+            "--date",
+            "2026-11-24",
+            "--config",
+            config.to_str().unwrap(),
+            "--api-url",
+            &url,
+        ],
+        Some(TOKEN),
+    );
+    let out = stdout(&output);
+    // 6 + 1 items; the bundle has two prices.
+    assert!(
+        out.starts_with("nomenclature of 24.11.2026: 8 products (8 with a price) in 1 groups"),
+        "{out}"
+    );
+    let uploads = fake.nomenclature_uploads();
+    assert_eq!(uploads.len(), 1);
+    let xml = &uploads[0].xml;
+    assert!(
+        xml.contains(
+            "<Product Barcode=\"2000000000015\" Code=\"00004\" Name=\"товар алкогольный\" \
+         ParentCode=\"\" UnitCode=\"796\" UnitName=\"Штука\" Price=\"60,00\" Comment=\"\" \
+         PriceType=\"Цена продажи\"/>"
+        ),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("Code=\"00099\""),
+        "the second page was read: {xml}"
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("ms-secret"));
+}
+
+#[test]
+fn push_nomenclature_from_moysklad_needs_a_token() {
+    let output = masterkassa(
+        &[
+            "kassatka",
+            "push-nomenclature",
+            "--from",
+            "moysklad",
+            "--dry-run",
+        ],
+        None,
+    );
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("MOYSKLAD_TOKEN"));
 }

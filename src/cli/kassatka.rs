@@ -1,12 +1,15 @@
 //! `masterkassa kassatka`: talk to the Kassatka 1C API by hand.
 //! - `receipts --from … --to … [--format json|csv]` downloads the receipts of
 //!   a period and prints them (money in integer kopecks);
-//! - `push-nomenclature --from FILE` sends the product catalogue (CSV or
-//!   JSON file) and waits for Kassatka to import it.
+//! - `push-nomenclature --from FILE|moysklad` sends the product catalogue
+//!   (a CSV or JSON file, or the MoySklad assortment) and waits for
+//!   Kassatka to import it.
 //!
 //! The token comes from `KASSATKA_TOKEN` or the configuration file, never
 //! from the command line (argv is visible to every user of the machine).
 
+use crate::cloud;
+use crate::kassatka::assortment;
 use crate::kassatka::catalogue::{self, LocatedRow};
 use crate::kassatka::client::plain_http_warning;
 use crate::kassatka::settings::{self, KassatkaSection, Settings};
@@ -69,9 +72,14 @@ enum Format {
 
 #[derive(Debug, clap::Args)]
 struct PushArgs {
-    /// Catalogue file (`.csv` or `.json`; see docs/kassatka.md for columns).
-    #[arg(long, value_name = "FILE")]
+    /// Catalogue file (`.csv` or `.json`; see docs/kassatka.md for columns),
+    /// or `moysklad` for the MoySklad assortment.
+    #[arg(long, value_name = "FILE|moysklad")]
     from: String,
+    /// With `--from moysklad`: the `[[kassa]]` of the configuration whose
+    /// MoySklad token to use (needed when there are several).
+    #[arg(long, value_name = "NAME")]
+    kassa: Option<String>,
     /// File format; by default from the file name's extension.
     #[arg(long, value_enum)]
     format: Option<CatalogueFormat>,
@@ -113,7 +121,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Ok(())
         }
         Command::PushNomenclature(p) => {
-            let nomenclature = read_catalogue(p)?;
+            let nomenclature = if p.from == "moysklad" {
+                moysklad_catalogue(&args, p)?
+            } else {
+                read_catalogue(p)?
+            };
             if p.dry_run {
                 print!("{}", nomenclature.to_xml());
                 eprintln!(
@@ -222,12 +234,6 @@ fn write_output(path: Option<&Path>, text: &str) -> anyhow::Result<()> {
 }
 
 fn read_catalogue(args: &PushArgs) -> anyhow::Result<ProductsGroups> {
-    if args.from == "moysklad" {
-        bail!(
-            "--from moysklad is not available in this build yet (the MoySklad assortment \
-             client is missing); export the assortment to a CSV or JSON file and pass its path"
-        );
-    }
     let path = Path::new(&args.from);
     let format = match args.format {
         Some(format) => format,
@@ -247,11 +253,49 @@ fn read_catalogue(args: &PushArgs) -> anyhow::Result<ProductsGroups> {
         CatalogueFormat::Json => catalogue::read_json(&text),
     }
     .with_context(|| format!("catalogue {}", path.display()))?;
-    let date = args
-        .date
-        .unwrap_or_else(|| jiff::ZonedDateTime::now().date());
-    catalogue::to_nomenclature(&rows, date).with_context(|| format!("catalogue {}", path.display()))
+    catalogue::to_nomenclature(&rows, nomenclature_date(args))
+        .with_context(|| format!("catalogue {}", path.display()))
 }
+
+fn nomenclature_date(args: &PushArgs) -> Date {
+    args.date
+        .unwrap_or_else(|| jiff::ZonedDateTime::now().date())
+}
+
+/// The MoySklad assortment (every page) as the nomenclature.
+fn moysklad_catalogue(args: &Args, push: &PushArgs) -> anyhow::Result<ProductsGroups> {
+    let entries = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read configuration {}", path.display()))?;
+            settings::kassas_from_toml(path, &text)?
+        }
+        None => Vec::new(),
+    };
+    let access = settings::moysklad_access(
+        &entries,
+        push.kassa.as_deref(),
+        std::env::var(settings::MOYSKLAD_TOKEN_ENV).ok().as_deref(),
+        cloud::DEFAULT_BASE_URL,
+        |path| std::fs::read_to_string(path),
+    )?;
+    let client = cloud::PosClient::new(
+        &cloud::ClientConfig::with_base_url(access.api_url.clone()),
+        cloud::Secret::new(access.token),
+        access.cashier_uid,
+        cloud::RateLimiter::new(cloud::Limits::default()),
+    )
+    .context("MoySklad client")?;
+    let items = runtime()?
+        .block_on(cloud::fetch_assortment(&client, ASSORTMENT_PAGE_SIZE))
+        .with_context(|| format!("reading the assortment from {}", access.api_url))?;
+    let rows = assortment::rows_from_assortment(&items);
+    eprintln!("MoySklad assortment: {} items", items.len());
+    catalogue::to_nomenclature(&rows, nomenclature_date(push)).context("MoySklad assortment")
+}
+
+/// Rows per assortment page (MoySklad's maximum is 1000).
+const ASSORTMENT_PAGE_SIZE: u32 = 1000;
 
 fn nomenclature_summary(n: &ProductsGroups) -> String {
     format!(

@@ -16,7 +16,7 @@ use kkt::Money;
 use serde::Deserialize;
 use thiserror::Error;
 
-/// OKEI code and name used when a row gives no unit: "штука".
+/// OKEI code and name used when a row gives no unit at all: "штука".
 pub const DEFAULT_UNIT_CODE: &str = "796";
 pub const DEFAULT_UNIT_NAME: &str = "Штука";
 
@@ -259,17 +259,19 @@ pub fn to_nomenclature(rows: &[LocatedRow], date: Date) -> Result<ProductsGroups
                 groups.len() - 1
             }
         };
-        let or = |value: &str, default: &str| {
-            let value = value.trim();
-            if value.is_empty() { default } else { value }.to_string()
+        // A row without any unit is a piece; a unit name without an OKEI
+        // code (an unusual MoySklad unit) is sent as it is.
+        let (unit_code, unit_name) = match (row.unit_code.trim(), row.unit_name.trim()) {
+            ("", "") => (DEFAULT_UNIT_CODE, DEFAULT_UNIT_NAME),
+            (code, name) => (code, name),
         };
         groups[index].products.push(Product {
             barcode: row.barcode.trim().to_string(),
             code: row.code.trim().to_string(),
             name: row.name.trim().to_string(),
             parent_code: group_code.to_string(),
-            unit_code: or(&row.unit_code, DEFAULT_UNIT_CODE),
-            unit_name: or(&row.unit_name, DEFAULT_UNIT_NAME),
+            unit_code: unit_code.to_string(),
+            unit_name: unit_name.to_string(),
             price,
             comment: row.comment.trim().to_string(),
             price_type: row.price_type.trim().to_string(),

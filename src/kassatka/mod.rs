@@ -9,6 +9,7 @@
 //! the same API lives in [`crate::fake_kassatka`].
 
 pub mod amount;
+pub mod assortment;
 pub mod catalogue;
 pub mod client;
 pub mod csv_text;

@@ -1,7 +1,10 @@
 //! Where the `kassatka` commands find the API URL and token: the
 //! `KASSATKA_TOKEN` environment variable, or the `[kassatka]` table of the
 //! configuration file (`token` or `token_file`), never the command line.
-//! Pure: the caller passes the environment values and the file's text.
+//! Also where `push-nomenclature --from moysklad` finds the MoySklad POS
+//! API: a `[[kassa]]` entry of the same file (as `attach` writes it) or
+//! `MOYSKLAD_TOKEN`. Pure: the caller passes the environment values and
+//! the file's text.
 
 use super::client::{ApiToken, DEFAULT_BASE_URL};
 use serde::Deserialize;
@@ -24,10 +27,103 @@ pub struct KassatkaSection {
     pub token_file: Option<PathBuf>,
 }
 
+/// Each reader looks at its own part of the file only, so a problem in
+/// one part does not stop the other command.
 #[derive(Debug, Default, Deserialize)]
 struct ConfigFile {
     #[serde(default)]
     kassatka: KassatkaSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct KassaList {
+    #[serde(default)]
+    kassa: Vec<KassaEntry>,
+}
+
+/// What `push-nomenclature --from moysklad` reads of a `[[kassa]]` entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct KassaEntry {
+    pub name: String,
+    pub api_url: Option<String>,
+    pub cashier_uid: Option<String>,
+    pub token_file: Option<PathBuf>,
+}
+
+/// Environment variable that may hold a MoySklad POS API token.
+pub const MOYSKLAD_TOKEN_ENV: &str = "MOYSKLAD_TOKEN";
+
+/// How to reach MoySklad's POS API for the assortment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoyskladAccess {
+    pub api_url: String,
+    pub cashier_uid: String,
+    /// The token itself; wrap it in the cloud client's secret at once.
+    pub token: String,
+}
+
+/// Reads the `[[kassa]]` entries of a configuration file's text.
+pub fn kassas_from_toml(path: &Path, text: &str) -> Result<Vec<KassaEntry>, SettingsError> {
+    toml::from_str::<KassaList>(text)
+        .map(|c| c.kassa)
+        .map_err(|e| SettingsError::Config {
+            path: path.to_path_buf(),
+            message: e.message().lines().next().unwrap_or_default().to_string(),
+        })
+}
+
+/// Picks the kassa entry (`wanted` by name, or the only one) and the token:
+/// `MOYSKLAD_TOKEN`, else the entry's token file. Without any entry, the
+/// token must come from the environment and the URL is `default_url`.
+pub fn moysklad_access(
+    entries: &[KassaEntry],
+    wanted: Option<&str>,
+    env_token: Option<&str>,
+    default_url: &str,
+    read_file: impl Fn(&Path) -> std::io::Result<String>,
+) -> Result<MoyskladAccess, SettingsError> {
+    let entry = match (wanted, entries) {
+        (Some(name), _) => Some(
+            entries
+                .iter()
+                .find(|e| e.name == name)
+                .ok_or_else(|| SettingsError::NoKassa(name.to_string()))?,
+        ),
+        (None, []) => None,
+        (None, [only]) => Some(only),
+        (None, _) => {
+            let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+            return Err(SettingsError::WhichKassa(names.join(", ")));
+        }
+    };
+    let env_token = env_token.map(str::trim).filter(|t| !t.is_empty());
+    let token = match (env_token, entry.and_then(|e| e.token_file.as_ref())) {
+        (Some(token), _) => token.to_string(),
+        (None, Some(path)) => {
+            let text = read_file(path).map_err(|e| SettingsError::TokenFile {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            let token = text.trim().to_string();
+            if token.is_empty() {
+                return Err(SettingsError::TokenFile {
+                    path: path.clone(),
+                    message: "empty".into(),
+                });
+            }
+            token
+        }
+        (None, None) => return Err(SettingsError::NoMoyskladToken),
+    };
+    Ok(MoyskladAccess {
+        api_url: entry
+            .and_then(|e| e.api_url.clone())
+            .unwrap_or_else(|| default_url.to_string()),
+        cashier_uid: entry
+            .and_then(|e| e.cashier_uid.clone())
+            .unwrap_or_default(),
+        token,
+    })
 }
 
 /// Reads the `[kassatka]` table from a configuration file's text.
@@ -59,7 +155,16 @@ pub enum SettingsError {
          in the [kassatka] table of the configuration file"
     )]
     NoToken,
-    #[error("Kassatka token file {path}: {message}")]
+    #[error("no [[kassa]] named {0:?} in the configuration")]
+    NoKassa(String),
+    #[error("the configuration has several kassas ({0}): pick one with --kassa NAME")]
+    WhichKassa(String),
+    #[error(
+        "no MoySklad token: set {MOYSKLAD_TOKEN_ENV}, or give --config with a [[kassa]] \
+         entry (as `masterkassa attach` writes it)"
+    )]
+    NoMoyskladToken,
+    #[error("token file {path}: {message}")]
     TokenFile { path: PathBuf, message: String },
     #[error("Kassatka API token from {origin}: {reason}")]
     BadToken { origin: String, reason: String },
@@ -160,6 +265,45 @@ mod tests {
     }
 
     #[test]
+    fn moysklad_access_comes_from_the_kassa_entry_or_the_environment() {
+        let text = "[[kassa]]\nname = \"Удача\"\napi_url = \"http://127.0.0.1:9/api/posap/1.0\"\n\
+                    cashier_uid = \"u1\"\ntoken_file = \"/etc/masterkassa/s1.token\"\n\
+                    [kassa.device]\nport = \"/dev/ttyUSB0\"\n";
+        let entries = kassas_from_toml(Path::new("c.toml"), text).unwrap();
+        let read = |p: &Path| {
+            assert_eq!(p, Path::new("/etc/masterkassa/s1.token"));
+            Ok("ms-token\n".to_string())
+        };
+        let access = moysklad_access(&entries, None, None, "https://default", read).unwrap();
+        assert_eq!(access.api_url, "http://127.0.0.1:9/api/posap/1.0");
+        assert_eq!(access.cashier_uid, "u1");
+        assert_eq!(access.token, "ms-token");
+        let access = moysklad_access(&entries, Some("Удача"), Some("env"), "x", read).unwrap();
+        assert_eq!(access.token, "env");
+        assert!(matches!(
+            moysklad_access(&entries, Some("Другая"), None, "x", read),
+            Err(SettingsError::NoKassa(_))
+        ));
+        let two = [
+            entries[0].clone(),
+            KassaEntry {
+                name: "B".into(),
+                ..KassaEntry::default()
+            },
+        ];
+        assert!(matches!(
+            moysklad_access(&two, None, None, "x", read),
+            Err(SettingsError::WhichKassa(n)) if n == "Удача, B"
+        ));
+        let access = moysklad_access(&[], None, Some("t"), "https://default", no_file).unwrap();
+        assert_eq!(access.api_url, "https://default");
+        assert!(matches!(
+            moysklad_access(&[], None, None, "x", no_file),
+            Err(SettingsError::NoMoyskladToken)
+        ));
+    }
+
+    #[test]
     fn missing_or_broken_sources_are_explained() {
         let err = resolve(None, None, None, &KassatkaSection::default(), no_file).unwrap_err();
         assert!(err.to_string().contains("KASSATKA_TOKEN"), "{err}");
@@ -168,7 +312,7 @@ mod tests {
             ..KassatkaSection::default()
         };
         let err = resolve(None, None, None, &section, no_file).unwrap_err();
-        assert_eq!(err.to_string(), "Kassatka token file /nope: absent");
+        assert_eq!(err.to_string(), "token file /nope: absent");
         let err = section_from_toml(Path::new("c.toml"), "[kassatka]\napi_url = 5\n").unwrap_err();
         assert!(
             err.to_string().starts_with("configuration c.toml: "),
