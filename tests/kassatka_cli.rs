@@ -238,7 +238,7 @@ fn push_nomenclature_sends_a_csv_catalogue_and_waits() {
     );
     let out = stdout(&output);
     assert!(
-        out.starts_with("nomenclature of 13.04.2018: 2 products (2 with a price) in 2 groups"),
+        out.starts_with("nomenclature of 13.04.2018: 2 products (2 with a price), 2 groups"),
         "{out}"
     );
     let uploads = fake.nomenclature_uploads();
@@ -455,7 +455,7 @@ fn push_nomenclature_sends_the_moysklad_assortment() {
     let out = stdout(&output);
     // 6 + 1 items; the bundle has two prices.
     assert!(
-        out.starts_with("nomenclature of 24.11.2026: 8 products (8 with a price) in 1 groups"),
+        out.starts_with("nomenclature of 24.11.2026: 8 products (8 with a price), 1 groups"),
         "{out}"
     );
     let uploads = fake.nomenclature_uploads();

@@ -57,6 +57,7 @@ struct ReceiptsArgs {
     /// End of the period: `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DD` (23:59:59).
     #[arg(long, value_name = "DATETIME")]
     to: String,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     format: Format,
     /// Write to this file instead of standard output.
@@ -299,7 +300,7 @@ const ASSORTMENT_PAGE_SIZE: u32 = 1000;
 
 fn nomenclature_summary(n: &ProductsGroups) -> String {
     format!(
-        "nomenclature of {}: {} products ({} with a price) in {} groups",
+        "nomenclature of {}: {} products ({} with a price), {} groups",
         n.date.strftime("%d.%m.%Y"),
         n.product_count(),
         n.priced_count(),
