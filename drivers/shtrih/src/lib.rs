@@ -10,10 +10,10 @@
 //! - [`driver`]: implements `kkt::Kkt`;
 //! - [`emulator`]: the device side, serving a PTY like a Shtrih-M-01F.
 
-pub mod frame;
-pub mod wire;
 pub mod commands;
 pub mod driver;
 pub mod emulator;
 pub mod error_codes;
+pub mod frame;
 pub mod link;
+pub mod wire;
