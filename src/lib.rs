@@ -17,3 +17,4 @@ pub mod fake_cloud;
 pub mod fake_kassatka;
 pub mod journal;
 pub mod kassatka;
+pub mod receipt;
