@@ -18,3 +18,5 @@ pub mod fake_kassatka;
 pub mod journal;
 pub mod kassatka;
 pub mod receipt;
+pub mod state;
+pub mod worker;
