@@ -214,10 +214,12 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             }
         }
         let outbox_empty = matches!(self.store.outbox_head(), Ok(None));
-        if self.halted.is_none() && outbox_empty && now >= self.next_poll {
-            if self.poll_once().await {
-                return true;
-            }
+        if self.halted.is_none()
+            && outbox_empty
+            && now >= self.next_poll
+            && self.poll_once().await
+        {
+            return true;
         }
         if now >= self.next_state || self.state_dirty {
             self.report_state().await;
