@@ -74,7 +74,11 @@ impl DeviceHandle {
                     }
                 }
             })?;
-        Ok(DeviceHandle { tx, generation, name: name.into() })
+        Ok(DeviceHandle {
+            tx,
+            generation,
+            name: name.into(),
+        })
     }
 
     /// Kassa name this device belongs to (for logs).
