@@ -214,10 +214,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             }
         }
         let outbox_empty = matches!(self.store.outbox_head(), Ok(None));
-        if self.halted.is_none()
-            && outbox_empty
-            && now >= self.next_poll
-            && self.poll_once().await
+        if self.halted.is_none() && outbox_empty && now >= self.next_poll && self.poll_once().await
         {
             return true;
         }
@@ -315,20 +312,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                     .flatten()
                     .map(|s| s.id)
                     .unwrap_or_default();
-                Some(OutboxMessage::Approve {
-                    op_id: stored.id.clone(),
-                    kind: decoded.kind,
-                    reference: decoded.reference,
-                    fiscal: fiscal.clone(),
-                    tax_system: receipt
-                        .as_ref()
-                        .map(|r| r.tax_system)
-                        .or(self.cfg.default_tax_system)
-                        .unwrap_or(TaxSystem::General),
-                    buyer_contact: receipt.and_then(|r| r.buyer_contact),
-                    printer: self.printer.clone().unwrap_or_default(),
-                    shift_id,
-                })
+                Some(self.approve_message(&stored.id, &decoded, receipt.as_ref(), fiscal, shift_id))
             }
             Phase::Rejected { message } => Some(OutboxMessage::Reject {
                 op_id: stored.id.clone(),
@@ -337,6 +321,29 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 message: message.clone(),
             }),
             _ => None,
+        }
+    }
+
+    pub(super) fn approve_message(
+        &self,
+        op_id: &str,
+        decoded: &super::source::SourceOperation,
+        receipt: Option<&kkt::Receipt>,
+        fiscal: &FiscalData,
+        shift_id: String,
+    ) -> OutboxMessage {
+        OutboxMessage::Approve {
+            op_id: op_id.to_string(),
+            kind: decoded.kind.clone(),
+            reference: decoded.reference.clone(),
+            fiscal: fiscal.clone(),
+            tax_system: receipt
+                .map(|r| r.tax_system)
+                .or(self.cfg.default_tax_system)
+                .unwrap_or(TaxSystem::General),
+            buyer_contact: receipt.and_then(|r| r.buyer_contact.clone()),
+            printer: self.printer.clone().unwrap_or_default(),
+            shift_id,
         }
     }
 
@@ -391,9 +398,10 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             return;
         }
         let expected_fd = fn_info.last_fd_number + 1;
-        if let Err(e) = self
-            .store
-            .start_printing(&op.id, expected_fd, &fn_info.serial)
+        let total = receipt.total().unwrap_or_default();
+        if let Err(e) =
+            self.store
+                .start_printing(&op.id, expected_fd, &fn_info.serial, receipt.kind, total)
         {
             self.note_error("journal", &e.to_string());
             self.next_print = Instant::now() + self.cfg.device_retry;
@@ -430,29 +438,23 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         fiscal: FiscalData,
         shift_id: String,
     ) {
-        let msg = OutboxMessage::Approve {
-            op_id: op_id.to_string(),
-            kind: decoded.kind.clone(),
-            reference: decoded.reference.clone(),
-            fiscal: fiscal.clone(),
-            tax_system: receipt.tax_system,
-            buyer_contact: receipt.buyer_contact.clone(),
-            printer: self.printer.clone().unwrap_or_default(),
-            shift_id,
-        };
-        match self.store.printed(op_id, &fiscal, &msg) {
-            Ok(()) => {
-                tracing::info!(kassa = %self.cfg.name, op = %op_id, fd = fiscal.fd_number, fp = fiscal.fiscal_sign, "printed");
-                self.status.update(|s| s.last_error = None);
-                self.state_dirty = true;
-            }
-            Err(e) => {
-                // The receipt exists; the journal still says PRINTING, so
-                // recovery will find it in the FN archive and record it.
-                self.note_error("journal", &e.to_string());
-                self.recovered_gen = None;
-            }
+        if let Err(e) = self.store.printed(op_id, &fiscal) {
+            // The receipt exists; the journal still says PRINTING, so
+            // recovery will find it in the FN archive and record it.
+            self.note_error("journal", &e.to_string());
+            self.recovered_gen = None;
+            return;
         }
+        tracing::info!(kassa = %self.cfg.name, op = %op_id, fd = fiscal.fd_number, fp = fiscal.fiscal_sign, "printed");
+        let msg = self.approve_message(op_id, decoded, Some(receipt), &fiscal, shift_id);
+        if let Err(e) = self.store.queue_approve(op_id, &msg) {
+            // Recovery queues approves of PRINTED operations.
+            self.note_error("journal", &e.to_string());
+            self.recovered_gen = None;
+            return;
+        }
+        self.status.update(|s| s.last_error = None);
+        self.state_dirty = true;
     }
 
     pub(super) fn reject(
@@ -551,6 +553,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             }
             Err(e @ SourceError::Transient { .. }) => {
                 self.cloud_trouble(&e);
+                let _ = self.store.outbox_attempt_failed(seq, &e.to_string());
                 let wait = match &e {
                     SourceError::Transient {
                         retry_after: Some(d),

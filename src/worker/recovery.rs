@@ -48,9 +48,31 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 return Ok(());
             }
         }
+        self.queue_missing_approves().await?;
         self.finish_interrupted_print().await?;
         if self.device.generation() == generation {
             self.recovered_gen = Some(generation);
+        }
+        Ok(())
+    }
+
+    /// Queues the approve of operations recorded PRINTED whose approve was
+    /// not queued (a crash between the two journal writes).
+    async fn queue_missing_approves(&mut self) -> Result<(), KktError> {
+        let journal = |e: super::store::StoreError| KktError::Protocol(format!("journal: {e}"));
+        for op in self.store.printed_unqueued().map_err(journal)? {
+            let Phase::Printed(fiscal) = &op.phase else {
+                continue;
+            };
+            let decoded = self.source.decode(&op.id, &op.body);
+            let receipt = decoded
+                .input
+                .clone()
+                .ok()
+                .and_then(|i| render(&i, &self.render_context()).ok());
+            let shift_id = self.shift_id_for(fiscal.shift_number).await?;
+            let msg = self.approve_message(&op.id, &decoded, receipt.as_ref(), fiscal, shift_id);
+            self.store.queue_approve(&op.id, &msg).map_err(journal)?;
         }
         Ok(())
     }

@@ -11,7 +11,7 @@
 
 use super::kassa::Kassa;
 use super::source::{OutboxMessage, ReceiptSource, ShiftDoc};
-use super::store::{ShiftRecord, Store, StoreError};
+use super::store::{ShiftClose, ShiftRecord, Store, StoreError};
 use kkt::{ArchivedDocument, DocumentKind, KktError, ShiftState};
 
 /// How far back the FN archive is searched for a shift document.
@@ -19,10 +19,6 @@ const ARCHIVE_SEARCH_LIMIT: u32 = 500;
 
 fn journal(e: StoreError) -> KktError {
     KktError::Protocol(format!("journal: {e}"))
-}
-
-fn new_shift_id() -> String {
-    uuid::Uuid::new_v4().to_string()
 }
 
 impl<S: ReceiptSource, J: Store> Kassa<S, J> {
@@ -38,27 +34,33 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                         self.reconcile_closed(&r).await?;
                         None
                     }
-                    Some(r) => Some(r.id),
-                    None => None,
+                    other => other,
                 };
                 self.open_shift(intent).await
             }
-            ShiftState::Open { number, .. } => self.adopt_if_needed(number, rec).await,
+            ShiftState::Open { number, .. } => Ok(self.adopt_if_needed(number, rec).await?.id),
             ShiftState::Expired { number, .. } => {
                 tracing::info!(kassa = %self.cfg.name, shift = number, "shift is over 24 h: closing and reopening");
-                let id = self.adopt_if_needed(number, rec).await?;
-                self.close_shift(&id).await?;
+                let rec = self.adopt_if_needed(number, rec).await?;
+                self.close_shift(&rec).await?;
                 self.open_shift(None).await
             }
         }
     }
 
-    async fn open_shift(&mut self, intent: Option<String>) -> Result<String, KktError> {
-        let id = intent.unwrap_or_else(new_shift_id);
-        self.store.shift_opening(&id).map_err(journal)?;
+    /// Opens a shift on the device under the journaled syncId of `intent`
+    /// (a shift left in OPENING) or of a new one.
+    async fn open_shift(&mut self, intent: Option<ShiftRecord>) -> Result<String, KktError> {
+        let fn_info = self.device.call(|k| k.fn_info()).await?;
+        let rec = match intent {
+            Some(r) => r,
+            None => self
+                .store
+                .begin_shift(&fn_info.serial, fn_info.last_fd_number + 1)
+                .map_err(journal)?,
+        };
         let cashier = self.cfg.cashier.clone();
         let opened = self.device.call(move |k| k.open_shift(&cashier)).await?;
-        let fn_info = self.device.call(|k| k.fn_info()).await?;
         let doc = ShiftDoc {
             fn_serial: fn_info.serial,
             shift_number: opened.shift_number,
@@ -67,59 +69,75 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             time: opened.doc.time,
         };
         let msg = OutboxMessage::OpenShift {
-            shift_id: id.clone(),
+            shift_id: rec.id.clone(),
             opened: doc.clone(),
         };
-        self.store.shift_opened(&id, &doc, &msg).map_err(journal)?;
+        self.store
+            .shift_opened(rec.row, &doc, &msg)
+            .map_err(journal)?;
         tracing::info!(kassa = %self.cfg.name, shift = doc.shift_number, fd = doc.fd_number, "shift opened");
         self.refresh_shift_status().await;
-        Ok(id)
+        Ok(rec.id)
     }
 
-    /// The journal's id for the device's open shift `number`, adopting the
-    /// shift if the journal does not know it.
+    /// The journal's record of the device's open shift `number`, adopting
+    /// the shift if the journal does not know it.
     async fn adopt_if_needed(
         &mut self,
         number: u32,
         rec: Option<ShiftRecord>,
-    ) -> Result<String, KktError> {
+    ) -> Result<ShiftRecord, KktError> {
         let fn_info = self.device.call(|k| k.fn_info()).await?;
         let mut intent = None;
         if let Some(r) = rec {
             match &r.opened {
                 Some(o) if o.shift_number == number && o.fn_serial == fn_info.serial => {
-                    return Ok(r.id);
+                    if r.closing.is_some() {
+                        // The Z-report was started but the shift is still
+                        // open: it was not made.
+                        self.store.shift_close_not_made(r.row).map_err(journal)?;
+                    }
+                    return Ok(ShiftRecord { closing: None, ..r });
                 }
                 Some(_) => self.reconcile_closed(&r).await?,
-                None => intent = Some(r.id),
+                None => intent = Some(r),
             }
         }
-        let id = intent.unwrap_or_else(new_shift_id);
-        self.store.shift_opening(&id).map_err(journal)?;
+        let rec = match intent {
+            Some(r) => r,
+            None => self
+                .store
+                .begin_shift(&fn_info.serial, fn_info.last_fd_number + 1)
+                .map_err(journal)?,
+        };
         let found = self
             .find_document(DocumentKind::ShiftOpen, 0, fn_info.last_fd_number)
             .await?;
-        let doc = match found {
-            Some(d) => ShiftDoc {
-                fn_serial: fn_info.serial.clone(),
-                shift_number: number,
-                fd_number: d.doc.number,
-                fiscal_sign: d.doc.fiscal_sign,
-                time: d.doc.time,
-            },
-            None => {
-                return Err(KktError::Protocol(format!(
-                    "shift {number} is open but its opening document is not in the last {ARCHIVE_SEARCH_LIMIT} FN documents"
-                )));
-            }
+        let Some(d) = found else {
+            return Err(KktError::Protocol(format!(
+                "shift {number} is open but its opening document is not in the last {ARCHIVE_SEARCH_LIMIT} FN documents"
+            )));
+        };
+        let doc = ShiftDoc {
+            fn_serial: fn_info.serial.clone(),
+            shift_number: number,
+            fd_number: d.doc.number,
+            fiscal_sign: d.doc.fiscal_sign,
+            time: d.doc.time,
         };
         let msg = OutboxMessage::OpenShift {
-            shift_id: id.clone(),
+            shift_id: rec.id.clone(),
             opened: doc.clone(),
         };
-        self.store.shift_opened(&id, &doc, &msg).map_err(journal)?;
+        self.store
+            .shift_opened(rec.row, &doc, &msg)
+            .map_err(journal)?;
         tracing::info!(kassa = %self.cfg.name, shift = number, fd = doc.fd_number, "adopted a shift opened outside the journal");
-        Ok(id)
+        Ok(ShiftRecord {
+            opened: Some(doc),
+            closing: None,
+            ..rec
+        })
     }
 
     /// The journal's shift `r` is no longer open on the device: find its
@@ -139,41 +157,21 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         } else {
             None
         };
-        match found {
-            Some(d) => {
-                let closed = ShiftDoc {
+        let close = match found {
+            Some(d) => ShiftClose {
+                doc: ShiftDoc {
                     fn_serial: opened.fn_serial.clone(),
                     shift_number: opened.shift_number,
                     fd_number: d.doc.number,
                     fiscal_sign: d.doc.fiscal_sign,
                     time: d.doc.time,
-                };
-                let receipts = self.count_receipts(opened.fd_number, d.doc.number).await?;
-                let msg = OutboxMessage::CloseShift {
-                    shift_id: r.id.clone(),
-                    opened: opened.clone(),
-                    closed: closed.clone(),
-                    receipts,
-                    documents: d.doc.number - opened.fd_number + 1,
-                };
-                self.store
-                    .shift_closed(&r.id, &closed, &msg)
-                    .map_err(journal)?;
-                tracing::info!(kassa = %self.cfg.name, shift = opened.shift_number, "recorded a shift closed outside the journal");
-            }
+                },
+                receipts: self.count_receipts(opened.fd_number, d.doc.number).await?,
+                documents: d.doc.number - opened.fd_number + 1,
+            },
             None => {
-                // Cannot be described to the cloud; mark it closed so a new
-                // shift can start, and say so.
-                let msg = OutboxMessage::CloseShift {
-                    shift_id: r.id.clone(),
-                    opened: opened.clone(),
-                    closed: opened.clone(),
-                    receipts: 0,
-                    documents: 0,
-                };
-                self.store
-                    .shift_closed(&r.id, &opened, &msg)
-                    .map_err(journal)?;
+                // Cannot be described exactly; record it so a new shift can
+                // start, and say so.
                 self.note_error(
                     "fn",
                     &format!(
@@ -181,8 +179,24 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                         opened.shift_number
                     ),
                 );
+                ShiftClose {
+                    doc: opened.clone(),
+                    receipts: 0,
+                    documents: 0,
+                }
             }
-        }
+        };
+        let msg = OutboxMessage::CloseShift {
+            shift_id: r.id.clone(),
+            opened: opened.clone(),
+            closed: close.doc.clone(),
+            receipts: close.receipts,
+            documents: close.documents,
+        };
+        self.store
+            .shift_closed(r.row, &close, &msg)
+            .map_err(journal)?;
+        tracing::info!(kassa = %self.cfg.name, shift = opened.shift_number, "recorded a shift closed outside the journal");
         Ok(())
     }
 
@@ -217,15 +231,13 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         Ok(None)
     }
 
-    async fn close_shift(&mut self, id: &str) -> Result<(), KktError> {
-        let opened = self
-            .store
-            .current_shift()
-            .map_err(journal)?
-            .and_then(|r| r.opened);
+    async fn close_shift(&mut self, rec: &ShiftRecord) -> Result<(), KktError> {
+        let fn_info = self.device.call(|k| k.fn_info()).await?;
+        self.store
+            .shift_closing(rec.row, fn_info.last_fd_number + 1)
+            .map_err(journal)?;
         let cashier = self.cfg.cashier.clone();
         let closed = self.device.call(move |k| k.close_shift(&cashier)).await?;
-        let fn_info = self.device.call(|k| k.fn_info()).await?;
         let doc = ShiftDoc {
             fn_serial: fn_info.serial,
             shift_number: closed.shift_number,
@@ -233,14 +245,21 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             fiscal_sign: closed.doc.fiscal_sign,
             time: closed.doc.time,
         };
-        let msg = OutboxMessage::CloseShift {
-            shift_id: id.to_string(),
-            opened: opened.unwrap_or_else(|| doc.clone()),
-            closed: doc.clone(),
+        let close = ShiftClose {
+            doc: doc.clone(),
             receipts: closed.receipts_in_shift,
             documents: closed.documents_in_shift,
         };
-        self.store.shift_closed(id, &doc, &msg).map_err(journal)?;
+        let msg = OutboxMessage::CloseShift {
+            shift_id: rec.id.clone(),
+            opened: rec.opened.clone().unwrap_or_else(|| doc.clone()),
+            closed: doc.clone(),
+            receipts: close.receipts,
+            documents: close.documents,
+        };
+        self.store
+            .shift_closed(rec.row, &close, &msg)
+            .map_err(journal)?;
         tracing::info!(kassa = %self.cfg.name, shift = doc.shift_number, fd = doc.fd_number, "shift closed");
         self.refresh_shift_status().await;
         Ok(())
@@ -254,8 +273,8 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 return Ok("смена уже закрыта".to_string());
             };
             let rec = self.store.current_shift().map_err(journal)?;
-            let id = self.adopt_if_needed(number, rec).await?;
-            self.close_shift(&id).await?;
+            let rec = self.adopt_if_needed(number, rec).await?;
+            self.close_shift(&rec).await?;
             Ok::<_, KktError>(format!("смена №{number} закрыта"))
         };
         match run.await {
@@ -277,7 +296,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         }
         let state = self.device.call(|k| k.shift_state()).await?;
         if state.open_number() == Some(number) {
-            return self.adopt_if_needed(number, rec).await;
+            return Ok(self.adopt_if_needed(number, rec).await?.id);
         }
         tracing::warn!(kassa = %self.cfg.name, shift = number, "recovered receipt's shift is not known to the journal");
         Ok(rec.map(|r| r.id).unwrap_or_default())

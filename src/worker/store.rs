@@ -18,11 +18,21 @@ use std::sync::Mutex;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Phase {
     Received,
-    Printing { expected_fd: u32, fn_serial: String },
+    Printing {
+        expected_fd: u32,
+        fn_serial: String,
+    },
+    /// The FN made the receipt; approve not queued yet.
     Printed(FiscalData),
-    Rejecting { message: String },
-    Rejected { message: String },
+    /// Approve queued in the outbox.
+    Approving(FiscalData),
     Approved(FiscalData),
+    Rejecting {
+        message: String,
+    },
+    Rejected {
+        message: String,
+    },
 }
 
 impl Phase {
@@ -37,17 +47,28 @@ pub struct StoredOp {
     pub id: String,
     pub body: String,
     pub phase: Phase,
-    /// Arrival order.
-    pub seq: u64,
 }
 
-/// The journal's record of a fiscal shift.
+/// The journal's record of a fiscal shift that is not closed yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShiftRecord {
+    /// Journal row.
+    pub row: i64,
     /// syncId of the matching MoySklad retail shift.
     pub id: String,
+    pub fn_serial: String,
+    /// The open document; `None` while opening.
     pub opened: Option<ShiftDoc>,
-    pub closed: Option<ShiftDoc>,
+    /// A Z-report was started (its FD number expected) but not recorded.
+    pub closing: Option<u32>,
+}
+
+/// A finished Z-report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShiftClose {
+    pub doc: ShiftDoc,
+    pub receipts: u32,
+    pub documents: u32,
 }
 
 /// Counters for `status`.
@@ -80,43 +101,59 @@ pub trait Store: Send + Sync + 'static {
     fn get(&self, id: &str) -> Result<Option<StoredOp>, StoreError>;
     /// Records a newly polled operation as RECEIVED.
     fn insert_received(&self, id: &str, body: &str) -> Result<(), StoreError>;
-    /// Operations in RECEIVED or PRINTING, oldest first.
+    /// Operations in RECEIVED or PRINTING, PRINTING first, then oldest first.
     fn pending(&self) -> Result<Vec<StoredOp>, StoreError>;
-    fn start_printing(&self, id: &str, expected_fd: u32, fn_serial: &str)
-    -> Result<(), StoreError>;
-    /// PRINTING → PRINTED, approve queued.
-    fn printed(
+    /// Operations PRINTED whose approve is not queued yet.
+    fn printed_unqueued(&self) -> Result<Vec<StoredOp>, StoreError>;
+    /// RECEIVED → PRINTING, with what recovery needs to find the receipt.
+    fn start_printing(
         &self,
         id: &str,
-        fiscal: &FiscalData,
-        approve: &OutboxMessage,
+        expected_fd: u32,
+        fn_serial: &str,
+        kind: kkt::ReceiptKind,
+        total: kkt::Money,
     ) -> Result<(), StoreError>;
+    /// PRINTING → PRINTED.
+    fn printed(&self, id: &str, fiscal: &FiscalData) -> Result<(), StoreError>;
+    /// PRINTED → APPROVING with the approve queued, in one transaction.
+    fn queue_approve(&self, id: &str, approve: &OutboxMessage) -> Result<(), StoreError>;
     /// PRINTING → RECEIVED: the FN proved the receipt was not made.
     fn not_printed(&self, id: &str) -> Result<(), StoreError>;
     /// RECEIVED/PRINTING → REJECTING, reject queued.
     fn reject(&self, id: &str, message: &str, reject: &OutboxMessage) -> Result<(), StoreError>;
-    /// Queues a message again (the cloud handed out a settled operation).
+    /// Queues an approve/reject again (the cloud handed out a settled
+    /// operation).
     fn enqueue(&self, msg: &OutboxMessage) -> Result<(), StoreError>;
     /// Oldest undelivered message.
-    fn outbox_head(&self) -> Result<Option<(u64, OutboxMessage)>, StoreError>;
+    fn outbox_head(&self) -> Result<Option<(i64, OutboxMessage)>, StoreError>;
+    /// A delivery attempt failed and will be retried.
+    fn outbox_attempt_failed(&self, seq: i64, error: &str) -> Result<(), StoreError>;
     /// Settles an outbox message; an approve/reject also settles its
     /// operation (APPROVED / REJECTED).
-    fn outbox_done(&self, seq: u64, delivery: &Delivery) -> Result<(), StoreError>;
+    fn outbox_done(&self, seq: i64, delivery: &Delivery) -> Result<(), StoreError>;
 
-    /// The shift the journal believes open (opened, not closed), or a
-    /// shift whose opening was started (id chosen, no document yet).
+    /// The shift that is not closed (opening, open or closing), if any.
     fn current_shift(&self) -> Result<Option<ShiftRecord>, StoreError>;
-    /// Records the intent to open a shift under `id` (before the device
-    /// is asked), so a crash keeps the same syncId.
-    fn shift_opening(&self, id: &str) -> Result<(), StoreError>;
-    /// The shift is open on the device; openshift queued.
-    fn shift_opened(&self, id: &str, doc: &ShiftDoc, msg: &OutboxMessage)
+    /// A new shift in OPENING with a fresh syncId, before the device is
+    /// asked, so a crash keeps the same syncId.
+    fn begin_shift(&self, fn_serial: &str, expected_fd: u32) -> Result<ShiftRecord, StoreError>;
+    /// OPENING → OPEN; openshift queued.
+    fn shift_opened(&self, row: i64, doc: &ShiftDoc, msg: &OutboxMessage)
     -> Result<(), StoreError>;
-    /// The shift is closed on the device; closeshift queued.
-    fn shift_closed(&self, id: &str, doc: &ShiftDoc, msg: &OutboxMessage)
-    -> Result<(), StoreError>;
+    /// OPEN → CLOSING: a Z-report is about to be made.
+    fn shift_closing(&self, row: i64, expected_fd: u32) -> Result<(), StoreError>;
+    /// CLOSING → OPEN: the Z-report was not made.
+    fn shift_close_not_made(&self, row: i64) -> Result<(), StoreError>;
+    /// → CLOSED; closeshift queued.
+    fn shift_closed(
+        &self,
+        row: i64,
+        close: &ShiftClose,
+        msg: &OutboxMessage,
+    ) -> Result<(), StoreError>;
 
-    fn counts(&self, today: kkt::Date) -> Result<Counts, StoreError>;
+    fn counts(&self) -> Result<Counts, StoreError>;
 }
 
 /// In-memory [`Store`] for tests: same rules, no durability.
@@ -127,15 +164,15 @@ pub struct MemoryStore {
 
 #[derive(Default)]
 struct MemoryInner {
-    ops: BTreeMap<String, StoredOp>,
-    next_seq: u64,
-    outbox: BTreeMap<u64, OutboxMessage>,
+    ops: BTreeMap<String, (u64, StoredOp)>,
+    next_seq: i64,
+    outbox: BTreeMap<i64, OutboxMessage>,
     refused: Vec<String>,
-    shifts: Vec<ShiftRecord>,
+    shifts: Vec<(ShiftRecord, bool)>,
 }
 
 impl MemoryInner {
-    fn seq(&mut self) -> u64 {
+    fn seq(&mut self) -> i64 {
         self.next_seq += 1;
         self.next_seq
     }
@@ -143,7 +180,15 @@ impl MemoryInner {
     fn op(&mut self, id: &str) -> Result<&mut StoredOp, StoreError> {
         self.ops
             .get_mut(id)
+            .map(|(_, op)| op)
             .ok_or_else(|| StoreError(format!("unknown operation {id}")))
+    }
+
+    fn shift(&mut self, row: i64) -> Result<&mut (ShiftRecord, bool), StoreError> {
+        self.shifts
+            .iter_mut()
+            .find(|(r, _)| r.row == row)
+            .ok_or_else(|| StoreError(format!("unknown shift {row}")))
     }
 }
 
@@ -157,11 +202,15 @@ impl MemoryStore {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Every operation, for assertions.
+    /// Every operation, oldest first, for assertions.
     pub fn all(&self) -> Vec<StoredOp> {
         let mut v: Vec<_> = self.lock().ops.values().cloned().collect();
-        v.sort_by_key(|o| o.seq);
-        v
+        v.sort_by_key(|(seq, _)| *seq);
+        v.into_iter().map(|(_, op)| op).collect()
+    }
+
+    fn sorted(&self, keep: impl Fn(&Phase) -> bool) -> Vec<StoredOp> {
+        self.all().into_iter().filter(|o| keep(&o.phase)).collect()
     }
 }
 
@@ -173,7 +222,7 @@ fn illegal(id: &str, phase: &Phase, what: &str) -> StoreError {
 
 impl Store for MemoryStore {
     fn get(&self, id: &str) -> Result<Option<StoredOp>, StoreError> {
-        Ok(self.lock().ops.get(id).cloned())
+        Ok(self.lock().ops.get(id).map(|(_, op)| op.clone()))
     }
 
     fn insert_received(&self, id: &str, body: &str) -> Result<(), StoreError> {
@@ -181,29 +230,24 @@ impl Store for MemoryStore {
         if s.ops.contains_key(id) {
             return Err(StoreError(format!("operation {id} already recorded")));
         }
-        let seq = s.seq();
-        s.ops.insert(
-            id.to_string(),
-            StoredOp {
-                id: id.to_string(),
-                body: body.to_string(),
-                phase: Phase::Received,
-                seq,
-            },
-        );
+        let seq = s.seq() as u64;
+        let op = StoredOp {
+            id: id.to_string(),
+            body: body.to_string(),
+            phase: Phase::Received,
+        };
+        s.ops.insert(id.to_string(), (seq, op));
         Ok(())
     }
 
     fn pending(&self) -> Result<Vec<StoredOp>, StoreError> {
-        let s = self.lock();
-        let mut v: Vec<_> = s
-            .ops
-            .values()
-            .filter(|o| o.phase.is_pending_print())
-            .cloned()
-            .collect();
-        v.sort_by_key(|o| o.seq);
+        let mut v = self.sorted(|p| matches!(p, Phase::Printing { .. }));
+        v.extend(self.sorted(|p| *p == Phase::Received));
         Ok(v)
+    }
+
+    fn printed_unqueued(&self) -> Result<Vec<StoredOp>, StoreError> {
+        Ok(self.sorted(|p| matches!(p, Phase::Printed(_))))
     }
 
     fn start_printing(
@@ -211,6 +255,8 @@ impl Store for MemoryStore {
         id: &str,
         expected_fd: u32,
         fn_serial: &str,
+        _kind: kkt::ReceiptKind,
+        _total: kkt::Money,
     ) -> Result<(), StoreError> {
         let mut s = self.lock();
         let op = s.op(id)?;
@@ -224,18 +270,23 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn printed(
-        &self,
-        id: &str,
-        fiscal: &FiscalData,
-        approve: &OutboxMessage,
-    ) -> Result<(), StoreError> {
+    fn printed(&self, id: &str, fiscal: &FiscalData) -> Result<(), StoreError> {
         let mut s = self.lock();
         let op = s.op(id)?;
         if !matches!(op.phase, Phase::Printing { .. }) {
             return Err(illegal(id, &op.phase, "printed"));
         }
         op.phase = Phase::Printed(fiscal.clone());
+        Ok(())
+    }
+
+    fn queue_approve(&self, id: &str, approve: &OutboxMessage) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        let op = s.op(id)?;
+        let Phase::Printed(f) = &op.phase else {
+            return Err(illegal(id, &op.phase, "queue approve"));
+        };
+        op.phase = Phase::Approving(f.clone());
         let seq = s.seq();
         s.outbox.insert(seq, approve.clone());
         Ok(())
@@ -272,7 +323,7 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn outbox_head(&self) -> Result<Option<(u64, OutboxMessage)>, StoreError> {
+    fn outbox_head(&self) -> Result<Option<(i64, OutboxMessage)>, StoreError> {
         Ok(self
             .lock()
             .outbox
@@ -280,7 +331,11 @@ impl Store for MemoryStore {
             .map(|(k, v)| (*k, v.clone())))
     }
 
-    fn outbox_done(&self, seq: u64, delivery: &Delivery) -> Result<(), StoreError> {
+    fn outbox_attempt_failed(&self, _seq: i64, _error: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn outbox_done(&self, seq: i64, delivery: &Delivery) -> Result<(), StoreError> {
         let mut s = self.lock();
         let Some(msg) = s.outbox.remove(&seq) else {
             return Ok(());
@@ -292,7 +347,7 @@ impl Store for MemoryStore {
         if let Some(id) = msg.op_id() {
             let op = s.op(id)?;
             op.phase = match &op.phase {
-                Phase::Printed(f) | Phase::Approved(f) => Phase::Approved(f.clone()),
+                Phase::Approving(f) | Phase::Approved(f) => Phase::Approved(f.clone()),
                 Phase::Rejecting { message } | Phase::Rejected { message } => Phase::Rejected {
                     message: message.clone(),
                 },
@@ -306,75 +361,95 @@ impl Store for MemoryStore {
         Ok(self
             .lock()
             .shifts
-            .last()
-            .filter(|s| s.closed.is_none())
-            .cloned())
+            .iter()
+            .rev()
+            .find(|(_, closed)| !closed)
+            .map(|(r, _)| r.clone()))
     }
 
-    fn shift_opening(&self, id: &str) -> Result<(), StoreError> {
+    fn begin_shift(&self, fn_serial: &str, _expected_fd: u32) -> Result<ShiftRecord, StoreError> {
         let mut s = self.lock();
-        if s.shifts.iter().any(|r| r.id == id) {
-            return Ok(());
+        if s.shifts.iter().any(|(_, closed)| !closed) {
+            return Err(StoreError("a shift is already active".into()));
         }
-        s.shifts.push(ShiftRecord {
-            id: id.to_string(),
+        let row = s.seq();
+        let rec = ShiftRecord {
+            row,
+            id: uuid::Uuid::new_v4().to_string(),
+            fn_serial: fn_serial.to_string(),
             opened: None,
-            closed: None,
-        });
-        Ok(())
+            closing: None,
+        };
+        s.shifts.push((rec.clone(), false));
+        Ok(rec)
     }
 
     fn shift_opened(
         &self,
-        id: &str,
+        row: i64,
         doc: &ShiftDoc,
         msg: &OutboxMessage,
     ) -> Result<(), StoreError> {
         let mut s = self.lock();
-        let rec = s
-            .shifts
-            .iter_mut()
-            .find(|r| r.id == id)
-            .ok_or_else(|| StoreError(format!("unknown shift {id}")))?;
+        let (rec, _) = s.shift(row)?;
+        if rec.opened.is_some() {
+            return Err(StoreError(format!("shift {row} is already open")));
+        }
         rec.opened = Some(doc.clone());
         let seq = s.seq();
         s.outbox.insert(seq, msg.clone());
         Ok(())
     }
 
+    fn shift_closing(&self, row: i64, expected_fd: u32) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        let (rec, _) = s.shift(row)?;
+        if rec.opened.is_none() || rec.closing.is_some() {
+            return Err(StoreError(format!("shift {row} cannot start closing")));
+        }
+        rec.closing = Some(expected_fd);
+        Ok(())
+    }
+
+    fn shift_close_not_made(&self, row: i64) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        let (rec, _) = s.shift(row)?;
+        rec.closing = None;
+        Ok(())
+    }
+
     fn shift_closed(
         &self,
-        id: &str,
-        doc: &ShiftDoc,
+        row: i64,
+        _close: &ShiftClose,
         msg: &OutboxMessage,
     ) -> Result<(), StoreError> {
         let mut s = self.lock();
-        let rec = s
-            .shifts
-            .iter_mut()
-            .find(|r| r.id == id)
-            .ok_or_else(|| StoreError(format!("unknown shift {id}")))?;
-        rec.closed = Some(doc.clone());
+        let (rec, closed) = s.shift(row)?;
+        if rec.opened.is_none() || *closed {
+            return Err(StoreError(format!("shift {row} cannot be closed")));
+        }
+        *closed = true;
         let seq = s.seq();
         s.outbox.insert(seq, msg.clone());
         Ok(())
     }
 
-    fn counts(&self, today: kkt::Date) -> Result<Counts, StoreError> {
+    fn counts(&self) -> Result<Counts, StoreError> {
         let s = self.lock();
         let mut c = Counts {
             outbox: s.outbox.len() as u32,
             undeliverable: s.refused.clone(),
             ..Counts::default()
         };
-        for op in s.ops.values() {
+        for (_, op) in s.ops.values() {
             match &op.phase {
                 Phase::Received => c.waiting += 1,
                 Phase::Printing { .. } => c.printing += 1,
-                Phase::Printed(_) => c.awaiting_approve += 1,
-                Phase::Approved(f) if f.time.date() == today => c.approved_today += 1,
+                Phase::Printed(_) | Phase::Approving(_) => c.awaiting_approve += 1,
+                Phase::Approved(_) => c.approved_today += 1,
                 Phase::Rejected { .. } => c.rejected_today += 1,
-                _ => {}
+                Phase::Rejecting { .. } => {}
             }
         }
         Ok(c)

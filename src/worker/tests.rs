@@ -271,7 +271,15 @@ async fn restart_with_receipt_in_fn_approves_from_archive() {
         k.open_shift("x").unwrap();
         let receipt = crate::receipt::render(&sale(5000), &Default::default()).unwrap();
         store.insert_received("op-1", "{}").unwrap();
-        store.start_printing("op-1", 2, "9999078900001234").unwrap();
+        store
+            .start_printing(
+                "op-1",
+                2,
+                "9999078900001234",
+                ReceiptKind::Sale,
+                Money(5000),
+            )
+            .unwrap();
         k.print_receipt(&receipt).unwrap();
     }
     let run = start(&sim, &source, &store);
@@ -291,7 +299,15 @@ async fn restart_without_receipt_prints_it_once() {
     let (sim, source, store) = setup();
     source.push("op-1", Ok(sale(5000)));
     store.insert_received("op-1", "{}").unwrap();
-    store.start_printing("op-1", 1, "9999078900001234").unwrap();
+    store
+        .start_printing(
+            "op-1",
+            1,
+            "9999078900001234",
+            ReceiptKind::Sale,
+            Money(5000),
+        )
+        .unwrap();
     sim.state().receipt_open = true;
     let run = start(&sim, &source, &store);
     wait_for("approve", || approves(&source).len() == 1).await;
@@ -305,7 +321,15 @@ async fn another_fn_halts_the_kassa() {
     let (sim, source, store) = setup();
     source.push("op-1", Ok(sale(5000)));
     store.insert_received("op-1", "{}").unwrap();
-    store.start_printing("op-1", 1, "1111111111111111").unwrap();
+    store
+        .start_printing(
+            "op-1",
+            1,
+            "1111111111111111",
+            ReceiptKind::Sale,
+            Money(5000),
+        )
+        .unwrap();
     let run = start(&sim, &source, &store);
     wait_for("halt", || run.handle.status.get().halted.is_some()).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -328,7 +352,15 @@ async fn archive_mismatch_halts_instead_of_guessing() {
         k.print_receipt(&other).unwrap();
     }
     store.insert_received("op-1", "{}").unwrap();
-    store.start_printing("op-1", 2, "9999078900001234").unwrap();
+    store
+        .start_printing(
+            "op-1",
+            2,
+            "9999078900001234",
+            ReceiptKind::Sale,
+            Money(5000),
+        )
+        .unwrap();
     let run = start(&sim, &source, &store);
     wait_for("halt", || run.handle.status.get().halted.is_some()).await;
     let halted = run.handle.status.get().halted.unwrap();
