@@ -57,7 +57,7 @@ struct Running {
     join: tokio::task::JoinHandle<()>,
 }
 
-fn start(sim: &SimKkt, source: &Arc<ScriptedSource>, store: &Arc<MemoryStore>) -> Running {
+fn start<J: Store>(sim: &SimKkt, source: &Arc<ScriptedSource>, store: &Arc<J>) -> Running {
     let sim2 = sim.clone();
     let device = DeviceHandle::spawn(
         "test",
@@ -113,17 +113,33 @@ fn receipts_in_archive(sim: &SimKkt) -> usize {
         .count()
 }
 
-fn setup() -> (SimKkt, Arc<ScriptedSource>, Arc<MemoryStore>) {
-    (
-        SimKkt::new(),
-        Arc::new(ScriptedSource::default()),
-        Arc::new(MemoryStore::new()),
-    )
+fn setup() -> (SimKkt, Arc<ScriptedSource>) {
+    (SimKkt::new(), Arc::new(ScriptedSource::default()))
 }
 
-#[tokio::test]
-async fn sale_is_printed_once_and_approved_after_openshift() {
-    let (sim, source, store) = setup();
+/// Runs each scenario twice: on the in-memory store and on the SQLite
+/// journal in a temporary directory.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn memory() {
+                super::$name(Arc::new(MemoryStore::new())).await
+            }
+            #[tokio::test]
+            async fn journal() {
+                let dir = tempfile::tempdir().unwrap();
+                let j = Arc::new(crate::journal::Journal::open(dir.path().join("journal.db")).unwrap());
+                let store = journal_store::JournalStore::new(j, "test", crate::journal::Source::Moysklad);
+                super::$name(Arc::new(store)).await
+            }
+        }
+    )*};
+}
+
+async fn sale_is_printed_once_and_approved_after_openshift<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
     source.push("op-1", Ok(sale(10000)));
     source.push("op-2", Ok(sale(2500)));
     let run = start(&sim, &source, &store);
@@ -152,17 +168,14 @@ async fn sale_is_printed_once_and_approved_after_openshift() {
     assert_eq!(fiscal.receipt_number, 1);
     assert_eq!(printer.serial, "0012345678");
     assert_eq!(*tax_system, TaxSystem::General);
-    assert!(
-        store
-            .all()
-            .iter()
-            .all(|o| matches!(o.phase, Phase::Approved(_)))
-    );
+    for id in ["op-1", "op-2"] {
+        let phase = store.get(id).unwrap().unwrap().phase;
+        assert!(matches!(phase, Phase::Approved(_)), "{id}: {phase:?}");
+    }
 }
 
-#[tokio::test]
-async fn invalid_operation_is_rejected_and_not_printed() {
-    let (sim, source, store) = setup();
+async fn invalid_operation_is_rejected_and_not_printed<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
     let mut bad = sale(1000);
     bad.cash = Some(Money(999));
     source.push("bad", Ok(bad));
@@ -184,17 +197,14 @@ async fn invalid_operation_is_rejected_and_not_printed() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(
-        store
-            .all()
-            .iter()
-            .all(|o| matches!(o.phase, Phase::Rejected { .. }))
-    );
+    for id in ["bad", "worse"] {
+        let phase = store.get(id).unwrap().unwrap().phase;
+        assert!(matches!(phase, Phase::Rejected { .. }), "{id}: {phase:?}");
+    }
 }
 
-#[tokio::test]
-async fn paper_out_after_fiscalisation_approves_without_reprint() {
-    let (sim, source, store) = setup();
+async fn paper_out_after_fiscalisation_approves_without_reprint<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
     sim.state().paper_out_after_close = true;
     source.push("op-1", Ok(sale(5000)));
     source.push("op-2", Ok(sale(700)));
@@ -218,9 +228,8 @@ async fn paper_out_after_fiscalisation_approves_without_reprint() {
     );
 }
 
-#[tokio::test]
-async fn paper_out_before_close_cancels_and_prints_once_paper_is_back() {
-    let (sim, source, store) = setup();
+async fn paper_out_before_close_cancels_and_prints_once_paper_is_back<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
     sim.state().paper_out_before_close = true;
     source.push("op-1", Ok(sale(5000)));
     let run = start(&sim, &source, &store);
@@ -243,9 +252,8 @@ async fn paper_out_before_close_cancels_and_prints_once_paper_is_back() {
     assert_eq!(receipts_in_archive(&sim), 1);
 }
 
-#[tokio::test]
-async fn link_lost_after_close_recovers_from_the_archive() {
-    let (sim, source, store) = setup();
+async fn link_lost_after_close_recovers_from_the_archive<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
     sim.state().link_lost_after_close = true;
     source.push("op-1", Ok(sale(5000)));
     let run = start(&sim, &source, &store);
@@ -261,9 +269,8 @@ async fn link_lost_after_close_recovers_from_the_archive() {
 /// A crash between "close receipt" and the journal write: the journal says
 /// PRINTING, the FN has the receipt. A fresh worker approves it from the
 /// archive and prints nothing.
-#[tokio::test]
-async fn restart_with_receipt_in_fn_approves_from_archive() {
-    let (sim, source, store) = setup();
+async fn restart_with_receipt_in_fn_approves_from_archive<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
     source.push("op-1", Ok(sale(5000)));
     {
         let mut k = sim.clone();
@@ -294,9 +301,8 @@ async fn restart_with_receipt_in_fn_approves_from_archive() {
     assert_eq!(approves(&source), vec![("op-1".into(), 2)]);
 }
 
-#[tokio::test]
-async fn restart_without_receipt_prints_it_once() {
-    let (sim, source, store) = setup();
+async fn restart_without_receipt_prints_it_once<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
     source.push("op-1", Ok(sale(5000)));
     store.insert_received("op-1", "{}").unwrap();
     store
@@ -316,9 +322,8 @@ async fn restart_without_receipt_prints_it_once() {
     assert_eq!(receipts_in_archive(&sim), 1);
 }
 
-#[tokio::test]
-async fn another_fn_halts_the_kassa() {
-    let (sim, source, store) = setup();
+async fn another_fn_halts_the_kassa<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
     source.push("op-1", Ok(sale(5000)));
     store.insert_received("op-1", "{}").unwrap();
     store
@@ -340,9 +345,8 @@ async fn another_fn_halts_the_kassa() {
     assert!(source.lock().delivered.is_empty());
 }
 
-#[tokio::test]
-async fn archive_mismatch_halts_instead_of_guessing() {
-    let (sim, source, store) = setup();
+async fn archive_mismatch_halts_instead_of_guessing<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
     source.push("op-1", Ok(sale(5000)));
     {
         use kkt::Kkt;
@@ -370,9 +374,8 @@ async fn archive_mismatch_halts_instead_of_guessing() {
     assert_eq!(receipts_in_archive(&sim), 1);
 }
 
-#[tokio::test]
-async fn permanent_device_refusal_rejects_with_device_text() {
-    let (sim, source, store) = setup();
+async fn permanent_device_refusal_rejects_with_device_text<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
     sim.state().refuse_next = true;
     source.push("op-1", Ok(sale(5000)));
     let run = start(&sim, &source, &store);
@@ -397,9 +400,8 @@ async fn permanent_device_refusal_rejects_with_device_text() {
     assert_eq!(receipts_in_archive(&sim), 0);
 }
 
-#[tokio::test]
-async fn cloud_outage_delays_but_delivers_every_answer_once() {
-    let (sim, source, store) = setup();
+async fn cloud_outage_delays_but_delivers_every_answer_once<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
     source.lock().fail_deliveries = 5;
     source.lock().fail_polls = 3;
     for i in 0..4 {
@@ -414,9 +416,8 @@ async fn cloud_outage_delays_but_delivers_every_answer_once() {
     assert_eq!(ids.len(), 4);
 }
 
-#[tokio::test]
-async fn settled_operation_handed_out_again_is_answered_not_reprinted() {
-    let (sim, source, store) = setup();
+async fn settled_operation_handed_out_again_is_answered_not_reprinted<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
     source.push("op-1", Ok(sale(5000)));
     let run = start(&sim, &source, &store);
     wait_for("approve", || approves(&source).len() == 1).await;
@@ -430,9 +431,8 @@ async fn settled_operation_handed_out_again_is_answered_not_reprinted() {
     assert_eq!(a[0], a[1], "the same fiscal data is sent again");
 }
 
-#[tokio::test]
-async fn expired_shift_is_closed_and_reopened() {
-    let (sim, source, store) = setup();
+async fn expired_shift_is_closed_and_reopened<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
     source.push("op-1", Ok(sale(5000)));
     let run = start(&sim, &source, &store);
     wait_for("approve", || approves(&source).len() == 1).await;
@@ -467,9 +467,8 @@ async fn expired_shift_is_closed_and_reopened() {
     assert_eq!((opened.fd_number, closed.fd_number, *receipts), (1, 3, 1));
 }
 
-#[tokio::test]
-async fn close_shift_command_closes_and_reports() {
-    let (sim, source, store) = setup();
+async fn close_shift_command_closes_and_reports<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
     source.push("op-1", Ok(sale(5000)));
     let run = start(&sim, &source, &store);
     wait_for("approve", || approves(&source).len() == 1).await;
@@ -492,3 +491,20 @@ async fn close_shift_command_closes_and_reports() {
     run.stop().await;
     assert!(sim.state().shift_open.is_none());
 }
+
+on_both_stores!(
+    sale_is_printed_once_and_approved_after_openshift,
+    invalid_operation_is_rejected_and_not_printed,
+    paper_out_after_fiscalisation_approves_without_reprint,
+    paper_out_before_close_cancels_and_prints_once_paper_is_back,
+    link_lost_after_close_recovers_from_the_archive,
+    restart_with_receipt_in_fn_approves_from_archive,
+    restart_without_receipt_prints_it_once,
+    another_fn_halts_the_kassa,
+    archive_mismatch_halts_instead_of_guessing,
+    permanent_device_refusal_rejects_with_device_text,
+    cloud_outage_delays_but_delivers_every_answer_once,
+    settled_operation_handed_out_again_is_answered_not_reprinted,
+    expired_shift_is_closed_and_reopened,
+    close_shift_command_closes_and_reports,
+);
