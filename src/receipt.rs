@@ -522,3 +522,43 @@ fn normalize_phone(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests;
+
+impl OperationInput {
+    /// The flat view of a MoySklad queued operation.
+    pub fn from_cloud(op: &crate::cloud::models::Operation) -> OperationInput {
+        let cheque = op.cheque.as_ref();
+        OperationInput {
+            kind: op.kind.receipt_kind(),
+            positions: op
+                .positions
+                .iter()
+                .map(|p| PositionInput {
+                    name: None,
+                    quantity: p.quantity,
+                    price: p.price,
+                    discount_millionths: p.discount.map(|d| d.millionths()),
+                    vat_millionths: p.vat.map(|v| v.millionths()),
+                    vat_enabled: p.vat_enabled,
+                    sum: p.sum,
+                    marks: p.marks.iter().map(|m| m.cis.clone()).collect(),
+                })
+                .collect(),
+            cash: op.cash_sum,
+            card: op.no_cash_sum,
+            qr: op.qr_sum,
+            prepayment_cash: op.prepayment_cash,
+            prepayment_card: op.prepayment_no_cash,
+            prepayment_qr: op.prepayment_qr_sum,
+            sum: op.sum,
+            vat_enabled: op.vat_enabled,
+            vat_included: op.vat_included,
+            tax_system: op.tax_system.as_ref().map(|t| match t.to_kkt() {
+                Some(k) => TaxSystemInput::Known(k),
+                None => TaxSystemInput::Unknown(t.as_code().to_string()),
+            }),
+            phone: cheque.and_then(|c| c.phone.clone()),
+            email: cheque.and_then(|c| c.email.clone()),
+            has_base_document: op.demand.is_some(),
+        }
+    }
+}

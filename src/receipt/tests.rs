@@ -497,3 +497,61 @@ proptest! {
         let _ = render(&o, &ctx());
     }
 }
+
+/// The demo's operations: consistent variants of the seed's four samples
+/// render; the seed's retaildemand as printed there is rejected.
+#[test]
+fn seed_derived_samples_render() {
+    use crate::cloud::models::parse_operation;
+    let ctx = RenderContext {
+        device_tax_systems: vec![TaxSystem::General],
+        default_tax_system: None,
+        cashier: None,
+    };
+    let cases: [(&str, ReceiptKind, i64); 4] = [
+        (
+            include_str!("../worker/samples/retaildemand.json"),
+            ReceiptKind::Sale,
+            1980,
+        ),
+        (
+            include_str!("../worker/samples/retailsalesreturn.json"),
+            ReceiptKind::SaleReturn,
+            1080,
+        ),
+        (
+            include_str!("../worker/samples/prepayment.json"),
+            ReceiptKind::Prepayment,
+            1000,
+        ),
+        (
+            include_str!("../worker/samples/prepaymentreturn.json"),
+            ReceiptKind::PrepaymentReturn,
+            600,
+        ),
+    ];
+    for (body, kind, total) in cases {
+        let op = parse_operation(body.as_bytes()).unwrap();
+        let r = render(&OperationInput::from_cloud(&op), &ctx).unwrap();
+        assert_eq!(r.kind, kind);
+        assert_eq!(r.total(), Some(Money(total)));
+    }
+    let sale = parse_operation(include_bytes!("../worker/samples/retaildemand.json")).unwrap();
+    let r = render(&OperationInput::from_cloud(&sale), &ctx).unwrap();
+    assert_eq!(r.payments.prepayment_offset, Money(1000));
+    assert_eq!(r.payments.cash, Money(980));
+    assert_eq!(r.buyer_contact.as_deref(), Some("+79992223311"));
+    assert_eq!(
+        r.positions
+            .iter()
+            .filter(|p| p.marking_code.is_some())
+            .count(),
+        2
+    );
+    let bad = parse_operation(include_bytes!(
+        "../worker/samples/retaildemand_invalid.json"
+    ))
+    .unwrap();
+    let err = render(&OperationInput::from_cloud(&bad), &ctx).unwrap_err();
+    assert!(err.0.starts_with("Ошибка данных"), "{err}");
+}
