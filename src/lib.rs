@@ -12,6 +12,7 @@
 pub mod cli;
 pub mod cloud;
 pub mod config;
+pub mod control;
 pub mod device;
 pub mod fake_cloud;
 pub mod fake_kassatka;

@@ -93,12 +93,27 @@ pub struct Kassa<S: ReceiptSource, J: Store> {
     state_dirty: bool,
 }
 
+/// Reads a kassa's journal counters (for status snapshots).
+pub type CountsReader = Arc<dyn Fn() -> Option<super::store::Counts> + Send + Sync>;
+
 /// Handle to a running kassa: its status and its command channel.
 #[derive(Clone)]
 pub struct KassaHandle {
     pub name: String,
     pub status: StatusCell,
     pub commands: mpsc::Sender<Command>,
+    pub counts: CountsReader,
+}
+
+impl KassaHandle {
+    /// Status with fresh journal counters.
+    pub fn snapshot(&self) -> KassaStatus {
+        let mut s = self.status.get();
+        if let Some(c) = (self.counts)() {
+            s.counts = c;
+        }
+        s
+    }
 }
 
 impl<S: ReceiptSource, J: Store> Kassa<S, J> {
@@ -111,10 +126,12 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         let (tx, rx) = mpsc::channel(8);
         let status = StatusCell::new(&cfg.name);
         let now = Instant::now();
+        let counts_store = store.clone();
         let handle = KassaHandle {
             name: cfg.name.clone(),
             status: status.clone(),
             commands: tx,
+            counts: Arc::new(move || counts_store.counts().ok()),
         };
         let kassa = Kassa {
             poll_backoff: cfg.poll_interval,
