@@ -10,6 +10,7 @@
 
 pub mod journal_store;
 pub mod kassa;
+pub mod moysklad;
 pub mod recovery;
 pub mod shift;
 pub mod source;
