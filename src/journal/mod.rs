@@ -79,7 +79,9 @@ pub use error::JournalError;
 pub use key::{OpKey, Source};
 pub use ops::{FinishedCounts, OpRecord, Received, TransitionRecord};
 pub use outbox::{OutboxEntry, OutboxKind, OutboxRequest, OutboxStatus};
-pub use shift_state::{ShiftEvent, ShiftEventName, ShiftState, ShiftStateName, ShiftTransitionError};
+pub use shift_state::{
+    ShiftEvent, ShiftEventName, ShiftState, ShiftStateName, ShiftTransitionError,
+};
 pub use shifts::ShiftRecord;
 pub use state::{
     Event, EventName, OpState, PrintedReceipt, ReceiptSummary, StateName, TransitionError,

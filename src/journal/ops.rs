@@ -101,12 +101,16 @@ pub(crate) fn find_op(conn: &Connection, key: &OpKey) -> Result<Option<(i64, OpR
 }
 
 pub(crate) fn find_op_by_rowid(conn: &Connection, id: i64) -> Result<OpRecord, Failure> {
-    let mut stmt =
-        conn.prepare_cached(&format!("SELECT {OP_COLUMNS} FROM operations WHERE id = ?1"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {OP_COLUMNS} FROM operations WHERE id = ?1"
+    ))?;
     let mut rows = stmt.query(params![id])?;
     match rows.next()? {
         Some(row) => Ok(decode_op(row)?.1),
-        None => Err(Failure::corrupt("outbox link", format!("no operation #{id}"))),
+        None => Err(Failure::corrupt(
+            "outbox link",
+            format!("no operation #{id}"),
+        )),
     }
 }
 
@@ -251,7 +255,11 @@ impl Journal {
 
     /// The kassa's operations in `state`, oldest first (e.g. PRINTING for
     /// recovery, RECEIVED for work left over from before a restart).
-    pub fn ops_in_state(&self, kassa: &str, state: StateName) -> Result<Vec<OpRecord>, JournalError> {
+    pub fn ops_in_state(
+        &self,
+        kassa: &str,
+        state: StateName,
+    ) -> Result<Vec<OpRecord>, JournalError> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {OP_COLUMNS} FROM operations WHERE kassa = ?1 AND state = ?2 ORDER BY id"

@@ -234,9 +234,11 @@ impl Journal {
             tx.prepare_cached("UPDATE outbox SET status = ?2, done_at = ?3 WHERE id = ?1")?
                 .execute(params![id, OutboxStatus::Delivered.as_str(), now_ms()])?;
             if let Some(op_row) = tx
-                .query_row("SELECT operation FROM outbox WHERE id = ?1", params![id], |r| {
-                    r.get::<_, Option<i64>>(0)
-                })
+                .query_row(
+                    "SELECT operation FROM outbox WHERE id = ?1",
+                    params![id],
+                    |r| r.get::<_, Option<i64>>(0),
+                )
                 .optional()?
                 .flatten()
             {
@@ -283,10 +285,11 @@ impl Journal {
             if changed == 0 {
                 return Err(JournalError::UnknownOutboxEntry(id).into());
             }
-            let attempts: i64 =
-                tx.query_row("SELECT attempts FROM outbox WHERE id = ?1", params![id], |r| {
-                    r.get(0)
-                })?;
+            let attempts: i64 = tx.query_row(
+                "SELECT attempts FROM outbox WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )?;
             Ok(u32::try_from(attempts).unwrap_or(u32::MAX))
         })
     }

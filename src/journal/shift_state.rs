@@ -209,7 +209,10 @@ pub fn apply_shift(
         (ShiftState::Closing { opened, .. }, ShiftEvent::CloseNotMade) => {
             Ok(ShiftState::Open { opened: *opened })
         }
-        (ShiftState::Closing { opened, .. } | ShiftState::Open { opened }, ShiftEvent::Closed(c)) => {
+        (
+            ShiftState::Closing { opened, .. } | ShiftState::Open { opened },
+            ShiftEvent::Closed(c),
+        ) => {
             check_number(opened, c)?;
             Ok(ShiftState::Closed {
                 opened: Some(*opened),

@@ -128,8 +128,10 @@ fn shift_transition(
     let next = apply_shift(&record.state, event)
         .map_err(|source| JournalError::ShiftTransition { id, source })?;
     let now = now_ms();
-    tx.prepare_cached("UPDATE shifts SET state = ?2, state_data = ?3, updated_at = ?4 WHERE id = ?1")?
-        .execute(params![id, next.name().as_str(), encode(&next)?, now])?;
+    tx.prepare_cached(
+        "UPDATE shifts SET state = ?2, state_data = ?3, updated_at = ?4 WHERE id = ?1",
+    )?
+    .execute(params![id, next.name().as_str(), encode(&next)?, now])?;
     Ok(ShiftRecord {
         state: next,
         updated_at: timestamp(now)?,
@@ -200,6 +202,8 @@ impl Journal {
 
     /// One shift by journal id.
     pub fn shift(&self, id: i64) -> Result<ShiftRecord, JournalError> {
-        self.read(|conn| Ok(query_shift(conn, "id = ?1", params![id])?.ok_or(JournalError::UnknownShift(id))?))
+        self.read(|conn| {
+            Ok(query_shift(conn, "id = ?1", params![id])?.ok_or(JournalError::UnknownShift(id))?)
+        })
     }
 }

@@ -120,9 +120,7 @@ impl Journal {
         let attempt = |uri: Option<String>| -> Result<Connection, rusqlite::Error> {
             let conn = match uri {
                 None => Connection::open_with_flags(&path, flags)?,
-                Some(uri) => {
-                    Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)?
-                }
+                Some(uri) => Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)?,
             };
             conn.busy_timeout(BUSY_TIMEOUT)?;
             schema::version(&conn)?;
