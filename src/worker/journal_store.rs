@@ -338,6 +338,10 @@ impl Store for JournalStore {
             .map_err(err)
     }
 
+    fn record_error(&self, message: &str) -> Result<(), StoreError> {
+        self.journal.record_error(&self.kassa, message).map_err(err)
+    }
+
     fn counts(&self) -> Result<Counts, StoreError> {
         let summary = self
             .journal

@@ -519,14 +519,8 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
 
     pub(super) fn device_trouble(&mut self, e: &KktError) {
         tracing::warn!(kassa = %self.cfg.name, error = %e, class = ?e.class(), "device trouble; waiting");
-        let report = ErrorReport {
-            layer: layer_of(e).to_string(),
-            message: e.message_ru(),
-            at: super::moscow_now(),
-        };
-        self.status.update(|s| s.last_error = Some(report));
+        self.note_error(layer_of(e), &e.message_ru());
         self.next_print = Instant::now() + self.cfg.device_retry;
-        self.state_dirty = true;
     }
 
     fn cloud_trouble(&mut self, e: &SourceError) {
@@ -535,6 +529,14 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     }
 
     pub(super) fn note_error(&mut self, layer: &str, message: &str) {
+        let same = self
+            .status
+            .get()
+            .last_error
+            .is_some_and(|e| e.message == message);
+        if !same {
+            let _ = self.store.record_error(&format!("[{layer}] {message}"));
+        }
         let report = ErrorReport {
             layer: layer.to_string(),
             message: message.to_string(),

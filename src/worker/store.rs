@@ -154,6 +154,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 
     fn counts(&self) -> Result<Counts, StoreError>;
+
+    /// Keeps the last error (Russian text) for `status` when the daemon is
+    /// down. Optional.
+    fn record_error(&self, _message: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// In-memory [`Store`] for tests: same rules, no durability.
