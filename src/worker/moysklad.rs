@@ -249,6 +249,116 @@ pub fn state_body(r: &StateReport) -> models::StateReport {
     }
 }
 
+/// The MoySklad master queue of one retail store.
+pub struct MoySkladSource<P: ?Sized> {
+    api: std::sync::Arc<P>,
+    org_id: String,
+    base_url: String,
+}
+
+impl<P: crate::cloud::PosApi + ?Sized + 'static> MoySkladSource<P> {
+    /// `base_url` is the API root the hrefs are built from
+    /// (`https://online.moysklad.ru/api/posap/1.0`).
+    pub fn new(api: std::sync::Arc<P>, org_id: &str, base_url: &str) -> Self {
+        MoySkladSource {
+            api,
+            org_id: org_id.to_string(),
+            base_url: base_url.trim_end_matches('/').to_string(),
+        }
+    }
+}
+
+/// What a cloud failure means for the worker: config and cloud troubles
+/// are waited out (a fixed token makes the same request succeed), a data
+/// refusal (4xx) is final, and a 409 means "already done".
+fn classify(e: crate::cloud::CloudError) -> Result<(), super::source::SourceError> {
+    use super::source::SourceError;
+    use crate::cloud::{CloudError, ErrorClass};
+    if e.status() == Some(409) {
+        tracing::info!(error = %e, "the cloud already has this result: counted as delivered");
+        return Ok(());
+    }
+    let retry_after = match &e {
+        CloudError::RateLimited { retry_after, .. } => Some(*retry_after),
+        _ => None,
+    };
+    match e.class() {
+        ErrorClass::Data => Err(SourceError::Permanent {
+            status: e.status().unwrap_or(400),
+            message: e.to_string(),
+        }),
+        ErrorClass::Config | ErrorClass::Cloud => Err(SourceError::Transient {
+            message: e.to_string(),
+            retry_after,
+        }),
+    }
+}
+
+impl<P: crate::cloud::PosApi + ?Sized + 'static> super::source::ReceiptSource
+    for MoySkladSource<P>
+{
+    async fn poll(&self) -> Result<super::source::Polled, super::source::SourceError> {
+        use super::source::Polled;
+        use crate::cloud::CloudError;
+        match self.api.poll(&self.org_id).await {
+            Ok(None) => Ok(Polled::Empty),
+            Ok(Some(op)) => match source_operation(&op) {
+                Some(so) => Ok(Polled::Operation(Box::new(so))),
+                None => {
+                    let id = op.meta.last_id().unwrap_or("").to_string();
+                    let body = serde_json::json!({ "meta": op.meta }).to_string();
+                    Ok(Polled::Operation(Box::new(unreadable(
+                        &id,
+                        &body,
+                        "нет syncId",
+                    ))))
+                }
+            },
+            Err(CloudError::BadOperation {
+                meta: Some(meta),
+                source,
+            }) => {
+                let id = meta
+                    .sync_id()
+                    .or_else(|| meta.last_id())
+                    .unwrap_or("")
+                    .to_string();
+                let body = serde_json::json!({ "meta": meta }).to_string();
+                Ok(Polled::Operation(Box::new(unreadable(
+                    &id,
+                    &body,
+                    &source.to_string(),
+                ))))
+            }
+            Err(e) => classify(e).map(|()| Polled::Empty),
+        }
+    }
+
+    async fn deliver(&self, msg: &OutboxMessage) -> Result<(), super::source::SourceError> {
+        let result = match cloud_request(msg, &self.base_url) {
+            CloudRequest::Approve(a) => self.api.approve(&a).await,
+            CloudRequest::Reject(r) => self.api.reject(&r).await,
+            CloudRequest::OpenShift(o) => self.api.open_shift(&o).await,
+            CloudRequest::CloseShift(c) => self.api.close_shift(&c).await,
+        };
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) => classify(e),
+        }
+    }
+
+    async fn report_state(&self, report: &StateReport) -> Result<(), super::source::SourceError> {
+        match self.api.post_state(&state_body(report)).await {
+            Ok(()) => Ok(()),
+            Err(e) => classify(e),
+        }
+    }
+
+    fn decode(&self, id: &str, body: &str) -> SourceOperation {
+        decode(id, body)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,115 +476,5 @@ mod tests {
         let json = serde_json::to_value(&o).unwrap();
         assert_eq!(json["name"], "5");
         assert_eq!(json["openmoment"], "2026-11-24 10:15:00");
-    }
-}
-
-/// The MoySklad master queue of one retail store.
-pub struct MoySkladSource<P: ?Sized> {
-    api: std::sync::Arc<P>,
-    org_id: String,
-    base_url: String,
-}
-
-impl<P: crate::cloud::PosApi + ?Sized + 'static> MoySkladSource<P> {
-    /// `base_url` is the API root the hrefs are built from
-    /// (`https://online.moysklad.ru/api/posap/1.0`).
-    pub fn new(api: std::sync::Arc<P>, org_id: &str, base_url: &str) -> Self {
-        MoySkladSource {
-            api,
-            org_id: org_id.to_string(),
-            base_url: base_url.trim_end_matches('/').to_string(),
-        }
-    }
-}
-
-/// What a cloud failure means for the worker: config and cloud troubles
-/// are waited out (a fixed token makes the same request succeed), a data
-/// refusal (4xx) is final, and a 409 means "already done".
-fn classify(e: crate::cloud::CloudError) -> Result<(), super::source::SourceError> {
-    use super::source::SourceError;
-    use crate::cloud::{CloudError, ErrorClass};
-    if e.status() == Some(409) {
-        tracing::info!(error = %e, "the cloud already has this result: counted as delivered");
-        return Ok(());
-    }
-    let retry_after = match &e {
-        CloudError::RateLimited { retry_after, .. } => Some(*retry_after),
-        _ => None,
-    };
-    match e.class() {
-        ErrorClass::Data => Err(SourceError::Permanent {
-            status: e.status().unwrap_or(400),
-            message: e.to_string(),
-        }),
-        ErrorClass::Config | ErrorClass::Cloud => Err(SourceError::Transient {
-            message: e.to_string(),
-            retry_after,
-        }),
-    }
-}
-
-impl<P: crate::cloud::PosApi + ?Sized + 'static> super::source::ReceiptSource
-    for MoySkladSource<P>
-{
-    async fn poll(&self) -> Result<super::source::Polled, super::source::SourceError> {
-        use super::source::Polled;
-        use crate::cloud::CloudError;
-        match self.api.poll(&self.org_id).await {
-            Ok(None) => Ok(Polled::Empty),
-            Ok(Some(op)) => match source_operation(&op) {
-                Some(so) => Ok(Polled::Operation(Box::new(so))),
-                None => {
-                    let id = op.meta.last_id().unwrap_or("").to_string();
-                    let body = serde_json::json!({ "meta": op.meta }).to_string();
-                    Ok(Polled::Operation(Box::new(unreadable(
-                        &id,
-                        &body,
-                        "нет syncId",
-                    ))))
-                }
-            },
-            Err(CloudError::BadOperation {
-                meta: Some(meta),
-                source,
-            }) => {
-                let id = meta
-                    .sync_id()
-                    .or_else(|| meta.last_id())
-                    .unwrap_or("")
-                    .to_string();
-                let body = serde_json::json!({ "meta": meta }).to_string();
-                Ok(Polled::Operation(Box::new(unreadable(
-                    &id,
-                    &body,
-                    &source.to_string(),
-                ))))
-            }
-            Err(e) => classify(e).map(|()| Polled::Empty),
-        }
-    }
-
-    async fn deliver(&self, msg: &OutboxMessage) -> Result<(), super::source::SourceError> {
-        let result = match cloud_request(msg, &self.base_url) {
-            CloudRequest::Approve(a) => self.api.approve(&a).await,
-            CloudRequest::Reject(r) => self.api.reject(&r).await,
-            CloudRequest::OpenShift(o) => self.api.open_shift(&o).await,
-            CloudRequest::CloseShift(c) => self.api.close_shift(&c).await,
-        };
-        match result {
-            Ok(()) => Ok(()),
-            Err(e) => classify(e),
-        }
-    }
-
-    async fn report_state(&self, report: &StateReport) -> Result<(), super::source::SourceError> {
-        match self.api.post_state(&state_body(report)).await {
-            Ok(()) => Ok(()),
-            Err(e) => classify(e),
-        }
-    }
-
-    fn decode(&self, id: &str, body: &str) -> SourceOperation {
-        decode(id, body)
     }
 }
