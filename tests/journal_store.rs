@@ -17,7 +17,7 @@ fn key(op: &str) -> OpKey {
 fn summary() -> ReceiptSummary {
     ReceiptSummary {
         kind: ReceiptKind::Sale,
-        total: Money(150_00),
+        total: Money(15_000),
     }
 }
 
@@ -37,7 +37,7 @@ fn printed(fd: u32) -> PrintedReceipt {
         time: DateTime::constant(2026, 11, 24, 15, 1, 2, 0),
         shift_number: 12,
         receipt_number: 4,
-        total: Money(150_00),
+        total: Money(15_000),
     }
 }
 
@@ -46,7 +46,10 @@ fn approve() -> OutboxRequest {
 }
 
 fn reject() -> OutboxRequest {
-    OutboxRequest::new(OutboxKind::Reject, r#"{"fiscalErrMsg":"Сумма не сходится"}"#)
+    OutboxRequest::new(
+        OutboxKind::Reject,
+        r#"{"fiscalErrMsg":"Сумма не сходится"}"#,
+    )
 }
 
 fn open(dir: &tempfile::TempDir) -> Journal {
@@ -201,6 +204,21 @@ fn illegal_transitions_are_typed_errors_and_write_nothing() {
         )
         .unwrap_err();
     assert!(matches!(err, JournalError::OutboxRequired { .. }), "{err}");
+    // ... or with the wrong one.
+    let err = j
+        .apply_and_enqueue(
+            &k,
+            &Event::Reject {
+                message: "нет".into(),
+            },
+            &approve(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, JournalError::OutboxMismatch { .. }), "{err}");
+    let err = j
+        .apply_and_enqueue(&k, &start_printing(5), &approve())
+        .unwrap_err();
+    assert!(matches!(err, JournalError::OutboxMismatch { .. }), "{err}");
 
     j.apply(&k, &start_printing(5)).unwrap();
     // A second StartPrinting: never print twice.
@@ -243,7 +261,10 @@ fn illegal_transitions_are_typed_errors_and_write_nothing() {
     // Nothing of that reached the disk.
     let history = j.history(&k).unwrap();
     assert_eq!(history.len(), 2);
-    assert_eq!(j.get(&k).unwrap().unwrap().state.name(), StateName::Printing);
+    assert_eq!(
+        j.get(&k).unwrap().unwrap().state.name(),
+        StateName::Printing
+    );
     assert!(j.outbox_pending("shop1").unwrap().is_empty());
 
     // Once printed, an operation cannot go back or be rejected.
@@ -446,7 +467,12 @@ fn shift_lifecycle_with_cloud_sync() {
     let j = open(&dir);
     let shift = j.begin_shift("shop1", "FN1", 50).unwrap();
     assert_eq!(shift.state.name(), ShiftStateName::Opening);
-    assert_eq!(uuid::Uuid::parse_str(&shift.sync_id).unwrap().get_version_num(), 4);
+    assert_eq!(
+        uuid::Uuid::parse_str(&shift.sync_id)
+            .unwrap()
+            .get_version_num(),
+        4
+    );
     assert!(matches!(
         j.begin_shift("shop1", "FN1", 50).unwrap_err(),
         JournalError::ShiftAlreadyActive { active, .. } if active == shift.id

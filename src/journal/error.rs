@@ -76,6 +76,14 @@ pub enum JournalError {
     /// events must be applied together with their outbox entry.
     #[error("operation {key}: {event} must be journaled together with its outbox request")]
     OutboxRequired { key: OpKey, event: String },
+    /// The request does not belong with the event (only `Reject` + reject
+    /// and `StartApproving` + approve are journaled together).
+    #[error("operation {key}: {event} cannot queue a {kind} request")]
+    OutboxMismatch {
+        key: OpKey,
+        event: String,
+        kind: &'static str,
+    },
 }
 
 impl JournalError {

@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::error::JournalError;
 use super::key::{OpKey, Source};
-use super::outbox::{OutboxRequest, insert_outbox};
+use super::outbox::{OutboxKind, OutboxRequest, insert_outbox};
 use super::state::{Event, EventName, OpState, StateName, apply};
 use super::store::{Failure, Journal, now_ms, timestamp};
 
@@ -224,6 +224,18 @@ impl Journal {
         event: &Event,
         request: &OutboxRequest,
     ) -> Result<(OpRecord, i64), JournalError> {
+        let expected = match event.name() {
+            EventName::Reject => Some(OutboxKind::Reject),
+            EventName::StartApproving => Some(OutboxKind::Approve),
+            _ => None,
+        };
+        if expected != Some(request.kind) {
+            return Err(JournalError::OutboxMismatch {
+                key: key.clone(),
+                event: event.name().to_string(),
+                kind: request.kind.as_str(),
+            });
+        }
         self.write(|tx| {
             let (id, record) =
                 find_op(tx, key)?.ok_or_else(|| JournalError::UnknownOperation(key.clone()))?;
