@@ -19,11 +19,11 @@
 
 use crate::commands::{
     self, AcceptMarkingCode, BeginShiftClose, BeginShiftOpen, BindMarkingCode, CancelReceipt,
-    CashIn, CashOut, CheckMarkingCode, CloseReceiptV2, Command, ContinuePrint, DecodeError,
+    CashIn, CashOut, CheckMarkingCode, CloseReceiptV2, Command, ContinuePrint, Cut, DecodeError,
     DeviceErrorCode, DeviceType, DocumentDetails, FindDocument, FnCancelDocument, FnStatus,
     FnStatusAnswer, FnValidity, FnVersion, FoundDocument, FullStatus, OfdExchangeStatus,
-    OpenReceipt, OpenShift, OperationV2, ReadTable, ShiftParams, ShortStatus, ShortStatusAnswer,
-    WriteTlv, XReport, ZReport, item_status, payment_index, tlv_text,
+    OpenReceipt, OpenShift, OperationV2, PrintLine, ReadTable, ShiftParams, ShortStatus,
+    ShortStatusAnswer, WriteTlv, XReport, ZReport, item_status, payment_index, tlv_text,
 };
 use crate::error_codes;
 use crate::link::{Link, LinkConfig, LinkError, Port, STANDARD_BAUD_RATES};
@@ -58,8 +58,9 @@ pub struct DriverConfig {
     pub busy_timeout: Duration,
     /// Pause between those resends.
     pub busy_poll: Duration,
-    /// How many documents back to look for the shift-open document when
-    /// counting a closed shift's documents.
+    /// How many documents besides receipts (corrections, reports) may lie
+    /// between a shift's open document and now; bounds the archive search
+    /// for the open document.
     pub shift_scan_limit: u32,
 }
 
@@ -70,7 +71,7 @@ impl Default for DriverConfig {
             department: 1,
             busy_timeout: Duration::from_secs(30),
             busy_poll: Duration::from_millis(200),
-            shift_scan_limit: 10_000,
+            shift_scan_limit: 64,
         }
     }
 }
@@ -206,6 +207,24 @@ impl<P: Port> ShtrihDriver<P> {
         }
     }
 
+    /// Prints non-fiscal text lines on the receipt tape (0x17 each, cut to
+    /// the 40-byte field) and cuts the paper (0x25, partial): the engineer's
+    /// print test.
+    pub fn print_lines(&mut self, lines: &[String]) -> Result<(), KktError> {
+        for line in lines {
+            self.execute(&PrintLine {
+                flags: 0x02,
+                text: line.clone(),
+            })?;
+        }
+        self.execute(&Cut { partial: true }).map(|_| ())
+    }
+
+    /// Line speed the link runs at (the detected one after [`Baud::Auto`]).
+    pub fn baud(&self) -> u32 {
+        self.link.config().baud
+    }
+
     fn fn_status(&mut self) -> Result<FnStatusAnswer, KktError> {
         self.execute(&FnStatus)
     }
@@ -258,8 +277,30 @@ impl<P: Port> ShtrihDriver<P> {
         Ok(doc)
     }
 
+    /// Finds the open document of the current shift, searching the archive
+    /// down from `last_fd`. Every receipt of the shift lies between the open
+    /// document and `last_fd`, so the search starts `receipts` documents
+    /// down (usually a hit at once) and goes at most `shift_scan_limit`
+    /// further.
+    fn shift_open_document(
+        &mut self,
+        last_fd: u32,
+        receipts: u16,
+    ) -> Result<Option<FoundDocument>, KktError> {
+        let start = last_fd.saturating_sub(u32::from(receipts));
+        let lowest = start.saturating_sub(self.cfg.shift_scan_limit).max(1);
+        for n in (lowest..=start).rev() {
+            let d = self.find(n)?;
+            if d.doc_type == DocumentKind::ShiftOpen.code() {
+                return Ok(Some(d));
+            }
+        }
+        Ok(None)
+    }
+
     /// Brings the printer back from "paper refilled, waiting for
-    /// continue-print", and refuses to start when out of paper.
+    /// continue-print", cancels a receipt left open, and refuses to start
+    /// when out of paper.
     fn ready_for_receipt(&mut self) -> Result<(), KktError> {
         let st = self.short_status()?;
         if st.submode.awaiting_continue() {
@@ -269,7 +310,14 @@ impl<P: Port> ShtrihDriver<P> {
             return Err(device_err::<OpenReceipt>(0x6B));
         }
         if st.mode.document_open() {
-            return Err(device_err::<OpenReceipt>(ERR_DOCUMENT_OPEN));
+            // A receipt left open by an earlier failure. An open receipt is
+            // never fiscal (the FN signs at close), so cancelling it cannot
+            // lose a sale; the caller's recovery does the same.
+            tracing::warn!("cancelling a receipt left open before printing a new one");
+            self.execute(&CancelReceipt)?;
+            if self.short_status()?.mode.document_open() {
+                return Err(device_err::<OpenReceipt>(ERR_DOCUMENT_OPEN));
+            }
         }
         Ok(())
     }
@@ -527,16 +575,24 @@ impl<P: Port> Kkt for ShtrihDriver<P> {
         }
         let st = self.short_status()?;
         let receipts = u32::from(params.receipt_number);
+        let last_fd = self.fn_status()?.last_fd_number;
+        let opened_at = match self.shift_open_document(last_fd, params.receipt_number) {
+            Ok(d) => d.map(|d| d.time),
+            Err(e) => {
+                tracing::debug!(error = %e, "shift open time not readable");
+                None
+            }
+        };
         Ok(if st.mode.number() == commands::Mode::SHIFT_EXPIRED {
             ShiftState::Expired {
                 number,
-                opened_at: None,
+                opened_at,
                 receipts,
             }
         } else {
             ShiftState::Open {
                 number,
-                opened_at: None,
+                opened_at,
                 receipts,
             }
         })
@@ -571,22 +627,17 @@ impl<P: Port> Kkt for ShtrihDriver<P> {
             DocumentDetails::Shift { number } => u32::from(number),
             _ => u32::from(before.shift_number),
         };
-        // Count documents back to this shift's open document.
-        let mut documents = 0;
-        let lowest = doc.number.saturating_sub(self.cfg.shift_scan_limit).max(1);
-        for n in (lowest..doc.number).rev() {
-            let d = self.find(n)?;
-            if d.doc_type == DocumentKind::ShiftOpen.code() {
-                documents = doc.number - n + 1;
-                break;
+        let open = self.shift_open_document(doc.number - 1, before.receipt_number)?;
+        let documents = match &open {
+            Some(o) => doc.number - o.number + 1,
+            None => {
+                tracing::warn!(
+                    fd = doc.number,
+                    "shift-open document not found; count unknown"
+                );
+                0
             }
-        }
-        if documents == 0 {
-            tracing::warn!(
-                fd = doc.number,
-                "shift-open document not found; count unknown"
-            );
-        }
+        };
         Ok(ShiftClosed {
             shift_number,
             doc: FiscalDoc {
@@ -607,7 +658,13 @@ impl<P: Port> Kkt for ShtrihDriver<P> {
             Operation::Income => OpenReceipt::SALE,
             _ => OpenReceipt::SALE_RETURN,
         };
-        self.execute(&OpenReceipt { receipt_type })?;
+        if let Err(e) = self.execute(&OpenReceipt { receipt_type }) {
+            if e.class() == kkt::ErrorClass::Link {
+                // The answer was lost; the receipt may be open on the device.
+                self.abandon_receipt();
+            }
+            return Err(e);
+        }
         if let Err(e) = self.fill_receipt(receipt) {
             self.abandon_receipt();
             return Err(e);
