@@ -8,6 +8,7 @@
 //! - [`shift`]: fiscal shifts in step with MoySklad retail shifts;
 //! - [`status`]: live status for `status` and `POST /state`.
 
+pub mod daemon;
 pub mod journal_store;
 pub mod kassa;
 pub mod moysklad;

@@ -90,8 +90,12 @@ pub struct Kassa<S: ReceiptSource, J: Store> {
     outbox_backoff: Duration,
     next_print: Instant,
     next_state: Instant,
+    last_state: Instant,
     state_dirty: bool,
 }
+
+/// Shortest gap between two state reports triggered by changes.
+const STATE_MIN_GAP: Duration = Duration::from_secs(10);
 
 /// Reads a kassa's journal counters (for status snapshots).
 pub type CountsReader = Arc<dyn Fn() -> Option<super::store::Counts> + Send + Sync>;
@@ -150,6 +154,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             next_outbox: now,
             next_print: now,
             next_state: now,
+            last_state: now.checked_sub(STATE_MIN_GAP).unwrap_or(now),
             state_dirty: true,
         };
         (kassa, handle)
@@ -186,6 +191,9 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
 
     fn next_wake(&self) -> Instant {
         let mut wake = self.next_state;
+        if self.state_dirty {
+            wake = wake.min(self.last_state + STATE_MIN_GAP);
+        }
         if self.halted.is_none() {
             wake = wake.min(self.next_poll).min(self.next_print);
         }
@@ -235,7 +243,9 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         {
             return true;
         }
-        if now >= self.next_state || self.state_dirty {
+        // On change, but not more than once per STATE_MIN_GAP: a busy shop
+        // must not spend its request budget on state reports.
+        if now >= self.next_state || (self.state_dirty && now >= self.last_state + STATE_MIN_GAP) {
             self.report_state().await;
         }
         false
@@ -606,6 +616,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
 
     async fn report_state(&mut self) {
         self.state_dirty = false;
+        self.last_state = Instant::now();
         self.next_state = Instant::now() + self.cfg.state_interval;
         // Refresh FN data; a device that does not answer is itself news.
         match self.device.call(|k| k.fn_info()).await {
