@@ -774,3 +774,22 @@ async fn lease_lets_a_second_operation_out() {
     );
     assert_eq!(api.send(Method::GET, &poll, None).await.status, 204);
 }
+
+#[tokio::test]
+async fn body_over_10_mb_gets_413_in_seed_format() {
+    let (_fake, api) = start(FakeCloudConfig::default()).await;
+    let big = format!("{{\"pad\": \"{}\"}}", "x".repeat(11 * 1024 * 1024));
+    let resp = api
+        .http
+        .post(format!("{}/state", api.base))
+        .header("Content-Type", "application/json")
+        .body(big)
+        .send()
+        .await;
+    // axum refuses on Content-Length, before reading the body, and the
+    // client reads that early answer.
+    let r = resp.expect("an answer, not a broken connection");
+    assert_eq!(r.status(), 413);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["errors"][0]["code"], 1044);
+}
