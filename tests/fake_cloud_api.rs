@@ -774,3 +774,103 @@ async fn lease_lets_a_second_operation_out() {
     );
     assert_eq!(api.send(Method::GET, &poll, None).await.status, 204);
 }
+
+#[tokio::test]
+async fn body_over_10_mb_gets_413_in_seed_format() {
+    let (_fake, api) = start(FakeCloudConfig::default()).await;
+    let big = format!("{{\"pad\": \"{}\"}}", "x".repeat(11 * 1024 * 1024));
+    let resp = api
+        .http
+        .post(format!("{}/state", api.base))
+        .header("Content-Type", "application/json")
+        .body(big)
+        .send()
+        .await;
+    // axum refuses on Content-Length, before reading the body, and the
+    // client reads that early answer.
+    let r = resp.expect("an answer, not a broken connection");
+    assert_eq!(r.status(), 413);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["errors"][0]["code"], 1044);
+}
+
+#[tokio::test]
+async fn two_stores_keep_their_own_queues_and_shifts() {
+    use masterkassa::fake_cloud::FakeStore;
+    let org_b = "bbbbbbbb-7b1d-11e6-8a84-bae500000051";
+    let config = FakeCloudConfig {
+        token: Some("a".repeat(40)),
+        cashier_uid: "a@shop".into(),
+        extra_stores: vec![FakeStore {
+            id: "bbbbbbbb-7b1d-11e6-8a84-bae500000060".into(),
+            name: "Второй магазин".into(),
+            org_id: org_b.into(),
+            cashier_uid: "b@shop".into(),
+            token: Some("b".repeat(40)),
+        }],
+        ..Default::default()
+    };
+    let (fake, _) = start(config).await;
+    let a = Api::new(fake.base_url()).with_token("a@shop", &"a".repeat(40));
+    let b = Api::new(fake.base_url()).with_token("b@shop", &"b".repeat(40));
+    let op = samples::minion_with_id(OpKind::RetailDemand, SAMPLE_DEMAND_ID);
+    assert_eq!(
+        b.send(
+            Method::POST,
+            "/cheque/minion/entity/retaildemand",
+            Some(&op)
+        )
+        .await
+        .status,
+        201
+    );
+    assert_eq!(
+        a.send(
+            Method::GET,
+            &format!("/cheque/rpc/master/poll/{}", fake.org_id()),
+            None
+        )
+        .await
+        .status,
+        204
+    );
+    let polled = b
+        .send(
+            Method::GET,
+            &format!("/cheque/rpc/master/poll/{org_b}"),
+            None,
+        )
+        .await;
+    assert_eq!(polled.json()["meta"]["id"], SAMPLE_DEMAND_ID);
+    assert_eq!(fake.operations()[0].org_id, org_b);
+    // Store A's shift is not store B's: B cannot approve into it.
+    assert_eq!(
+        a.send(
+            Method::PUT,
+            "/rpc/openshift",
+            Some(&samples::openshift_for(SHIFT))
+        )
+        .await
+        .status,
+        204
+    );
+    let approve = samples::approve_for(OpKind::RetailDemand, SAMPLE_DEMAND_ID, SHIFT);
+    let r = b
+        .send(Method::PUT, "/cheque/rpc/master/approve", Some(&approve))
+        .await;
+    assert_eq!((r.status, r.error().0), (404, 12012));
+    let r = b
+        .send(
+            Method::PUT,
+            "/rpc/closeshift",
+            Some(&samples::closeshift_for(SHIFT)),
+        )
+        .await;
+    assert_eq!((r.status, r.error().0), (400, 12021));
+    let settings = b
+        .send(Method::GET, "/settings/retailstore", None)
+        .await
+        .json();
+    assert_eq!(settings["name"], "Второй магазин");
+    assert_eq!(settings["organization"]["id"], org_b);
+}

@@ -17,8 +17,7 @@ use serde_json::{Value, json};
 
 use super::api_error::ApiError;
 use super::faults::Fault;
-use super::json_checks::parse_object;
-use super::routes::{Shared, json_response, lock};
+use super::routes::{JsonObject, Shared, json_response, lock};
 use super::store::OpKind;
 use super::validate;
 
@@ -88,7 +87,7 @@ async fn enqueue(
     State(shared): Shr,
     Path(kind): Path<String>,
     Query(q): Query<EnqueueQuery>,
-    body: Bytes,
+    JsonObject(map): JsonObject,
 ) -> Result<Response, ApiError> {
     let kind = OpKind::parse(&kind).ok_or_else(|| {
         ApiError::new(
@@ -97,7 +96,6 @@ async fn enqueue(
             format!("Указанный тип {kind} не найден"),
         )
     })?;
-    let map = parse_object(&body)?;
     let id = validate::minion_operation(&map, kind)?;
     let org = q.org.unwrap_or_else(|| shared.config.org_id.clone());
     lock(&shared.store).enqueue(&org, kind, &id, Value::Object(map))?;

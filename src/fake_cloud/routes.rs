@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -29,6 +29,9 @@ use super::validate;
 
 /// The API's path prefix on the real cloud.
 pub const API_PREFIX: &str = "/api/posap/1.0";
+
+/// How many requests the log keeps (the older half is dropped when full).
+pub const MAX_LOGGED_REQUESTS: usize = 200_000;
 
 /// One request as the fake saw it (never with credentials).
 #[derive(Clone, Debug, Serialize)]
@@ -261,7 +264,12 @@ async fn gate(State(shared): Shr, mut req: Request, next: Next) -> Response {
     let action = lock(&shared.faults).take(&path, is_poll, Instant::now());
     let log = |user: &str, status: u16| {
         let now = Instant::now();
-        lock(&shared.requests).push(RequestRecord {
+        let mut requests = lock(&shared.requests);
+        // Bounded, so a fake left running for days does not grow forever.
+        if requests.len() >= MAX_LOGGED_REQUESTS {
+            requests.drain(..MAX_LOGGED_REQUESTS / 2);
+        }
+        requests.push(RequestRecord {
             at_ms: now.duration_since(shared.started).as_millis() as u64,
             at: now,
             method: method.clone(),
@@ -366,15 +374,34 @@ fn caller(req_caller: Option<axum::Extension<Caller>>) -> Result<FakeStore, ApiE
         .ok_or_else(auth::no_credentials)
 }
 
-fn body_object(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError> {
-    parse_object(body)
+/// A request body that must be one JSON object; every failure (too large,
+/// unreadable, not JSON, not an object) is the seed's error.
+pub struct JsonObject(pub serde_json::Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::too_large()
+            } else {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    2017,
+                    "Ошибка формата: неизвестная ошибка",
+                )
+            }
+        })?;
+        parse_object(&bytes).map(JsonObject)
+    }
 }
 
 async fn minion_create(
     State(shared): Shr,
     c: Option<axum::Extension<Caller>>,
     Path(kind): Path<String>,
-    body: Bytes,
+    JsonObject(map): JsonObject,
 ) -> Result<Response, ApiError> {
     let store = caller(c)?;
     let kind = OpKind::parse(&kind).ok_or_else(|| {
@@ -384,7 +411,6 @@ async fn minion_create(
             format!("Указанный тип {kind} не найден"),
         )
     })?;
-    let map = body_object(&body)?;
     let id = validate::minion_operation(&map, kind)?;
     lock(&shared.store).enqueue(&store.org_id, kind, &id, Value::Object(map))?;
     Ok(StatusCode::CREATED.into_response())
@@ -410,10 +436,9 @@ async fn master_poll(State(shared): Shr, Path(org): Path<String>) -> Result<Resp
 async fn master_approve(
     State(shared): Shr,
     c: Option<axum::Extension<Caller>>,
-    body: Bytes,
+    JsonObject(map): JsonObject,
 ) -> Result<Response, ApiError> {
     let store = caller(c)?;
-    let map = body_object(&body)?;
     let refs = validate::approve(&map)?;
     lock(&shared.store).approve(
         &store.id,
@@ -425,8 +450,10 @@ async fn master_approve(
     Ok(no_content())
 }
 
-async fn master_reject(State(shared): Shr, body: Bytes) -> Result<Response, ApiError> {
-    let map = body_object(&body)?;
+async fn master_reject(
+    State(shared): Shr,
+    JsonObject(map): JsonObject,
+) -> Result<Response, ApiError> {
     let (kind, id, _) = validate::reject(&map)?;
     lock(&shared.store).reject(kind, &id, Value::Object(map))?;
     Ok(no_content())
@@ -435,10 +462,9 @@ async fn master_reject(State(shared): Shr, body: Bytes) -> Result<Response, ApiE
 async fn open_shift(
     State(shared): Shr,
     c: Option<axum::Extension<Caller>>,
-    body: Bytes,
+    JsonObject(map): JsonObject,
 ) -> Result<Response, ApiError> {
     let store = caller(c)?;
-    let map = body_object(&body)?;
     let (id, name) = validate::open_shift(&map)?;
     lock(&shared.store).open_shift(&store.id, &id, &name, Value::Object(map))?;
     Ok(no_content())
@@ -447,10 +473,9 @@ async fn open_shift(
 async fn close_shift(
     State(shared): Shr,
     c: Option<axum::Extension<Caller>>,
-    body: Bytes,
+    JsonObject(map): JsonObject,
 ) -> Result<Response, ApiError> {
     let store = caller(c)?;
-    let map = body_object(&body)?;
     let id = validate::close_shift(&map)?;
     lock(&shared.store).close_shift(&store.id, &id, Value::Object(map))?;
     Ok(no_content())
@@ -459,10 +484,9 @@ async fn close_shift(
 async fn post_state(
     State(shared): Shr,
     c: Option<axum::Extension<Caller>>,
-    body: Bytes,
+    JsonObject(map): JsonObject,
 ) -> Result<Response, ApiError> {
     let store = caller(c)?;
-    let map = body_object(&body)?;
     validate::state(&map)?;
     lock(&shared.store).record_state(&store.id, Value::Object(map));
     Ok(no_content())

@@ -291,6 +291,49 @@ mod tests {
         serde_json::from_str(s).unwrap()
     }
 
+    fn arb_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            "[a-z/:0-9 -]{0,40}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            let keys = prop_oneof![
+                Just("meta".to_string()),
+                Just("href".to_string()),
+                Just("cheque".to_string()),
+                Just("positions".to_string()),
+                Just("retailShift".to_string()),
+                "[a-zA-Z]{1,8}",
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(keys, inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn validators_never_panic(v in arb_json()) {
+            if let Value::Object(m) = v {
+                for kind in OpKind::ALL {
+                    let _ = minion_operation(&m, kind);
+                }
+                let _ = approve(&m);
+                let _ = reject(&m);
+                let _ = open_shift(&m);
+                let _ = close_shift(&m);
+                let _ = state(&m);
+            }
+        }
+    }
+
     #[test]
     fn seed_samples_pass() {
         for kind in OpKind::ALL {
