@@ -115,6 +115,23 @@ fn garbled_answer_fails_its_lrc_and_is_resent_on_enq() {
 }
 
 #[test]
+fn garbled_request_is_naked_and_not_executed() {
+    let b = Bench::start();
+    let mut p = b.port();
+    b.emu.faults().garble_in_next(1);
+    let open_shift = frame(&body(&[0xE0], &CASHIER, &[]));
+    p.send(&open_shift);
+    assert_eq!(p.byte(), NAK);
+    assert!(!b.emu.shift().open, "not executed");
+    p.send(&open_shift);
+    assert_eq!(p.byte(), ACK);
+    let (_, body) = p.read_frame();
+    p.send(&[ACK]);
+    assert_eq!(body, vec![0xE0, 0x00]);
+    assert!(b.emu.shift().open);
+}
+
+#[test]
 fn dropped_byte_times_out_and_enq_recovers_the_answer() {
     let b = Bench::start();
     let mut p = b.port();

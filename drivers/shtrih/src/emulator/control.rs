@@ -3,13 +3,14 @@
 //! usable from tests). Every reply ends with a line `ok` or `error: …`;
 //! `tape`, `archive` and `status` print their data lines before it.
 //!
-//! Commands: `paper-out`, `paper-in`, `paper-out-mid-print`, `cover-open`,
-//! `cover-close`, `garble N`, `drop N`, `slow MS`, `print-time MS`,
-//! `fn-fail CODE`, `fn-ok`, `fn-warnings BITS` (hex), `power-cut-after CMD`,
-//! `power-cut-before CMD`, `power-cut-mid-answer CMD` (CMD in hex: `FF45`,
-//! `0x85`), `power-cut`,
-//! `power-on`, `advance-clock SECONDS`, `ofd-confirm`, `tape`, `archive`,
-//! `status`, `help`.
+//! Commands (documented with their effects in docs/emulator.md):
+//! `paper-out`, `paper-in`, `paper-out-mid-print`, `cover-open`,
+//! `cover-close`, `garble N`, `garble-in N`, `drop N`, `slow MS`,
+//! `print-time MS`, `fn-fail CODE`, `fn-ok`, `fn-warnings BITS` (hex),
+//! `power-cut-after CMD`, `power-cut-before CMD`, `power-cut-mid-answer CMD`
+//! (CMD in hex: `FF45`, `0x85`), `power-cut`, `power-on`,
+//! `advance-clock SECONDS`, `ofd-confirm`, `tape`, `archive`, `status`,
+//! `help`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -30,6 +31,7 @@ pub enum Command {
     CoverOpen,
     CoverClose,
     Garble(u32),
+    GarbleIn(u32),
     Drop(u32),
     Slow(u64),
     PrintTime(u64),
@@ -49,7 +51,7 @@ pub enum Command {
 
 /// Text of `help`.
 pub const HELP: &str = "paper-out | paper-in | paper-out-mid-print | cover-open | cover-close | \
-garble N | drop N | slow MS | print-time MS | fn-fail CODE | fn-ok | fn-warnings BITS | \
+garble N | garble-in N | drop N | slow MS | print-time MS | fn-fail CODE | fn-ok | fn-warnings BITS | \
 power-cut-after CMD | power-cut-before CMD | \
 power-cut-mid-answer CMD | power-cut | power-on | \
 advance-clock SECONDS | ofd-confirm | tape | archive | status | help";
@@ -85,6 +87,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "cover-open" => Command::CoverOpen,
         "cover-close" => Command::CoverClose,
         "garble" => Command::Garble(num(arg, "count")?),
+        "garble-in" => Command::GarbleIn(num(arg, "count")?),
         "drop" => Command::Drop(num(arg, "count")?),
         "slow" => Command::Slow(num(arg, "milliseconds")?),
         "print-time" => Command::PrintTime(num(arg, "milliseconds")?),
@@ -116,6 +119,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
     let takes_arg = matches!(
         c,
         Command::Garble(_)
+            | Command::GarbleIn(_)
             | Command::Drop(_)
             | Command::Slow(_)
             | Command::PrintTime(_)
@@ -141,6 +145,7 @@ pub fn execute(ctl: &EmulatorControl, cmd: &Command) -> String {
         Command::CoverOpen => f.set_cover_open(true),
         Command::CoverClose => f.set_cover_open(false),
         Command::Garble(n) => f.garble_next(*n),
+        Command::GarbleIn(n) => f.garble_in_next(*n),
         Command::Drop(n) => f.drop_next(*n),
         Command::Slow(ms) => f.set_slow(Some(Duration::from_millis(*ms))),
         Command::PrintTime(ms) => f.set_print_line_time(Some(Duration::from_millis(*ms))),

@@ -42,6 +42,8 @@ pub struct FaultState {
     pub garble_next: u32,
     /// The next N answer transmissions lose their last byte.
     pub drop_next: u32,
+    /// The next N request frames arrive corrupted (the device NAKs them).
+    pub garble_in_next: u32,
     /// Every answer is held back this long (the device "thinks").
     pub slow: Option<Duration>,
     /// Armed power cut.
@@ -118,6 +120,11 @@ impl Faults {
         self.lock().garble_next = n;
     }
 
+    /// Corrupt the next `n` request frames on their way in.
+    pub fn garble_in_next(&self, n: u32) {
+        self.lock().garble_in_next = n;
+    }
+
     /// Drop the last byte of each of the next `n` answer transmissions.
     pub fn drop_next(&self, n: u32) {
         self.lock().drop_next = n;
@@ -189,6 +196,16 @@ impl Faults {
 
     pub(crate) fn fn_warnings(&self) -> u8 {
         self.lock().fn_warnings
+    }
+
+    /// Consumes one inbound-garble credit.
+    pub(crate) fn take_garble_in(&self) -> bool {
+        let mut s = self.lock();
+        let hit = s.garble_in_next > 0;
+        if hit {
+            s.garble_in_next -= 1;
+        }
+        hit
     }
 
     pub(crate) fn slow(&self) -> Option<Duration> {

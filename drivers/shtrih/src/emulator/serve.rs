@@ -154,6 +154,7 @@ impl Server {
             Token::Control(NAK) => {} // the host asks again with ENQ
             Token::Control(_) | Token::Garbage(_) => {}
             Token::Corrupt(_) => self.write_paced(&[NAK]),
+            Token::Frame(_) if self.faults.take_garble_in() => self.write_paced(&[NAK]),
             Token::Frame(frame) => {
                 self.write_paced(&[ACK]);
                 let outcome = {
