@@ -14,8 +14,12 @@
 //!   `print_receipt` returns `Ok` — printing may be interrupted (paper out),
 //!   which [`Kkt::status`] reports as `awaiting_continue` and the next
 //!   `print_receipt` resumes with continue-print (0xB0) before anything else.
-//! - Shift open/close read their FD data back from the FN archive, so a lost
-//!   answer does not lose the document.
+//!   A close the FN did not sign leaves the receipt open: the caller may
+//!   cancel it, and the next `print_receipt` cancels it anyway (an open
+//!   receipt is never fiscal).
+//! - Shift open/close follow the vendor driver (0xFF41 → cashier TLV → 0xE0;
+//!   0xFF42 → TLV → Z-report 0x41) and take their FD data from the FN
+//!   archive, since the printer's own commands do not return it.
 
 use crate::commands::{
     self, AcceptMarkingCode, BeginShiftClose, BeginShiftOpen, BindMarkingCode, CancelReceipt,

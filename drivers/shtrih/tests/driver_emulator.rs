@@ -403,3 +403,114 @@ fn continue_print_finishes_an_interrupted_document() {
         "continuing prints, never re-signs"
     );
 }
+
+fn rig_with(f: impl FnOnce(EmulatorConfig) -> EmulatorConfig) -> Rig {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = f(EmulatorConfig::new(dir.path().join("kkt")).baud(0));
+    let emu = Emulator::spawn(cfg).expect("emulator");
+    Rig { _dir: dir, emu }
+}
+
+#[test]
+fn auto_baud_finds_a_device_that_only_understands_9600() {
+    let r = rig_with(|c| c.baud(9_600).strict_baud(true));
+    let path = r.emu.link_path().to_string_lossy().into_owned();
+    // At a fixed wrong speed the device hears noise: no link.
+    let cfg = DriverConfig {
+        answer_timeout_limit: Some(Duration::from_secs(1)),
+        ..DriverConfig::default()
+    };
+    let mut wrong = ShtrihDriver::open(&path, Baud::Fixed(115_200), cfg).expect("open");
+    assert_eq!(wrong.status().unwrap_err().class(), ErrorClass::Link);
+    drop(wrong);
+    let mut d = ShtrihDriver::open(&path, Baud::Auto, cfg).expect("autodetect");
+    assert_eq!(d.baud(), 9_600);
+    assert!(d.status().expect("status at 9600").paper_present);
+}
+
+#[test]
+fn a_failed_fn_is_a_permanent_error_and_signs_nothing() {
+    let r = rig();
+    let mut d = connect(&r);
+    ensure_shift(&mut d);
+    let before = r.emu.last_fd();
+    r.emu.faults().set_fn_failure(Some(0x06));
+    let err = d.print_receipt(&bread()).unwrap_err();
+    assert_eq!(err.class(), ErrorClass::FiscalStorage, "{err}");
+    assert!(!err.is_recoverable());
+    assert!(
+        err.message_ru().contains("архив ФН переполнен"),
+        "{}",
+        err.message_ru()
+    );
+    assert_eq!(r.emu.last_fd(), before);
+    r.emu.faults().set_fn_failure(None);
+    // The failed close left the receipt open; the next one cancels it.
+    d.print_receipt(&bread()).expect("healthy again");
+    assert_eq!(r.emu.last_fd(), before + 1);
+}
+
+#[test]
+fn fn_warnings_are_reported() {
+    let r = rig();
+    let mut d = connect(&r);
+    r.emu.faults().set_fn_warnings(0b0101);
+    let w = d.fn_info().unwrap().warnings;
+    assert!(w.replace_urgent && w.memory_almost_full);
+    assert!(!w.resource_exhausted && !w.critical);
+}
+
+#[test]
+fn slow_printing_busy_answers_are_waited_out() {
+    let r = rig();
+    let mut d = connect(&r);
+    ensure_shift(&mut d);
+    let before = r.emu.last_fd();
+    r.emu
+        .faults()
+        .set_print_line_time(Some(Duration::from_millis(15)));
+    d.print_receipt(&bread()).expect("first");
+    d.print_receipt(&bread())
+        .expect("second, while the first still prints");
+    r.emu.faults().set_print_line_time(None);
+    assert_eq!(r.emu.last_fd(), before + 2);
+}
+
+#[test]
+fn power_cut_mid_answer_is_resolved_from_the_archive() {
+    let r = rig();
+    let mut d = connect(&r);
+    ensure_shift(&mut d);
+    let expected = r.emu.last_fd() + 1;
+    r.emu
+        .faults()
+        .power_cut_at(Code(0xFF45), CutPoint::MidAnswer);
+    let receipt = bread();
+    assert_eq!(
+        d.print_receipt(&receipt).unwrap_err().class(),
+        ErrorClass::Link
+    );
+    r.emu.power_on().expect("power on");
+    drop(d);
+    let mut d = connect(&r);
+    assert_eq!(d.fn_info().unwrap().last_fd_number, expected);
+    let doc = d.read_document(expected).unwrap();
+    assert_eq!(
+        (doc.kind, doc.total),
+        (DocumentKind::Receipt, receipt.total())
+    );
+}
+
+#[test]
+fn requests_garbled_on_the_way_in_are_resent_and_run_once() {
+    let r = rig();
+    let mut d = connect(&r);
+    ensure_shift(&mut d);
+    let before = r.emu.last_fd();
+    let frames = d.link().stats().frames_sent;
+    r.emu.faults().garble_in_next(2);
+    d.print_receipt(&bread())
+        .expect("printed despite NAKed requests");
+    assert_eq!(r.emu.last_fd(), before + 1, "exactly one receipt");
+    assert_eq!(d.link().stats().frames_sent - frames, 8 + 2, "two resends");
+}
