@@ -269,8 +269,10 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             Ok(Polled::Operation(op)) => {
                 self.status
                     .update(|s| s.last_poll = Some(super::moscow_now()));
+                // More is likely queued: poll again as soon as this one is
+                // done (printing paces the loop); back off only when empty.
                 self.poll_backoff = self.cfg.poll_interval;
-                self.next_poll = now + self.cfg.poll_interval;
+                self.next_poll = now;
                 self.accept(*op);
                 true
             }
