@@ -1,1 +1,39 @@
-//! (placeholder: filled in by its issue)
+//! Kassatka 1C integration API (the second receipt source, seed
+//! `000_bbd6a056a684fcee.txt`): push the product catalogue as XML, pull the
+//! receipts of Kassatka cash boxes as XML, both through asynchronous
+//! "process" keys.
+//!
+//! Pure parts (amount texts, XML documents, the JSON envelope, the mapping to
+//! [`kkt::Receipt`]) are separate from the HTTP [`client`] and the
+//! [`waiting`] loop, so each is testable alone. The fake server that speaks
+//! the same API lives in [`crate::fake_kassatka`].
+
+pub mod amount;
+pub mod assortment;
+pub mod catalogue;
+pub mod client;
+pub mod csv_text;
+pub mod documents;
+pub mod envelope;
+pub mod error;
+pub mod export;
+pub mod fiscal;
+pub mod nomenclature;
+pub mod settings;
+pub mod waiting;
+pub mod windows;
+pub mod xml_tree;
+
+pub use client::{
+    ApiToken, ClientConfig, DEFAULT_BASE_URL, Download, KassatkaClient, ProcessKey,
+    plain_http_warning,
+};
+pub use documents::{
+    DocumentsError, KassatkaReceipt, ReceiptHead, ReceiptKey, ReceiptLine, documents_to_xml,
+    parse_documents, parse_documents_each,
+};
+pub use envelope::ProcessStatus;
+pub use error::KassatkaError;
+pub use fiscal::{FiscalProfile, MappingError};
+pub use nomenclature::{NO_GROUP, NomenclatureError, Product, ProductGroup, ProductsGroups};
+pub use waiting::{NoProgress, TerminalProgress, WaitPolicy, WaitProgress};
