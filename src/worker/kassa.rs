@@ -93,6 +93,10 @@ pub struct Kassa<S: ReceiptSource, J: Store> {
     last_state: Instant,
     state_dirty: bool,
     state_sent_once: bool,
+    /// Something is waiting to print (as of the last turn).
+    print_pending: bool,
+    /// The outbox is not empty (as of the last turn).
+    outbox_pending: bool,
 }
 
 /// Shortest gap between two state reports triggered by changes.
@@ -158,6 +162,8 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             last_state: now.checked_sub(STATE_MIN_GAP).unwrap_or(now),
             state_dirty: true,
             state_sent_once: false,
+            print_pending: true,
+            outbox_pending: true,
         };
         (kassa, handle)
     }
@@ -191,15 +197,24 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         tracing::info!(kassa = %self.cfg.name, "kassa stopped");
     }
 
+    /// When the loop has something to do next. Deadlines of idle
+    /// activities (an empty outbox, nothing to print) are in the past and
+    /// must not count, or the loop would spin.
     fn next_wake(&self) -> Instant {
         let mut wake = self.next_state;
         if self.state_dirty {
             wake = wake.min(self.last_state + STATE_MIN_GAP);
         }
         if self.halted.is_none() {
-            wake = wake.min(self.next_poll).min(self.next_print);
+            wake = wake.min(self.next_poll);
+            if self.print_pending || self.needs_recovery() {
+                wake = wake.min(self.next_print);
+            }
         }
-        wake.min(self.next_outbox)
+        if self.outbox_pending {
+            wake = wake.min(self.next_outbox);
+        }
+        wake
     }
 
     /// One turn of the loop; true if it did something worth an immediate
@@ -207,6 +222,8 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     pub(super) async fn turn(&mut self) -> bool {
         let now = Instant::now();
         if self.halted.is_none() && self.needs_recovery() && now >= self.next_print {
+            // Recovery may queue approves.
+            self.outbox_pending = true;
             match self.recover().await {
                 Ok(()) => {}
                 Err(e) => {
@@ -223,15 +240,17 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         if now >= self.next_outbox {
             match self.deliver_one().await {
                 DeliverResult::Delivered => return true,
-                DeliverResult::Empty => {}
-                DeliverResult::Retry => {}
+                DeliverResult::Empty => self.outbox_pending = false,
+                DeliverResult::Retry => self.outbox_pending = true,
             }
         }
         if self.halted.is_none() && now >= self.next_print {
             match self.store.pending() {
                 Ok(pending) => {
+                    self.print_pending = !pending.is_empty();
                     if let Some(op) = pending.into_iter().next() {
                         self.process(op).await;
+                        self.outbox_pending = true;
                         return true;
                     }
                 }
@@ -281,6 +300,8 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 self.poll_backoff = self.cfg.poll_interval;
                 self.next_poll = now;
                 self.accept(*op);
+                self.print_pending = true;
+                self.outbox_pending = true;
                 true
             }
             Err(e) => {
@@ -618,6 +639,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         match cmd {
             Command::CloseShift(reply) => {
                 let result = self.close_shift_now().await;
+                self.outbox_pending = true;
                 let _ = reply.send(result);
             }
         }
