@@ -265,7 +265,13 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             }
         }
         let outbox_empty = matches!(self.store.outbox_head(), Ok(None));
-        if self.halted.is_none() && outbox_empty && now >= self.next_poll && self.poll_once().await
+        // One operation at a time: while one waits for the printer (paper,
+        // link) the cloud would only hand out the same one again.
+        if self.halted.is_none()
+            && outbox_empty
+            && !self.print_pending
+            && now >= self.next_poll
+            && self.poll_once().await
         {
             return true;
         }
@@ -295,14 +301,22 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             Ok(Polled::Operation(op)) => {
                 self.status
                     .update(|s| s.last_poll = Some(super::moscow_now()));
-                // More is likely queued: poll again as soon as this one is
-                // done (printing paces the loop); back off only when empty.
-                self.poll_backoff = self.cfg.poll_interval;
-                self.next_poll = now;
-                self.accept(*op);
-                self.print_pending = true;
-                self.outbox_pending = true;
-                true
+                if self.accept(*op) {
+                    // More is likely queued: poll again as soon as this one
+                    // is done (printing paces the loop).
+                    self.poll_backoff = self.cfg.poll_interval;
+                    self.next_poll = now;
+                    self.print_pending = true;
+                    self.outbox_pending = true;
+                    true
+                } else {
+                    // Handed out again although we answered it: back off as
+                    // for an empty queue so a confused cloud is not hammered.
+                    self.outbox_pending = true;
+                    self.poll_backoff = (self.poll_backoff * 2).min(self.cfg.idle_poll_max);
+                    self.next_poll = now + super::jitter(self.poll_backoff);
+                    false
+                }
             }
             Err(e) => {
                 self.cloud_trouble(&e);
@@ -321,14 +335,18 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     }
 
     /// Journals a polled operation, or re-sends the answer of one already
-    /// settled (the cloud handed it out again).
-    fn accept(&mut self, op: super::source::SourceOperation) {
+    /// settled (the cloud handed it out again). True if it is new work.
+    fn accept(&mut self, op: super::source::SourceOperation) -> bool {
         let existing = match self.store.get(&op.id) {
             Ok(e) => e,
             Err(e) => {
                 self.note_error("journal", &e.to_string());
-                return;
+                return false;
             }
+        };
+        let new_work = match &existing {
+            None => true,
+            Some(stored) => stored.phase.is_pending_print(),
         };
         let result = match existing {
             None => {
@@ -351,6 +369,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             self.note_error("journal", &e.to_string());
         }
         self.state_dirty = true;
+        new_work
     }
 
     fn resend_message(&self, stored: &StoredOp) -> Option<OutboxMessage> {
