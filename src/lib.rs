@@ -12,7 +12,12 @@
 pub mod cli;
 pub mod cloud;
 pub mod config;
+pub mod control;
+pub mod device;
 pub mod fake_cloud;
 pub mod fake_kassatka;
 pub mod journal;
 pub mod kassatka;
+pub mod receipt;
+pub mod state;
+pub mod worker;

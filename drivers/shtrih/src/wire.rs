@@ -102,6 +102,13 @@ impl Writer {
             .u8(t.second() as u8)
     }
 
+    /// FN date: `YY MM DD` (3 bytes, e.g. the FN validity in 0xFF03).
+    pub fn fn_date(self, d: Date) -> Self {
+        self.u8((d.year() % 100) as u8)
+            .u8(d.month() as u8)
+            .u8(d.day() as u8)
+    }
+
     /// FN date-time: `YY MM DD HH MM` (5 bytes, as the FN commands carry it).
     pub fn fn_datetime(self, dt: DateTime) -> Self {
         self.u8((dt.year() % 100) as u8)
@@ -190,6 +197,12 @@ impl<'a> Reader<'a> {
             field,
             why: format!("{:02}:{:02}:{:02}: {e}", b[0], b[1], b[2]),
         })
+    }
+
+    /// FN date `YY MM DD`.
+    pub fn fn_date(&mut self, field: &'static str) -> Result<Date, WireError> {
+        let b = self.take(3, field)?;
+        make_date(2000 + b[0] as i16, b[1], b[2], field)
     }
 
     /// FN date-time `YY MM DD HH MM`.

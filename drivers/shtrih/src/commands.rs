@@ -1,1 +1,0 @@
-//! (placeholder: the driver side fills this in)

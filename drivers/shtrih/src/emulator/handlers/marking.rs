@@ -1,0 +1,132 @@
+//! FFD 1.2 marking-code commands: 0xFF61 check a code (the FN's own check
+//! plus the simulated OISM answer), 0xFF69 accept or reject it, 0xFF67 bind
+//! it to a position. Layouts as JavaPOS `FSCheckMC`, `FSAcceptMC`,
+//! `FSBindMC`.
+//!
+//! The simulated answers are deterministic: a code containing `BAD` fails
+//! the FN's crypto check (local status 1), a code containing `WITHDRAWN`
+//! passes it but the OISM reports the item status wrong (tag 2106 = 0x05);
+//! every other code is fully valid (tag 2106 = 0x0F).
+
+use crate::emulator::device::{Device, Level, Reply, err};
+use crate::wire::{Reader, Writer};
+
+/// Marking-code progress within the open receipt (volatile).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct MarkingState {
+    /// Last code checked by 0xFF61 with its tag-2106 result.
+    pub checked: Option<(String, u8)>,
+    /// Code accepted by 0xFF69, waiting to be bound.
+    pub accepted: Option<String>,
+    /// Code bound by 0xFF67, attached to the next (or last) position.
+    pub bound_next: Option<String>,
+}
+
+/// What the device answers about a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarkingVerdict {
+    /// FN check status: 1 negative, 2 positive.
+    pub local_status: u8,
+    /// FN check error: 0 none, 4 check failed.
+    pub local_error: u8,
+    /// Code type (tag 2100): 0 unknown, 3 code with a 44-char crypto tail.
+    pub code_type: u8,
+    /// OISM answer (tag 2106 bits: code checked, code valid, status
+    /// checked, status valid); `None` when no OISM check happened.
+    pub tag2106: Option<u8>,
+}
+
+/// The simulated verdict for a code.
+pub fn verdict(code: &str) -> MarkingVerdict {
+    let code_type = if code.contains('\u{1d}') { 3 } else { 0 };
+    if code.contains("BAD") {
+        MarkingVerdict {
+            local_status: 1,
+            local_error: 4,
+            code_type,
+            tag2106: None,
+        }
+    } else if code.contains("WITHDRAWN") {
+        MarkingVerdict {
+            local_status: 2,
+            local_error: 0,
+            code_type,
+            tag2106: Some(0x05),
+        }
+    } else {
+        MarkingVerdict {
+            local_status: 2,
+            local_error: 0,
+            code_type,
+            tag2106: Some(0x0F),
+        }
+    }
+}
+
+fn verdict_bytes(v: &MarkingVerdict) -> Writer {
+    let w = Writer::new()
+        .u8(v.local_status)
+        .u8(v.local_error)
+        .u8(v.code_type);
+    match v.tag2106 {
+        // Server check status 0 (answer received), then tag 2106.
+        Some(t) => w.u8(2).u8(0).u8(t),
+        None => w.u8(0),
+    }
+}
+
+impl Device {
+    /// 0xFF61: item status, check mode, code length, TLV length, code, TLV.
+    pub(crate) fn mc_check(&mut self, r: &mut Reader) -> Reply {
+        self.auth(r, Level::Operator)?;
+        let _item_status = r.u8("item status").map_err(|_| err::FN_FORMAT)?;
+        let _mode = r.u8("check mode").map_err(|_| err::FN_FORMAT)?;
+        let code_len = r.u8("code length").map_err(|_| err::FN_FORMAT)? as usize;
+        let tlv_len = r.u8("tlv length").map_err(|_| err::FN_FORMAT)? as usize;
+        let code = r.take(code_len, "code").map_err(|_| err::FN_FORMAT)?;
+        r.take(tlv_len, "tlv").map_err(|_| err::FN_FORMAT)?;
+        if code.is_empty() {
+            return Err(err::FN_PARAM);
+        }
+        let code = String::from_utf8_lossy(code).into_owned();
+        let v = verdict(&code);
+        self.marking.checked = Some((code, v.tag2106.unwrap_or(0)));
+        Ok(verdict_bytes(&v).into_bytes())
+    }
+
+    /// 0xFF69: action 1 accept, 0 reject; answers tag 2106.
+    pub(crate) fn mc_accept(&mut self, r: &mut Reader) -> Reply {
+        self.auth(r, Level::Operator)?;
+        let action = r.u8("action").map_err(|_| err::FN_FORMAT)?;
+        let Some((code, t2106)) = self.marking.checked.take() else {
+            return Err(err::FN_STATE);
+        };
+        if action == 1 {
+            self.marking.accepted = Some(code);
+        }
+        Ok(vec![t2106])
+    }
+
+    /// 0xFF67: code length, code, optional 0xFF (volume accounting);
+    /// answers item code (2), code type, then the check result.
+    pub(crate) fn mc_bind(&mut self, r: &mut Reader) -> Reply {
+        self.auth(r, Level::Operator)?;
+        let len = r.u8("code length").map_err(|_| err::FN_FORMAT)? as usize;
+        let code = r.take(len, "code").map_err(|_| err::FN_FORMAT)?;
+        if code.is_empty() {
+            return Err(err::FN_PARAM);
+        }
+        let code = String::from_utf8_lossy(code).into_owned();
+        let v = verdict(&code);
+        self.marking.accepted = None;
+        self.marking.bound_next = Some(code);
+        Ok(Writer::new()
+            .u16(0)
+            .u8(v.code_type)
+            .u8(v.local_status)
+            .u8(v.local_error)
+            .u8(v.code_type)
+            .u8(0)
+            .into_bytes())
+    }
+}

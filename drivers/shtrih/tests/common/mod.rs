@@ -1,0 +1,4 @@
+//! Shared fixtures of the driver tests.
+
+pub mod model;
+pub mod pty;

@@ -1,0 +1,304 @@
+//! Driver against an in-memory device (`link::responder::Responder`) that
+//! answers like a Shtrih-M: checks the command sequences the driver sends
+//! and how it maps answers and errors, without a PTY.
+
+mod common;
+
+use common::model::{Model, t0};
+use kkt::{
+    DocumentKind, ErrorClass, Kkt, KktError, Money, Operation, PaymentMethod, PaymentObject,
+    Payments, Position, Quantity, Receipt, ReceiptKind, ShiftState, TaxSystem, VatRate,
+};
+use shtrih::commands::*;
+use shtrih::driver::{DriverConfig, ShtrihDriver};
+use shtrih::frame::Frame;
+use shtrih::link::responder::Responder;
+use shtrih::link::{Link, LinkConfig};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+type Driver = ShtrihDriver<Responder<Box<dyn FnMut(&Frame) -> Frame + Send>>>;
+
+fn driver(model: Arc<Mutex<Model>>) -> Driver {
+    let handler: Box<dyn FnMut(&Frame) -> Frame + Send> =
+        Box::new(move |f| model.lock().expect("model lock").handle(f));
+    let link = Link::new(
+        Responder::new(handler),
+        LinkConfig {
+            byte_timeout: Duration::from_millis(5),
+            ..LinkConfig::default()
+        },
+    );
+    ShtrihDriver::new(
+        link,
+        DriverConfig {
+            busy_poll: Duration::from_millis(1),
+            ..DriverConfig::default()
+        },
+    )
+}
+
+fn codes(d: &Driver) -> Vec<u16> {
+    d.link().port().requests.iter().map(|f| f.code.0).collect()
+}
+
+fn position(name: &str, qty: i64, price: i64) -> Position {
+    let quantity = Quantity(qty);
+    Position {
+        name: name.into(),
+        quantity,
+        price: Money(price),
+        sum: quantity.times(Money(price)).expect("sum"),
+        vat: VatRate::Vat20,
+        method: PaymentMethod::FullPayment,
+        object: PaymentObject::COMMODITY,
+        marking_code: None,
+    }
+}
+
+fn receipt(positions: Vec<Position>) -> Receipt {
+    let total: i64 = positions.iter().map(|p| p.sum.0).sum();
+    Receipt {
+        kind: ReceiptKind::Sale,
+        tax_system: TaxSystem::SimplifiedIncome,
+        positions,
+        payments: Payments {
+            cash: Money(total),
+            ..Payments::default()
+        },
+        buyer_contact: Some("+79001234567".into()),
+        cashier: Some("Иванова".into()),
+    }
+}
+
+fn open_model() -> Arc<Mutex<Model>> {
+    Arc::new(Mutex::new(Model {
+        last_fd: 10,
+        shift_open: true,
+        shift: 5,
+        ..Model::default()
+    }))
+}
+
+#[test]
+fn sale_sends_open_positions_tlvs_close_and_returns_fn_data() {
+    let model = open_model();
+    let mut d = driver(model.clone());
+    let r = receipt(vec![
+        position("Хлеб", 1_000_000, 5_000),
+        position("Сыр", 250_000, 80_000),
+    ]);
+    let printed = d.print_receipt(&r).expect("printed");
+    assert_eq!(printed.doc.number, 11);
+    assert_eq!(printed.doc.fiscal_sign, 1_000_077);
+    assert_eq!(printed.doc.time, t0());
+    assert_eq!(printed.receipt_number, 1);
+    assert_eq!(printed.shift_number, 5);
+    assert_eq!(printed.total, Money(25_000));
+    assert_eq!(
+        codes(&d),
+        vec![
+            0x10, 0xFF01, 0x8D, 0xFF0C, 0xFF46, 0xFF46, 0xFF0C, 0xFF45, 0xFF40
+        ]
+    );
+    let reqs = &d.link().port().requests;
+    // Cashier tag 1021 then buyer contact tag 1008, CP1251.
+    assert_eq!(&reqs[3].payload[4..6], &1021u16.to_le_bytes());
+    assert_eq!(&reqs[6].payload[4..8], &[0xF0, 0x03, 12, 0]);
+    let (_, op) = parse_request::<OperationV2>(&reqs[5]).unwrap();
+    assert_eq!(
+        (op.operation, op.quantity, op.price, op.sum, op.tax),
+        (1, 250_000, 80_000, Some(20_000), 1)
+    );
+    let (_, close) = parse_request::<CloseReceiptV2>(&reqs[7]).unwrap();
+    assert_eq!(close.payments[0], 25_000);
+    assert_eq!(close.tax_system, 0x02);
+}
+
+#[test]
+fn marked_position_is_checked_accepted_registered_then_bound() {
+    let model = open_model();
+    let mut d = driver(model);
+    let mut p = position("Молоко", 1_000_000, 9_900);
+    p.object = PaymentObject::MARKED;
+    p.marking_code = Some("0104600439931256215Abc\u{1d}93dGVz".into());
+    let mut r = receipt(vec![p]);
+    r.cashier = None;
+    r.buyer_contact = None;
+    d.print_receipt(&r).expect("printed");
+    assert_eq!(
+        codes(&d),
+        vec![
+            0x10, 0xFF01, 0x8D, 0xFF61, 0xFF69, 0xFF46, 0xFF67, 0xFF45, 0xFF40
+        ]
+    );
+    let reqs = &d.link().port().requests;
+    let (_, check) = parse_request::<CheckMarkingCode>(&reqs[3]).unwrap();
+    assert_eq!(check.item_status, item_status::PIECE_SOLD);
+    assert_eq!(check.code, b"0104600439931256215Abc\x1d93dGVz");
+}
+
+#[test]
+fn paper_out_after_the_fn_signed_is_still_a_printed_receipt() {
+    let model = open_model();
+    model.lock().unwrap().close_signs_then_fails = Some(0x6B);
+    let mut d = driver(model.clone());
+    let r = receipt(vec![position("Хлеб", 2_000_000, 5_000)]);
+    let printed = d.print_receipt(&r).expect("fiscalised despite paper out");
+    assert_eq!(printed.doc.number, 11);
+    assert_eq!(printed.total, Money(10_000));
+    let st = d.status().unwrap();
+    assert!(st.awaiting_continue);
+    // The next receipt resumes printing first (0xB0) and never repeats the sale.
+    d.link_mut().port_mut().requests.clear();
+    let again = d.print_receipt(&r).expect("second receipt");
+    assert_eq!(again.doc.number, 12);
+    assert_eq!(codes(&d)[..2], [0x10, 0xB0]);
+    assert_eq!(model.lock().unwrap().last_fd, 12);
+}
+
+#[test]
+fn close_refused_before_signing_is_the_device_error() {
+    let model = open_model();
+    model.lock().unwrap().fail_once.push((0xFF45, 0x45));
+    let mut d = driver(model.clone());
+    let err = d
+        .print_receipt(&receipt(vec![position("Хлеб", 1_000_000, 5_000)]))
+        .unwrap_err();
+    match &err {
+        KktError::Device {
+            code, class, text, ..
+        } => {
+            assert_eq!((*code, *class), (0x45, ErrorClass::BadData));
+            assert!(text.contains("оплаты"), "{text}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(model.lock().unwrap().last_fd, 10);
+    // The receipt is left open for the caller to cancel.
+    assert!(d.status().unwrap().receipt_open);
+    d.cancel_receipt().unwrap();
+    assert!(!d.status().unwrap().receipt_open);
+    assert!(matches!(d.cancel_receipt(), Err(KktError::BadReceipt(_))));
+}
+
+#[test]
+fn failure_inside_the_receipt_cancels_it() {
+    let model = open_model();
+    model.lock().unwrap().fail_once.push((0xFF46, 0x6B));
+    let mut d = driver(model.clone());
+    let err = d
+        .print_receipt(&receipt(vec![position("Хлеб", 1_000_000, 5_000)]))
+        .unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Paper);
+    assert!(err.is_recoverable());
+    assert!(!model.lock().unwrap().receipt_open);
+    assert_eq!(*codes(&d).last().unwrap(), 0x88);
+}
+
+#[test]
+fn busy_printing_is_waited_out_by_resending() {
+    let model = open_model();
+    model.lock().unwrap().fail_once.push((0x8D, 0x50));
+    let mut d = driver(model);
+    d.print_receipt(&receipt(vec![position("Хлеб", 1_000_000, 5_000)]))
+        .expect("printed after busy");
+    assert_eq!(codes(&d)[2..4], [0x8D, 0x8D]);
+}
+
+#[test]
+fn bad_receipts_are_refused_before_anything_is_sent() {
+    let model = open_model();
+    let mut d = driver(model);
+    let mut r = receipt(vec![position("Хлеб", 1_000_000, 5_000)]);
+    r.payments.cash = Money(100);
+    assert!(matches!(d.print_receipt(&r), Err(KktError::BadReceipt(_))));
+    let mut r = receipt(vec![position("Хлеб", 0, 5_000)]);
+    r.payments.cash = Money(0);
+    assert!(matches!(d.print_receipt(&r), Err(KktError::BadReceipt(_))));
+    assert!(matches!(
+        d.print_receipt(&receipt(vec![])),
+        Err(KktError::BadReceipt(_))
+    ));
+    assert!(codes(&d).is_empty());
+}
+
+#[test]
+fn shifts_open_and_close_with_fn_data_read_back() {
+    let model = Arc::new(Mutex::new(Model {
+        last_fd: 3,
+        shift: 1,
+        ..Model::default()
+    }));
+    let mut d = driver(model.clone());
+    assert_eq!(
+        d.shift_state().unwrap(),
+        ShiftState::Closed { last_number: 1 }
+    );
+    let opened = d.open_shift("Иванова").unwrap();
+    assert_eq!(opened.shift_number, 2);
+    assert_eq!(opened.doc.number, 4);
+    assert_eq!(codes(&d)[1..4], [0xFF41, 0xFF0C, 0xE0]);
+    d.print_receipt(&receipt(vec![position("Хлеб", 1_000_000, 5_000)]))
+        .unwrap();
+    let closed = d.close_shift("Иванова").unwrap();
+    assert_eq!(closed.shift_number, 2);
+    assert_eq!(closed.doc.number, 6);
+    assert_eq!(closed.receipts_in_shift, 1);
+    assert_eq!(closed.documents_in_shift, 3);
+    let doc = d.read_document(5).unwrap();
+    assert_eq!(doc.kind, DocumentKind::Receipt);
+    assert_eq!(doc.operation, Some(Operation::Income));
+    assert_eq!(doc.total, Some(Money(5_000)));
+    let missing = d.read_document(99).unwrap_err();
+    assert!(matches!(missing, KktError::Device { code: 0x08, .. }));
+}
+
+#[test]
+fn unsupported_command_is_permanent() {
+    let model = open_model();
+    let mut d = driver(model);
+    let err = d.x_report().unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Unsupported);
+    assert!(!err.is_recoverable());
+    assert!(err.message_ru().contains("не поддерживается"));
+}
+
+#[test]
+fn a_receipt_left_open_is_cancelled_before_the_next_one() {
+    let model = open_model();
+    model.lock().unwrap().receipt_open = true;
+    let mut d = driver(model.clone());
+    let printed = d
+        .print_receipt(&receipt(vec![position("Хлеб", 1_000_000, 5_000)]))
+        .expect("printed");
+    assert_eq!(printed.doc.number, 11);
+    assert_eq!(codes(&d)[..3], [0x10, 0x88, 0x10]);
+}
+
+#[test]
+fn open_shift_state_reports_when_it_was_opened() {
+    let model = Arc::new(Mutex::new(Model {
+        last_fd: 3,
+        shift: 1,
+        ..Model::default()
+    }));
+    let mut d = driver(model);
+    d.open_shift("Иванова").unwrap();
+    for _ in 0..3 {
+        d.print_receipt(&receipt(vec![position("Хлеб", 1_000_000, 5_000)]))
+            .unwrap();
+    }
+    d.link_mut().port_mut().requests.clear();
+    let st = d.shift_state().unwrap();
+    assert_eq!(
+        st,
+        ShiftState::Open {
+            number: 2,
+            opened_at: Some(t0()),
+            receipts: 3
+        }
+    );
+    // One archive lookup: the open document sits `receipts` below the last FD.
+    assert_eq!(codes(&d).iter().filter(|c| **c == 0xFF0A).count(), 1);
+}

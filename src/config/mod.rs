@@ -1,0 +1,320 @@
+//! The agent's configuration: a TOML file (default
+//! `/etc/masterkassa/config.toml`), validated into the types below with
+//! errors that name the key, e.g. `kassa[1].device.baud: expected a number
+//! or "auto"`. Every problem in the file is reported at once.
+//!
+//! ```toml
+//! [journal]
+//! path = "/var/lib/masterkassa/journal.db"
+//! [control]
+//! socket = "/run/masterkassa/control.sock"
+//! [[kassa]]
+//! name = "shop1"
+//! cashier_uid = "cashier@myorg"
+//! token_file = "/etc/masterkassa/shop1.token"   # or token_env / token_credential
+//! [kassa.device]
+//! port = "/dev/kkt0"
+//! ```
+//!
+//! `docs/config.example.toml` documents every key. Tokens never live in
+//! the file ([`secret`]). Two environment overrides exist for packaging and
+//! tests: `MASTERKASSA_JOURNAL_PATH` and `MASTERKASSA_CONTROL_SOCKET`.
+//!
+//! The file is parsed by `toml` into a generic table and then validated by
+//! hand in [`parse`], rather than deserialized with serde derive: that is
+//! what lets every error carry its full key path (`kassa[1].device.baud`)
+//! and lets all problems be listed together.
+//!
+//! Public API: [`Config::load`], [`Config::parse`] (text, base directory,
+//! env lookup), [`Config::kassa`], [`Config::summary`]; types [`Config`],
+//! [`KassaConfig`], [`CloudConfig`] (`Moysklad(MoyskladConfig)` |
+//! `Kassatka(KassatkaConfig)`), [`DeviceConfig`], [`Driver`], [`Baud`],
+//! [`secret::Secret`], [`secret::SecretSource`], [`ConfigError`], [`KeyError`].
+
+pub mod parse;
+pub mod secret;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use crate::journal::Source;
+pub use secret::{Secret, SecretError, SecretSource};
+
+/// Default path of the config file.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/masterkassa/config.toml";
+/// Default journal path (systemd `StateDirectory=masterkassa`).
+pub const DEFAULT_JOURNAL_PATH: &str = "/var/lib/masterkassa/journal.db";
+/// Default control socket (systemd `RuntimeDirectory=masterkassa`).
+pub const DEFAULT_CONTROL_SOCKET: &str = "/run/masterkassa/control.sock";
+/// Default MoySklad POS API base URL.
+pub const DEFAULT_MOYSKLAD_API_URL: &str = "https://online.moysklad.ru/api/posap/1.0";
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `[journal] path`.
+    pub journal_path: PathBuf,
+    /// `[control] socket`.
+    pub control_socket: PathBuf,
+    /// `[[kassa]]`, in file order; names and ports are unique.
+    pub kassas: Vec<KassaConfig>,
+}
+
+/// One kassa: a printer and the cloud queue it prints for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KassaConfig {
+    /// Unique name (letters, digits, `-`, `_`), used in logs, the journal
+    /// and `status`.
+    pub name: String,
+    /// Where operations come from, with that cloud's settings.
+    pub cloud: CloudConfig,
+    /// `poll_interval_ms` (default 1000): the poll interval while work
+    /// flows; the worker backs off from it when the queue is empty.
+    pub poll_interval: Duration,
+    /// `daily_close = "23:55"`: close the shift every day at this local time.
+    pub daily_close: Option<jiff::civil::Time>,
+    /// `tax_system`: used when an operation does not name one.
+    pub tax_system: Option<kkt::TaxSystem>,
+    /// `[kassa.device]`.
+    pub device: DeviceConfig,
+}
+
+impl KassaConfig {
+    /// `source`: which cloud this kassa serves.
+    pub fn source(&self) -> Source {
+        match self.cloud {
+            CloudConfig::Moysklad(_) => Source::Moysklad,
+            CloudConfig::Kassatka(_) => Source::Kassatka,
+        }
+    }
+}
+
+/// The cloud side of a kassa.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloudConfig {
+    /// `source = "moysklad"` (the default).
+    Moysklad(MoyskladConfig),
+    /// `source = "kassatka"`, settings in `[kassa.kassatka]`.
+    Kassatka(KassatkaConfig),
+}
+
+/// MoySklad POS API settings of a kassa.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoyskladConfig {
+    /// `api_url` (default [`DEFAULT_MOYSKLAD_API_URL`]), without a
+    /// trailing slash.
+    pub api_url: String,
+    /// `cashier_uid`, e.g. `cashier@myorg`.
+    pub cashier_uid: String,
+    /// `org_id`: the retail store id; `None` means read it from
+    /// `/settings/retailstore`.
+    pub org_id: Option<String>,
+    /// `token_file` / `token_env` / `token_credential`.
+    pub token: SecretSource,
+}
+
+/// Kassatka 1C API settings of a kassa (`[kassa.kassatka]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KassatkaConfig {
+    /// `api_url`, without a trailing slash.
+    pub api_url: String,
+    /// `token_file` / `token_env` / `token_credential`.
+    pub token: SecretSource,
+    /// `cash_box_code` (`CashBoxCode` in the API), e.g. `"189"`.
+    pub cash_box_code: String,
+}
+
+/// The printer of a kassa (`[kassa.device]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceConfig {
+    /// `driver` (default `"shtrih"`).
+    pub driver: Driver,
+    /// `port`, e.g. `/dev/kkt0` (a stable udev symlink) or `/dev/ttyACM0`.
+    pub port: PathBuf,
+    /// `baud`: a rate or `"auto"` (default): probe the usual rates.
+    pub baud: Baud,
+    /// `password`: the device operator password (default 30).
+    pub password: Secret<u32>,
+}
+
+/// Printer protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Driver {
+    /// Shtrih-M protocol.
+    Shtrih,
+}
+
+impl Driver {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Driver::Shtrih => "shtrih",
+        }
+    }
+}
+
+/// Serial line speed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Baud {
+    /// Probe the supported rates, fastest first.
+    Auto,
+    Fixed(u32),
+}
+
+impl Baud {
+    /// The rates Shtrih-M devices support, slowest first.
+    pub const SUPPORTED: [u32; 7] = [2400, 4800, 9600, 19200, 38400, 57600, 115_200];
+}
+
+impl std::fmt::Display for Baud {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Baud::Auto => f.write_str("auto"),
+            Baud::Fixed(rate) => write!(f, "{rate}"),
+        }
+    }
+}
+
+/// One problem with one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyError {
+    /// Full key path, e.g. `kassa[1].device.baud`.
+    pub key: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for KeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not valid TOML.
+    #[error("{origin}:{line}:{column}: invalid TOML: {message}")]
+    Syntax {
+        origin: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// Valid TOML, but keys are missing, mistyped or out of range. Lists
+    /// every problem found, one per line.
+    #[error("{}", display_problems(.origin, .problems))]
+    Invalid {
+        origin: String,
+        problems: Vec<KeyError>,
+    },
+}
+
+fn display_problems(origin: &str, problems: &[KeyError]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("{origin}: {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl ConfigError {
+    /// The problems with keys, if that is what went wrong.
+    pub fn problems(&self) -> &[KeyError] {
+        match self {
+            ConfigError::Invalid { problems, .. } => problems,
+            _ => &[],
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates the file, applying `MASTERKASSA_*` overrides from
+    /// the process environment. Relative `token_file` paths are relative to
+    /// the file's directory.
+    pub fn load(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Config::parse(&text, &path.display().to_string(), base, |name| {
+            std::env::var(name).ok()
+        })
+    }
+
+    /// Validates config text. `origin` names it in errors, `base` anchors
+    /// relative paths, `env` looks up `MASTERKASSA_*` overrides.
+    pub fn parse(
+        text: &str,
+        origin: &str,
+        base: &Path,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        parse::parse(text, origin, base, &env)
+    }
+
+    /// The kassa with this name.
+    pub fn kassa(&self, name: &str) -> Option<&KassaConfig> {
+        self.kassas.iter().find(|k| k.name == name)
+    }
+
+    /// A human summary (for `masterkassa config check`): every setting,
+    /// tokens shown only by where they are read from, passwords masked.
+    pub fn summary(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let _ = writeln!(out, "journal: {}", self.journal_path.display());
+        let _ = writeln!(out, "control socket: {}", self.control_socket.display());
+        for k in &self.kassas {
+            let _ = writeln!(out, "kassa {} ({}):", k.name, k.source());
+            match &k.cloud {
+                CloudConfig::Moysklad(m) => {
+                    let _ = writeln!(out, "  api_url: {}", m.api_url);
+                    let _ = writeln!(out, "  cashier_uid: {}", m.cashier_uid);
+                    let _ = writeln!(
+                        out,
+                        "  org_id: {}",
+                        m.org_id
+                            .as_deref()
+                            .unwrap_or("(from /settings/retailstore)")
+                    );
+                    let _ = writeln!(out, "  token: {} (value hidden)", m.token.describe());
+                }
+                CloudConfig::Kassatka(c) => {
+                    let _ = writeln!(out, "  kassatka api_url: {}", c.api_url);
+                    let _ = writeln!(out, "  cash_box_code: {}", c.cash_box_code);
+                    let _ = writeln!(out, "  token: {} (value hidden)", c.token.describe());
+                }
+            }
+            let _ = writeln!(out, "  poll_interval_ms: {}", k.poll_interval.as_millis());
+            let _ = writeln!(
+                out,
+                "  daily_close: {}",
+                k.daily_close
+                    .map(|t| t.strftime("%H:%M").to_string())
+                    .unwrap_or_else(|| "off".into())
+            );
+            let _ = writeln!(
+                out,
+                "  tax_system: {}",
+                k.tax_system
+                    .map(|t| t.name_ru())
+                    .unwrap_or("(from each operation)")
+            );
+            let _ = writeln!(
+                out,
+                "  device: {} on {} at {} baud, password ***",
+                k.device.driver.as_str(),
+                k.device.port.display(),
+                k.device.baud
+            );
+        }
+        out
+    }
+}

@@ -1,0 +1,102 @@
+//! The journal's SQL schema and its migrations, versioned by
+//! `PRAGMA user_version`: version N means migrations 1..=N have run. Each
+//! migration runs in its own transaction together with the version bump, so
+//! a crash mid-upgrade leaves the previous version intact.
+//!
+//! Never edit a released migration; append a new one.
+
+use rusqlite::Connection;
+
+/// Migration `i` brings the schema from version `i` to `i + 1`.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: operations, their transition history, shifts, outbox, last errors.
+    r#"
+    CREATE TABLE operations (
+        id           INTEGER PRIMARY KEY,
+        kassa        TEXT NOT NULL,
+        source       TEXT NOT NULL,
+        op_id        TEXT NOT NULL,
+        raw          TEXT NOT NULL,
+        state        TEXT NOT NULL,
+        state_data   TEXT NOT NULL,
+        received_at  INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL,
+        finished_at  INTEGER,
+        UNIQUE (kassa, source, op_id)
+    );
+    CREATE INDEX operations_by_state ON operations (kassa, state, id);
+    CREATE INDEX operations_by_finish ON operations (kassa, finished_at);
+
+    CREATE TABLE transitions (
+        id          INTEGER PRIMARY KEY,
+        operation   INTEGER NOT NULL REFERENCES operations (id),
+        event       TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        state_data  TEXT NOT NULL,
+        at          INTEGER NOT NULL
+    );
+    CREATE INDEX transitions_by_operation ON transitions (operation, id);
+
+    CREATE TABLE shifts (
+        id            INTEGER PRIMARY KEY,
+        kassa         TEXT NOT NULL,
+        sync_id       TEXT NOT NULL UNIQUE,
+        fn_serial     TEXT NOT NULL,
+        state         TEXT NOT NULL,
+        state_data    TEXT NOT NULL,
+        open_synced   INTEGER NOT NULL DEFAULT 0,
+        close_synced  INTEGER NOT NULL DEFAULT 0,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+    );
+    CREATE INDEX shifts_by_kassa ON shifts (kassa, id);
+
+    CREATE TABLE outbox (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        kassa            TEXT NOT NULL,
+        kind             TEXT NOT NULL,
+        operation        INTEGER REFERENCES operations (id),
+        shift            INTEGER REFERENCES shifts (id),
+        body             TEXT NOT NULL,
+        status           TEXT NOT NULL,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        last_error       TEXT,
+        last_attempt_at  INTEGER,
+        created_at       INTEGER NOT NULL,
+        done_at          INTEGER
+    );
+    CREATE INDEX outbox_by_status ON outbox (kassa, status, id);
+
+    CREATE TABLE kassa_errors (
+        kassa    TEXT PRIMARY KEY,
+        at       INTEGER NOT NULL,
+        message  TEXT NOT NULL
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Reads `PRAGMA user_version`.
+pub(crate) fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+/// Runs every migration above the file's version. The caller has checked
+/// the file is not newer than [`VERSION`].
+pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    loop {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)?;
+        // Read the version inside the write lock: two processes opening
+        // the same fresh file must not both run migration 1.
+        let current = version(&tx)?;
+        if current >= VERSION {
+            return tx.commit();
+        }
+        let index = usize::try_from(current).unwrap_or(0);
+        tx.execute_batch(MIGRATIONS[index])?;
+        tx.pragma_update(None, "user_version", current + 1)?;
+        tx.commit()?;
+    }
+}

@@ -1,0 +1,58 @@
+//! One read that gathers what `status` shows about a kassa from the
+//! journal alone (it works with the daemon down, on a read-only journal).
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+
+use super::error::JournalError;
+use super::ops::FinishedCounts;
+use super::outbox::OutboxEntry;
+use super::shifts::ShiftRecord;
+use super::state::StateName;
+use super::store::Journal;
+
+/// What the journal knows about one kassa.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KassaSummary {
+    pub kassa: String,
+    /// Operations per state (absent states have none).
+    pub counts: BTreeMap<StateName, u64>,
+    /// Finished since the `day_start` given to [`Journal::kassa_summary`].
+    pub today: FinishedCounts,
+    /// Requests still to be delivered, oldest first.
+    pub outbox_pending: Vec<OutboxEntry>,
+    /// Requests the cloud refused for good.
+    pub outbox_failed: Vec<OutboxEntry>,
+    /// The most recent shift.
+    pub shift: Option<ShiftRecord>,
+    /// The latest recorded error.
+    pub last_error: Option<(Timestamp, String)>,
+}
+
+impl KassaSummary {
+    /// Operations in `state`.
+    pub fn count(&self, state: StateName) -> u64 {
+        self.counts.get(&state).copied().unwrap_or(0)
+    }
+}
+
+impl Journal {
+    /// Everything `status` shows about the kassa. `day_start` is the start
+    /// of the shop's day, for the "approved / rejected today" counts.
+    pub fn kassa_summary(
+        &self,
+        kassa: &str,
+        day_start: Timestamp,
+    ) -> Result<KassaSummary, JournalError> {
+        Ok(KassaSummary {
+            kassa: kassa.to_string(),
+            counts: self.counts_by_state(kassa)?,
+            today: self.finished_since(kassa, day_start)?,
+            outbox_pending: self.outbox_pending(kassa)?,
+            outbox_failed: self.outbox_failed(kassa)?,
+            shift: self.last_shift(kassa)?,
+            last_error: self.last_error(kassa)?,
+        })
+    }
+}

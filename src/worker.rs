@@ -1,0 +1,47 @@
+//! The master-kassa worker: one independent loop per configured kassa.
+//!
+//! - [`source`]: the [`ReceiptSource`] trait (MoySklad queue, later
+//!   Kassatka) and the outbox messages;
+//! - [`store`]: what the worker needs from the journal;
+//! - [`kassa`]: the loop (poll, print, approve/reject);
+//! - [`recovery`]: exactly-once reconciliation with the FN;
+//! - [`shift`]: fiscal shifts in step with MoySklad retail shifts;
+//! - [`status`]: live status for `status` and `POST /state`.
+
+pub mod daemon;
+pub mod journal_store;
+pub mod kassa;
+pub mod moysklad;
+pub mod recovery;
+pub mod shift;
+pub mod source;
+pub mod status;
+pub mod store;
+
+pub use kassa::{Command, Kassa, KassaHandle, KassaSettings};
+pub use source::{OutboxMessage, Polled, ReceiptSource, SourceError, SourceOperation};
+pub use status::{KassaStatus, StatusCell};
+pub use store::{MemoryStore, Phase, Store};
+
+use std::time::Duration;
+
+/// Now, as Moscow local time (the cloud's clock; no DST since 2014).
+pub fn moscow_now() -> kkt::DateTime {
+    let tz = jiff::tz::TimeZone::fixed(jiff::tz::offset(3));
+    tz.to_datetime(jiff::Timestamp::now())
+}
+
+/// `d` ± 20 %, so many agents do not poll in lockstep.
+pub fn jitter(d: Duration) -> Duration {
+    use rand::Rng;
+    let ms = d.as_millis() as u64;
+    if ms < 5 {
+        return d;
+    }
+    let spread = ms / 5;
+    let delta = rand::rng().random_range(0..=2 * spread);
+    Duration::from_millis(ms - spread + delta)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,386 @@
+//! [`Store`] over the durable SQLite journal ([`crate::journal::Journal`]).
+//!
+//! One adapter per kassa (the journal is shared by all kassas of the
+//! daemon, keyed by kassa name and source). Outbox bodies are the JSON of
+//! [`OutboxMessage`], so a message is sent after a restart exactly as it was
+//! queued. Maps the journal's states onto the worker's [`Phase`]s one to one.
+
+use super::source::{FiscalData, OutboxMessage, ShiftDoc};
+use super::store::{Counts, Delivery, Phase, ShiftClose, ShiftRecord, Store, StoreError, StoredOp};
+use crate::journal::{
+    Event, Journal, JournalError, OpKey, OpRecord, OpState, OutboxKind, OutboxRequest,
+    PrintedReceipt, ReceiptSummary, ShiftEvent, ShiftState, Source, StateName,
+};
+use kkt::{FiscalDoc, Money, ReceiptKind, ShiftClosed, ShiftOpened};
+use std::sync::Arc;
+
+/// One kassa's view of the shared journal.
+#[derive(Clone)]
+pub struct JournalStore {
+    journal: Arc<Journal>,
+    kassa: String,
+    source: Source,
+}
+
+impl JournalStore {
+    pub fn new(journal: Arc<Journal>, kassa: &str, source: Source) -> Self {
+        JournalStore {
+            journal,
+            kassa: kassa.to_string(),
+            source,
+        }
+    }
+
+    pub fn journal(&self) -> &Arc<Journal> {
+        &self.journal
+    }
+
+    fn key(&self, id: &str) -> OpKey {
+        OpKey::new(&self.kassa, self.source, id)
+    }
+}
+
+fn err(e: JournalError) -> StoreError {
+    StoreError(e.to_string())
+}
+
+fn fiscal_of(p: &PrintedReceipt) -> FiscalData {
+    FiscalData {
+        fn_serial: p.fn_serial.clone(),
+        fd_number: p.fd_number,
+        fiscal_sign: p.fiscal_sign,
+        time: p.time,
+        shift_number: p.shift_number,
+        receipt_number: p.receipt_number,
+        total: p.total,
+    }
+}
+
+fn printed_of(f: &FiscalData) -> PrintedReceipt {
+    PrintedReceipt {
+        fn_serial: f.fn_serial.clone(),
+        fd_number: f.fd_number,
+        fiscal_sign: f.fiscal_sign,
+        time: f.time,
+        shift_number: f.shift_number,
+        receipt_number: f.receipt_number,
+        total: f.total,
+    }
+}
+
+fn phase_of(state: &OpState) -> Phase {
+    match state {
+        OpState::Received => Phase::Received,
+        OpState::Rejecting { message } => Phase::Rejecting {
+            message: message.clone(),
+        },
+        OpState::Rejected { message } => Phase::Rejected {
+            message: message.clone(),
+        },
+        OpState::Printing {
+            expected_fd,
+            fn_serial,
+            ..
+        } => Phase::Printing {
+            expected_fd: *expected_fd,
+            fn_serial: fn_serial.clone(),
+        },
+        OpState::Printed(p) => Phase::Printed(fiscal_of(p)),
+        OpState::Approving(p) => Phase::Approving(fiscal_of(p)),
+        OpState::Approved(p) => Phase::Approved(fiscal_of(p)),
+    }
+}
+
+fn stored(r: OpRecord) -> StoredOp {
+    StoredOp {
+        id: r.key.op_id,
+        body: r.raw,
+        phase: phase_of(&r.state),
+    }
+}
+
+fn request(msg: &OutboxMessage) -> Result<OutboxRequest, StoreError> {
+    let kind = match msg {
+        OutboxMessage::OpenShift { .. } => OutboxKind::OpenShift,
+        OutboxMessage::Approve { .. } => OutboxKind::Approve,
+        OutboxMessage::Reject { .. } => OutboxKind::Reject,
+        OutboxMessage::CloseShift { .. } => OutboxKind::CloseShift,
+    };
+    let body = serde_json::to_string(msg).map_err(|e| StoreError(e.to_string()))?;
+    Ok(OutboxRequest::new(kind, body))
+}
+
+fn doc_of(d: &ShiftDoc) -> FiscalDoc {
+    FiscalDoc {
+        number: d.fd_number,
+        fiscal_sign: d.fiscal_sign,
+        time: d.time,
+    }
+}
+
+fn shift_record(r: crate::journal::ShiftRecord) -> ShiftRecord {
+    let opened = r.state.opened().map(|o| ShiftDoc {
+        fn_serial: r.fn_serial.clone(),
+        shift_number: o.shift_number,
+        fd_number: o.doc.number,
+        fiscal_sign: o.doc.fiscal_sign,
+        time: o.doc.time,
+    });
+    let closing = match r.state {
+        ShiftState::Closing { expected_fd, .. } => Some(expected_fd),
+        _ => None,
+    };
+    ShiftRecord {
+        row: r.id,
+        id: r.sync_id,
+        fn_serial: r.fn_serial,
+        opened,
+        closing,
+    }
+}
+
+impl Store for JournalStore {
+    fn get(&self, id: &str) -> Result<Option<StoredOp>, StoreError> {
+        Ok(self.journal.get(&self.key(id)).map_err(err)?.map(stored))
+    }
+
+    fn insert_received(&self, id: &str, body: &str) -> Result<(), StoreError> {
+        self.journal
+            .receive(&self.key(id), body)
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn pending(&self) -> Result<Vec<StoredOp>, StoreError> {
+        let mut out: Vec<StoredOp> = self
+            .journal
+            .ops_in_state(&self.kassa, StateName::Printing)
+            .map_err(err)?
+            .into_iter()
+            .map(stored)
+            .collect();
+        out.extend(
+            self.journal
+                .ops_in_state(&self.kassa, StateName::Received)
+                .map_err(err)?
+                .into_iter()
+                .map(stored),
+        );
+        Ok(out)
+    }
+
+    fn printed_unqueued(&self) -> Result<Vec<StoredOp>, StoreError> {
+        Ok(self
+            .journal
+            .ops_in_state(&self.kassa, StateName::Printed)
+            .map_err(err)?
+            .into_iter()
+            .map(stored)
+            .collect())
+    }
+
+    fn start_printing(
+        &self,
+        id: &str,
+        expected_fd: u32,
+        fn_serial: &str,
+        kind: ReceiptKind,
+        total: Money,
+    ) -> Result<(), StoreError> {
+        let event = Event::StartPrinting {
+            expected_fd,
+            fn_serial: fn_serial.to_string(),
+            summary: ReceiptSummary { kind, total },
+        };
+        self.journal
+            .apply(&self.key(id), &event)
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn printed(&self, id: &str, fiscal: &FiscalData) -> Result<(), StoreError> {
+        self.journal
+            .apply(&self.key(id), &Event::Printed(printed_of(fiscal)))
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn queue_approve(&self, id: &str, approve: &OutboxMessage) -> Result<(), StoreError> {
+        self.journal
+            .apply_and_enqueue(&self.key(id), &Event::StartApproving, &request(approve)?)
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn not_printed(&self, id: &str) -> Result<(), StoreError> {
+        self.journal
+            .apply(&self.key(id), &Event::NotPrinted)
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn reject(&self, id: &str, message: &str, reject: &OutboxMessage) -> Result<(), StoreError> {
+        let event = Event::Reject {
+            message: message.to_string(),
+        };
+        self.journal
+            .apply_and_enqueue(&self.key(id), &event, &request(reject)?)
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn enqueue(&self, msg: &OutboxMessage) -> Result<(), StoreError> {
+        let Some(id) = msg.op_id() else {
+            return Err(StoreError(format!(
+                "{} cannot be queued on its own",
+                msg.label()
+            )));
+        };
+        self.journal
+            .enqueue_for_operation(&self.key(id), &request(msg)?)
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn outbox_head(&self) -> Result<Option<(i64, OutboxMessage)>, StoreError> {
+        let Some(entry) = self.journal.outbox_next(&self.kassa).map_err(err)? else {
+            return Ok(None);
+        };
+        match serde_json::from_str::<OutboxMessage>(&entry.body) {
+            Ok(msg) => Ok(Some((entry.id, msg))),
+            Err(e) => {
+                // Not ours (or damaged): park it where status shows it
+                // instead of blocking the queue forever.
+                let why = format!("unreadable outbox body: {e}");
+                self.journal
+                    .outbox_failed_permanently(entry.id, &why)
+                    .map_err(err)?;
+                Err(StoreError(why))
+            }
+        }
+    }
+
+    fn outbox_attempt_failed(&self, seq: i64, error: &str) -> Result<(), StoreError> {
+        self.journal
+            .outbox_attempt_failed(seq, error)
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn outbox_done(&self, seq: i64, delivery: &Delivery) -> Result<(), StoreError> {
+        match delivery {
+            Delivery::Accepted => self.journal.outbox_delivered(seq).map(|_| ()),
+            Delivery::Refused(why) => self.journal.outbox_failed_permanently(seq, why),
+        }
+        .map_err(err)
+    }
+
+    fn current_shift(&self) -> Result<Option<ShiftRecord>, StoreError> {
+        Ok(self
+            .journal
+            .active_shift(&self.kassa)
+            .map_err(err)?
+            .map(shift_record))
+    }
+
+    fn begin_shift(&self, fn_serial: &str, expected_fd: u32) -> Result<ShiftRecord, StoreError> {
+        self.journal
+            .begin_shift(&self.kassa, fn_serial, expected_fd)
+            .map(shift_record)
+            .map_err(err)
+    }
+
+    fn shift_opened(
+        &self,
+        row: i64,
+        doc: &ShiftDoc,
+        msg: &OutboxMessage,
+    ) -> Result<(), StoreError> {
+        let opened = ShiftOpened {
+            shift_number: doc.shift_number,
+            doc: doc_of(doc),
+        };
+        self.journal
+            .apply_shift_and_enqueue(row, &ShiftEvent::Opened(opened), &request(msg)?)
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn shift_closing(&self, row: i64, expected_fd: u32) -> Result<(), StoreError> {
+        self.journal
+            .apply_shift(row, &ShiftEvent::StartClosing { expected_fd })
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn shift_close_not_made(&self, row: i64) -> Result<(), StoreError> {
+        self.journal
+            .apply_shift(row, &ShiftEvent::CloseNotMade)
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn shift_closed(
+        &self,
+        row: i64,
+        close: &ShiftClose,
+        msg: &OutboxMessage,
+    ) -> Result<(), StoreError> {
+        let closed = ShiftClosed {
+            shift_number: close.doc.shift_number,
+            doc: doc_of(&close.doc),
+            receipts_in_shift: close.receipts,
+            documents_in_shift: close.documents,
+        };
+        self.journal
+            .apply_shift_and_enqueue(row, &ShiftEvent::Closed(closed), &request(msg)?)
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn record_error(&self, message: &str) -> Result<(), StoreError> {
+        self.journal.record_error(&self.kassa, message).map_err(err)
+    }
+
+    fn counts(&self) -> Result<Counts, StoreError> {
+        let summary = self
+            .journal
+            .kassa_summary(&self.kassa, day_start())
+            .map_err(err)?;
+        Ok(counts_of(&summary))
+    }
+}
+
+/// Counters from a journal summary (also used by `status` when the daemon
+/// is down and the journal is read directly).
+pub fn counts_of(s: &crate::journal::KassaSummary) -> Counts {
+    let n = |state| s.count(state) as u32;
+    Counts {
+        waiting: n(StateName::Received),
+        printing: n(StateName::Printing),
+        awaiting_approve: n(StateName::Printed) + n(StateName::Approving),
+        approved_today: s.today.approved as u32,
+        rejected_today: s.today.rejected as u32,
+        outbox: s.outbox_pending.len() as u32,
+        undeliverable: s
+            .outbox_failed
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} #{}: {}",
+                    e.kind.as_str(),
+                    e.id,
+                    e.last_error.clone().unwrap_or_default()
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Midnight today, Moscow time.
+pub fn day_start() -> jiff::Timestamp {
+    let tz = jiff::tz::TimeZone::fixed(jiff::tz::offset(3));
+    let today = super::moscow_now().date();
+    tz.to_timestamp(today.to_datetime(jiff::civil::Time::midnight()))
+        .unwrap_or_else(|_| jiff::Timestamp::now())
+}

@@ -1,0 +1,658 @@
+//! One kassa's loop: poll → journal → validate → print → approve/reject.
+//!
+//! [`Kassa::run`] is the loop of ARCHITECTURE.md for one printer and one
+//! shop. Each turn, in this order:
+//! 1. run recovery if the device was (re)opened since the last recovery;
+//! 2. deliver the outbox (approve/reject/shift messages, FIFO);
+//! 3. print the oldest operation left in RECEIVED (journaled first);
+//! 4. poll for a new operation once the outbox is empty;
+//! 5. report state when it changed or is due.
+//!
+//! Device faults that waiting can fix (paper, cover, link, busy) never
+//! reject an operation: the loop waits and retries. Only data errors and
+//! permanent device errors reject, and only after the FN proved that the
+//! receipt was not made.
+
+use super::recovery::RecoveryOutcome;
+use super::source::{FiscalData, OutboxMessage, Polled, PrinterInfo, ReceiptSource, SourceError};
+use super::status::{ErrorReport, KassaStatus, StatusCell};
+use super::store::{Delivery, Phase, Store, StoredOp};
+use crate::device::DeviceHandle;
+use crate::receipt::{RenderContext, render};
+use kkt::{KktError, TaxSystem};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+
+/// Settings of one kassa's loop.
+#[derive(Debug, Clone)]
+pub struct KassaSettings {
+    pub name: String,
+    /// Cashier printed on receipts and shift documents (tag 1021).
+    pub cashier: String,
+    pub default_tax_system: Option<TaxSystem>,
+    /// Poll interval while operations flow.
+    pub poll_interval: Duration,
+    /// Longest poll interval when the queue stays empty.
+    pub idle_poll_max: Duration,
+    /// Periodic state report.
+    pub state_interval: Duration,
+    /// Wait before retrying after a recoverable device fault.
+    pub device_retry: Duration,
+    /// Longest wait between outbox retries.
+    pub outbox_retry_max: Duration,
+    /// Close the shift every day at this local time, if set.
+    pub daily_close: Option<jiff::civil::Time>,
+}
+
+impl KassaSettings {
+    pub fn new(name: &str) -> Self {
+        KassaSettings {
+            name: name.to_string(),
+            cashier: "Кассир".to_string(),
+            default_tax_system: None,
+            poll_interval: Duration::from_millis(500),
+            idle_poll_max: Duration::from_secs(5),
+            state_interval: Duration::from_secs(300),
+            device_retry: Duration::from_secs(2),
+            outbox_retry_max: Duration::from_secs(60),
+            daily_close: None,
+        }
+    }
+}
+
+/// Requests from the control socket.
+#[derive(Debug)]
+pub enum Command {
+    /// Close the fiscal shift now (Z-report); replies with the Russian
+    /// outcome.
+    CloseShift(oneshot::Sender<Result<String, String>>),
+}
+
+/// One kassa: its source, journal, device and status.
+pub struct Kassa<S: ReceiptSource, J: Store> {
+    pub(super) cfg: KassaSettings,
+    pub(super) source: Arc<S>,
+    pub(super) store: Arc<J>,
+    pub(super) device: DeviceHandle,
+    pub(super) status: StatusCell,
+    pub(super) commands: mpsc::Receiver<Command>,
+    /// Device generation recovery last ran for.
+    pub(super) recovered_gen: Option<u64>,
+    pub(super) printer: Option<PrinterInfo>,
+    pub(super) device_tax_systems: Vec<TaxSystem>,
+    /// Printing stopped for good (FN replaced, archive mismatch).
+    pub(super) halted: Option<String>,
+    next_poll: Instant,
+    poll_backoff: Duration,
+    next_outbox: Instant,
+    outbox_backoff: Duration,
+    next_print: Instant,
+    next_state: Instant,
+    last_state: Instant,
+    state_dirty: bool,
+}
+
+/// Shortest gap between two state reports triggered by changes.
+const STATE_MIN_GAP: Duration = Duration::from_secs(10);
+
+/// Reads a kassa's journal counters (for status snapshots).
+pub type CountsReader = Arc<dyn Fn() -> Option<super::store::Counts> + Send + Sync>;
+
+/// Handle to a running kassa: its status and its command channel.
+#[derive(Clone)]
+pub struct KassaHandle {
+    pub name: String,
+    pub status: StatusCell,
+    pub commands: mpsc::Sender<Command>,
+    pub counts: CountsReader,
+}
+
+impl KassaHandle {
+    /// Status with fresh journal counters.
+    pub fn snapshot(&self) -> KassaStatus {
+        let mut s = self.status.get();
+        if let Some(c) = (self.counts)() {
+            s.counts = c;
+        }
+        s
+    }
+}
+
+impl<S: ReceiptSource, J: Store> Kassa<S, J> {
+    pub fn new(
+        cfg: KassaSettings,
+        source: Arc<S>,
+        store: Arc<J>,
+        device: DeviceHandle,
+    ) -> (Self, KassaHandle) {
+        let (tx, rx) = mpsc::channel(8);
+        let status = StatusCell::new(&cfg.name);
+        let now = Instant::now();
+        let counts_store = store.clone();
+        let handle = KassaHandle {
+            name: cfg.name.clone(),
+            status: status.clone(),
+            commands: tx,
+            counts: Arc::new(move || counts_store.counts().ok()),
+        };
+        let kassa = Kassa {
+            poll_backoff: cfg.poll_interval,
+            outbox_backoff: Duration::from_millis(200),
+            cfg,
+            source,
+            store,
+            device,
+            status,
+            commands: rx,
+            recovered_gen: None,
+            printer: None,
+            device_tax_systems: Vec::new(),
+            halted: None,
+            next_poll: now,
+            next_outbox: now,
+            next_print: now,
+            next_state: now,
+            last_state: now.checked_sub(STATE_MIN_GAP).unwrap_or(now),
+            state_dirty: true,
+        };
+        (kassa, handle)
+    }
+
+    /// Runs until `shutdown` turns true.
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        tracing::info!(kassa = %self.cfg.name, "kassa started");
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            while let Ok(cmd) = self.commands.try_recv() {
+                self.handle_command(cmd).await;
+            }
+            let worked = self.turn().await;
+            if worked {
+                tokio::task::yield_now().await;
+                continue;
+            }
+            let wake = self.next_wake();
+            tokio::select! {
+                _ = tokio::time::sleep_until(wake) => {}
+                _ = shutdown.changed() => {}
+                cmd = self.commands.recv() => {
+                    if let Some(cmd) = cmd {
+                        self.handle_command(cmd).await;
+                    }
+                }
+            }
+        }
+        tracing::info!(kassa = %self.cfg.name, "kassa stopped");
+    }
+
+    fn next_wake(&self) -> Instant {
+        let mut wake = self.next_state;
+        if self.state_dirty {
+            wake = wake.min(self.last_state + STATE_MIN_GAP);
+        }
+        if self.halted.is_none() {
+            wake = wake.min(self.next_poll).min(self.next_print);
+        }
+        wake.min(self.next_outbox)
+    }
+
+    /// One turn of the loop; true if it did something worth an immediate
+    /// next turn.
+    pub(super) async fn turn(&mut self) -> bool {
+        let now = Instant::now();
+        if self.halted.is_none() && self.needs_recovery() && now >= self.next_print {
+            match self.recover().await {
+                Ok(()) => {}
+                Err(e) => {
+                    self.device_trouble(&e);
+                    return false;
+                }
+            }
+        }
+        if now >= self.next_outbox {
+            match self.deliver_one().await {
+                DeliverResult::Delivered => return true,
+                DeliverResult::Empty => {}
+                DeliverResult::Retry => {}
+            }
+        }
+        if self.halted.is_none() && now >= self.next_print {
+            match self.store.pending() {
+                Ok(pending) => {
+                    if let Some(op) = pending.into_iter().next() {
+                        self.process(op).await;
+                        return true;
+                    }
+                }
+                Err(e) => {
+                    self.note_error("journal", &e.to_string());
+                    self.next_print = Instant::now() + self.cfg.device_retry;
+                }
+            }
+            if self.daily_close_due() {
+                let _ = self.close_shift_now().await;
+                return true;
+            }
+        }
+        let outbox_empty = matches!(self.store.outbox_head(), Ok(None));
+        if self.halted.is_none() && outbox_empty && now >= self.next_poll && self.poll_once().await
+        {
+            return true;
+        }
+        // On change, but not more than once per STATE_MIN_GAP: a busy shop
+        // must not spend its request budget on state reports.
+        if now >= self.next_state || (self.state_dirty && now >= self.last_state + STATE_MIN_GAP) {
+            self.report_state().await;
+        }
+        false
+    }
+
+    fn needs_recovery(&self) -> bool {
+        self.recovered_gen != Some(self.device.generation())
+    }
+
+    async fn poll_once(&mut self) -> bool {
+        let result = self.source.poll().await;
+        let now = Instant::now();
+        match result {
+            Ok(Polled::Empty) => {
+                self.status
+                    .update(|s| s.last_poll = Some(super::moscow_now()));
+                self.poll_backoff = (self.poll_backoff * 2).min(self.cfg.idle_poll_max);
+                self.next_poll = now + super::jitter(self.poll_backoff);
+                false
+            }
+            Ok(Polled::Operation(op)) => {
+                self.status
+                    .update(|s| s.last_poll = Some(super::moscow_now()));
+                self.poll_backoff = self.cfg.poll_interval;
+                self.next_poll = now + self.cfg.poll_interval;
+                self.accept(*op);
+                true
+            }
+            Err(e) => {
+                self.cloud_trouble(&e);
+                let wait = match &e {
+                    SourceError::Transient {
+                        retry_after: Some(d),
+                        ..
+                    } => *d,
+                    _ => (self.poll_backoff * 2).min(self.cfg.outbox_retry_max),
+                };
+                self.poll_backoff = wait.max(self.cfg.poll_interval);
+                self.next_poll = now + super::jitter(self.poll_backoff);
+                false
+            }
+        }
+    }
+
+    /// Journals a polled operation, or re-sends the answer of one already
+    /// settled (the cloud handed it out again).
+    fn accept(&mut self, op: super::source::SourceOperation) {
+        let existing = match self.store.get(&op.id) {
+            Ok(e) => e,
+            Err(e) => {
+                self.note_error("journal", &e.to_string());
+                return;
+            }
+        };
+        let result = match existing {
+            None => {
+                tracing::info!(kassa = %self.cfg.name, op = %op.id, kind = %op.kind, "operation received");
+                self.store.insert_received(&op.id, &op.body)
+            }
+            Some(stored) => match &stored.phase {
+                Phase::Approved(_) | Phase::Rejected { .. } => {
+                    tracing::info!(kassa = %self.cfg.name, op = %op.id, "settled operation handed out again: re-sending its answer");
+                    match self.resend_message(&stored) {
+                        Some(msg) => self.store.enqueue(&msg),
+                        None => Ok(()),
+                    }
+                }
+                // Pending or answer still in the outbox: nothing new to do.
+                _ => Ok(()),
+            },
+        };
+        if let Err(e) = result {
+            self.note_error("journal", &e.to_string());
+        }
+        self.state_dirty = true;
+    }
+
+    fn resend_message(&self, stored: &StoredOp) -> Option<OutboxMessage> {
+        let decoded = self.source.decode(&stored.id, &stored.body);
+        match &stored.phase {
+            Phase::Approved(fiscal) => {
+                let receipt = decoded
+                    .input
+                    .as_ref()
+                    .ok()
+                    .and_then(|i| render(i, &self.render_context()).ok());
+                let shift_id = self
+                    .store
+                    .current_shift()
+                    .ok()
+                    .flatten()
+                    .map(|s| s.id)
+                    .unwrap_or_default();
+                Some(self.approve_message(&stored.id, &decoded, receipt.as_ref(), fiscal, shift_id))
+            }
+            Phase::Rejected { message } => Some(OutboxMessage::Reject {
+                op_id: stored.id.clone(),
+                kind: decoded.kind,
+                reference: decoded.reference,
+                message: message.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    pub(super) fn approve_message(
+        &self,
+        op_id: &str,
+        decoded: &super::source::SourceOperation,
+        receipt: Option<&kkt::Receipt>,
+        fiscal: &FiscalData,
+        shift_id: String,
+    ) -> OutboxMessage {
+        OutboxMessage::Approve {
+            op_id: op_id.to_string(),
+            kind: decoded.kind.clone(),
+            reference: decoded.reference.clone(),
+            fiscal: fiscal.clone(),
+            tax_system: receipt
+                .map(|r| r.tax_system)
+                .or(self.cfg.default_tax_system)
+                .unwrap_or(TaxSystem::General),
+            buyer_contact: receipt.and_then(|r| r.buyer_contact.clone()),
+            printer: self.printer.clone().unwrap_or_default(),
+            shift_id,
+        }
+    }
+
+    pub(super) fn render_context(&self) -> RenderContext {
+        RenderContext {
+            device_tax_systems: self.device_tax_systems.clone(),
+            default_tax_system: self.cfg.default_tax_system,
+            cashier: Some(self.cfg.cashier.clone()),
+        }
+    }
+
+    /// Prints (or rejects) one journaled operation.
+    async fn process(&mut self, op: StoredOp) {
+        if let Phase::Printing { .. } = op.phase {
+            // Left over from an interrupted print: recovery decides.
+            self.recovered_gen = None;
+            return;
+        }
+        let decoded = self.source.decode(&op.id, &op.body);
+        let receipt = match decoded
+            .input
+            .clone()
+            .and_then(|input| render(&input, &self.render_context()))
+        {
+            Ok(r) => r,
+            Err(reason) => {
+                tracing::warn!(kassa = %self.cfg.name, op = %op.id, reason = %reason, "operation rejected");
+                self.reject(&op.id, &decoded, &reason.0);
+                return;
+            }
+        };
+        let shift_id = match self.ensure_shift().await {
+            Ok(id) => id,
+            Err(e) => {
+                self.device_trouble(&e);
+                return;
+            }
+        };
+        if let Err(e) = self.finish_interrupted_print().await {
+            self.device_trouble(&e);
+            return;
+        }
+        let fn_info = match self.device.call(|k| k.fn_info()).await {
+            Ok(f) => f,
+            Err(e) => {
+                self.device_trouble(&e);
+                return;
+            }
+        };
+        if self.needs_recovery() {
+            // The device reconnected since recovery: reconcile first.
+            return;
+        }
+        let expected_fd = fn_info.last_fd_number + 1;
+        let total = receipt.total().unwrap_or_default();
+        if let Err(e) =
+            self.store
+                .start_printing(&op.id, expected_fd, &fn_info.serial, receipt.kind, total)
+        {
+            self.note_error("journal", &e.to_string());
+            self.next_print = Instant::now() + self.cfg.device_retry;
+            return;
+        }
+        tracing::info!(kassa = %self.cfg.name, op = %op.id, fd = expected_fd, "printing");
+        let to_print = receipt.clone();
+        let result = self.device.call(move |k| k.print_receipt(&to_print)).await;
+        match result {
+            Ok(printed) => {
+                let fiscal = FiscalData {
+                    fn_serial: fn_info.serial.clone(),
+                    fd_number: printed.doc.number,
+                    fiscal_sign: printed.doc.fiscal_sign,
+                    time: printed.doc.time,
+                    shift_number: printed.shift_number,
+                    receipt_number: printed.receipt_number,
+                    total: printed.total,
+                };
+                self.record_printed(&op.id, &decoded, &receipt, fiscal, shift_id);
+            }
+            Err(e) => {
+                tracing::warn!(kassa = %self.cfg.name, op = %op.id, error = %e, "print failed; checking the FN");
+                self.after_print_error(&op.id, e).await;
+            }
+        }
+    }
+
+    pub(super) fn record_printed(
+        &mut self,
+        op_id: &str,
+        decoded: &super::source::SourceOperation,
+        receipt: &kkt::Receipt,
+        fiscal: FiscalData,
+        shift_id: String,
+    ) {
+        if let Err(e) = self.store.printed(op_id, &fiscal) {
+            // The receipt exists; the journal still says PRINTING, so
+            // recovery will find it in the FN archive and record it.
+            self.note_error("journal", &e.to_string());
+            self.recovered_gen = None;
+            return;
+        }
+        tracing::info!(kassa = %self.cfg.name, op = %op_id, fd = fiscal.fd_number, fp = fiscal.fiscal_sign, "printed");
+        let msg = self.approve_message(op_id, decoded, Some(receipt), &fiscal, shift_id);
+        if let Err(e) = self.store.queue_approve(op_id, &msg) {
+            // Recovery queues approves of PRINTED operations.
+            self.note_error("journal", &e.to_string());
+            self.recovered_gen = None;
+            return;
+        }
+        self.status.update(|s| s.last_error = None);
+        self.state_dirty = true;
+    }
+
+    pub(super) fn reject(
+        &mut self,
+        op_id: &str,
+        decoded: &super::source::SourceOperation,
+        message: &str,
+    ) {
+        let msg = OutboxMessage::Reject {
+            op_id: op_id.to_string(),
+            kind: decoded.kind.clone(),
+            reference: decoded.reference.clone(),
+            message: message.to_string(),
+        };
+        if let Err(e) = self.store.reject(op_id, message, &msg) {
+            self.note_error("journal", &e.to_string());
+        }
+        self.state_dirty = true;
+    }
+
+    /// After a failed print: ask the FN whether the receipt exists.
+    async fn after_print_error(&mut self, op_id: &str, error: KktError) {
+        match self.recover_op(op_id).await {
+            Ok(RecoveryOutcome::Printed) => {}
+            Ok(RecoveryOutcome::NotPrinted) => {
+                if error.is_recoverable() {
+                    self.device_trouble(&error);
+                } else {
+                    let decoded = match self.store.get(op_id) {
+                        Ok(Some(op)) => self.source.decode(op_id, &op.body),
+                        _ => return,
+                    };
+                    tracing::warn!(kassa = %self.cfg.name, op = %op_id, error = %error, "device refused the receipt: rejecting");
+                    self.reject(op_id, &decoded, &error.message_ru());
+                }
+            }
+            Ok(RecoveryOutcome::Halted) => {}
+            Err(e) => {
+                // Cannot even ask: wait, and recover before anything else.
+                self.device_trouble(&e);
+                self.recovered_gen = None;
+            }
+        }
+    }
+
+    pub(super) fn device_trouble(&mut self, e: &KktError) {
+        tracing::warn!(kassa = %self.cfg.name, error = %e, class = ?e.class(), "device trouble; waiting");
+        self.note_error(layer_of(e), &e.message_ru());
+        self.next_print = Instant::now() + self.cfg.device_retry;
+    }
+
+    fn cloud_trouble(&mut self, e: &SourceError) {
+        tracing::warn!(kassa = %self.cfg.name, error = %e, "cloud trouble");
+        self.note_error("cloud", &format!("облако: {e}"));
+    }
+
+    pub(super) fn note_error(&mut self, layer: &str, message: &str) {
+        let same = self
+            .status
+            .get()
+            .last_error
+            .is_some_and(|e| e.message == message);
+        if !same {
+            let _ = self.store.record_error(&format!("[{layer}] {message}"));
+        }
+        let report = ErrorReport {
+            layer: layer.to_string(),
+            message: message.to_string(),
+            at: super::moscow_now(),
+        };
+        self.status.update(|s| s.last_error = Some(report));
+        self.state_dirty = true;
+    }
+
+    pub(super) fn halt(&mut self, reason: String) {
+        tracing::error!(kassa = %self.cfg.name, reason = %reason, "printing stopped");
+        self.status.update(|s| s.halted = Some(reason.clone()));
+        self.note_error("fn", &reason);
+        self.halted = Some(reason);
+    }
+
+    async fn deliver_one(&mut self) -> DeliverResult {
+        let (seq, msg) = match self.store.outbox_head() {
+            Ok(Some(x)) => x,
+            Ok(None) => return DeliverResult::Empty,
+            Err(e) => {
+                self.note_error("journal", &e.to_string());
+                self.next_outbox = Instant::now() + self.cfg.device_retry;
+                return DeliverResult::Retry;
+            }
+        };
+        let result = self.source.deliver(&msg).await;
+        let delivery = match result {
+            Ok(()) => Delivery::Accepted,
+            Err(SourceError::Permanent { status, message }) => {
+                tracing::error!(kassa = %self.cfg.name, msg = %msg.label(), status, message = %message, "cloud refused the message for good");
+                Delivery::Refused(format!("{status}: {message}"))
+            }
+            Err(e @ SourceError::Transient { .. }) => {
+                self.cloud_trouble(&e);
+                let _ = self.store.outbox_attempt_failed(seq, &e.to_string());
+                let wait = match &e {
+                    SourceError::Transient {
+                        retry_after: Some(d),
+                        ..
+                    } => *d,
+                    _ => self.outbox_backoff,
+                };
+                self.outbox_backoff = (self.outbox_backoff * 2).min(self.cfg.outbox_retry_max);
+                self.next_outbox = Instant::now() + super::jitter(wait);
+                return DeliverResult::Retry;
+            }
+        };
+        self.outbox_backoff = Duration::from_millis(200);
+        if let Err(e) = self.store.outbox_done(seq, &delivery) {
+            self.note_error("journal", &e.to_string());
+            return DeliverResult::Retry;
+        }
+        tracing::info!(kassa = %self.cfg.name, msg = %msg.label(), "delivered");
+        self.state_dirty = true;
+        DeliverResult::Delivered
+    }
+
+    async fn handle_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::CloseShift(reply) => {
+                let result = self.close_shift_now().await;
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    async fn report_state(&mut self) {
+        self.state_dirty = false;
+        self.last_state = Instant::now();
+        self.next_state = Instant::now() + self.cfg.state_interval;
+        // Refresh FN data; a device that does not answer is itself news.
+        match self.device.call(|k| k.fn_info()).await {
+            Ok(info) => self.status.update(|s| s.apply_fn_info(&info)),
+            Err(e) => self.note_error(layer_of(&e), &e.message_ru()),
+        }
+        if let Ok(state) = self.device.call(|k| k.shift_state()).await {
+            self.status.update(|s| s.apply_shift_state(&state));
+        }
+        let snapshot = self.status.get();
+        let report = crate::state::build_report(&snapshot, &self.device_tax_systems);
+        if let Err(e) = self.source.report_state(&report).await {
+            tracing::debug!(kassa = %self.cfg.name, error = %e, "state report failed");
+        }
+        self.state_dirty = false;
+    }
+
+    pub fn status(&self) -> KassaStatus {
+        self.status.get()
+    }
+}
+
+enum DeliverResult {
+    Delivered,
+    Empty,
+    Retry,
+}
+
+/// The layer a device error belongs to, for status and /state.
+pub(super) fn layer_of(e: &KktError) -> &'static str {
+    use kkt::ErrorClass::*;
+    match e.class() {
+        Link => "link",
+        Paper | Cover | Busy => "printer",
+        FiscalStorage | ShiftExpired => "fn",
+        Device => "printer",
+        BadData | Unsupported => "data",
+    }
+}

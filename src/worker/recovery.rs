@@ -1,0 +1,209 @@
+//! Recovery: reconciling the journal with the FN after a start or a
+//! reconnect (ARCHITECTURE.md, "Exactly-once printing across crashes").
+//!
+//! For each operation left in PRINTING:
+//! - the FN's last FD ≥ the expected number → the receipt exists: read that
+//!   document back, check kind, settlement sign and total, record PRINTED
+//!   and approve; never print it again;
+//! - otherwise cancel any receipt left open and put the operation back to
+//!   RECEIVED, so it prints normally;
+//! - another FN serial, or an archived document that does not match, stops
+//!   the kassa: it is reported, never guessed.
+
+use super::kassa::Kassa;
+use super::source::{FiscalData, PrinterInfo, ReceiptSource};
+use super::store::{Phase, Store};
+use crate::receipt::render;
+use kkt::{DocumentKind, KktError, ShiftState};
+
+/// What recovery concluded about one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecoveryOutcome {
+    /// The receipt is in the FN: recorded PRINTED, approve queued.
+    Printed,
+    /// The receipt was not made: back to RECEIVED.
+    NotPrinted,
+    /// The FN or its archive does not match the journal: kassa stopped.
+    Halted,
+}
+
+impl<S: ReceiptSource, J: Store> Kassa<S, J> {
+    /// Full recovery; sets the recovered generation when it succeeds.
+    pub(super) async fn recover(&mut self) -> Result<(), KktError> {
+        let info = self.device.call(|k| k.device_info()).await?;
+        let generation = self.device.generation();
+        let printer = PrinterInfo::from_device(&info);
+        self.device_tax_systems = info.tax_systems.clone();
+        self.status.update(|s| s.printer = Some(printer.clone()));
+        self.printer = Some(printer);
+        tracing::info!(kassa = %self.cfg.name, model = %info.model, serial = %info.serial, "recovery: device found");
+        let pending = self
+            .store
+            .pending()
+            .map_err(|e| KktError::Protocol(format!("journal: {e}")))?;
+        for op in pending {
+            if matches!(op.phase, Phase::Printing { .. })
+                && self.recover_op(&op.id).await? == RecoveryOutcome::Halted
+            {
+                return Ok(());
+            }
+        }
+        self.queue_missing_approves().await?;
+        self.finish_interrupted_print().await?;
+        if self.device.generation() == generation {
+            self.recovered_gen = Some(generation);
+        }
+        Ok(())
+    }
+
+    /// Queues the approve of operations recorded PRINTED whose approve was
+    /// not queued (a crash between the two journal writes).
+    async fn queue_missing_approves(&mut self) -> Result<(), KktError> {
+        let journal = |e: super::store::StoreError| KktError::Protocol(format!("journal: {e}"));
+        for op in self.store.printed_unqueued().map_err(journal)? {
+            let Phase::Printed(fiscal) = &op.phase else {
+                continue;
+            };
+            let decoded = self.source.decode(&op.id, &op.body);
+            let receipt = decoded
+                .input
+                .clone()
+                .ok()
+                .and_then(|i| render(&i, &self.render_context()).ok());
+            let shift_id = self.shift_id_for(fiscal.shift_number).await?;
+            let msg = self.approve_message(&op.id, &decoded, receipt.as_ref(), fiscal, shift_id);
+            self.store.queue_approve(&op.id, &msg).map_err(journal)?;
+        }
+        Ok(())
+    }
+
+    /// Continues printing interrupted by paper out (the document itself is
+    /// already in the FN), and cancels a receipt nobody is printing.
+    pub(super) async fn finish_interrupted_print(&mut self) -> Result<(), KktError> {
+        let status = self.device.call(|k| k.status()).await?;
+        if status.awaiting_continue {
+            tracing::info!(kassa = %self.cfg.name, "continuing interrupted printing");
+            self.device.call(|k| k.continue_print()).await?;
+        }
+        if status.receipt_open {
+            let printing = self
+                .store
+                .pending()
+                .map(|p| p.iter().any(|o| matches!(o.phase, Phase::Printing { .. })))
+                .unwrap_or(true);
+            if !printing {
+                tracing::warn!(kassa = %self.cfg.name, "cancelling a receipt left open");
+                self.device.call(|k| k.cancel_receipt()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Recovers one operation in PRINTING.
+    pub(super) async fn recover_op(&mut self, id: &str) -> Result<RecoveryOutcome, KktError> {
+        let journal = |e: super::store::StoreError| KktError::Protocol(format!("journal: {e}"));
+        let Some(op) = self.store.get(id).map_err(journal)? else {
+            return Ok(RecoveryOutcome::NotPrinted);
+        };
+        let (expected_fd, fn_serial) = match &op.phase {
+            Phase::Printing {
+                expected_fd,
+                fn_serial,
+            } => (*expected_fd, fn_serial.clone()),
+            Phase::Received => return Ok(RecoveryOutcome::NotPrinted),
+            _ => return Ok(RecoveryOutcome::Printed),
+        };
+        let fn_info = self.device.call(|k| k.fn_info()).await?;
+        if fn_info.serial != fn_serial {
+            self.halt(format!(
+                "ФН заменён: операция {id} печаталась на ФН {fn_serial}, а в ККТ ФН {}. Печать остановлена, нужна проверка",
+                fn_info.serial
+            ));
+            return Ok(RecoveryOutcome::Halted);
+        }
+        if fn_info.last_fd_number < expected_fd {
+            let status = self.device.call(|k| k.status()).await?;
+            if status.receipt_open {
+                tracing::info!(kassa = %self.cfg.name, op = %id, "cancelling the unfinished receipt");
+                self.device.call(|k| k.cancel_receipt()).await?;
+            }
+            self.store.not_printed(id).map_err(journal)?;
+            tracing::info!(kassa = %self.cfg.name, op = %id, "receipt was not made: will print again");
+            return Ok(RecoveryOutcome::NotPrinted);
+        }
+        let doc = self
+            .device
+            .call(move |k| k.read_document(expected_fd))
+            .await?;
+        let decoded = self.source.decode(id, &op.body);
+        let receipt = match decoded
+            .input
+            .clone()
+            .and_then(|i| render(&i, &self.render_context()))
+        {
+            Ok(r) => r,
+            Err(reason) => {
+                self.halt(format!(
+                    "операция {id} в состоянии печати больше не превращается в чек ({reason}); ФД {expected_fd} требует проверки"
+                ));
+                return Ok(RecoveryOutcome::Halted);
+            }
+        };
+        let matches = doc.kind == DocumentKind::Receipt
+            && doc.operation == Some(receipt.kind.operation())
+            && doc.total == receipt.total();
+        if !matches {
+            self.halt(format!(
+                "ФД {expected_fd} в архиве ФН не совпадает с операцией {id}: в архиве {:?}/{:?} на {}, ожидался чек {:?} на {}. Печать остановлена",
+                doc.kind,
+                doc.operation,
+                doc.total.map(|t| t.to_string()).unwrap_or_else(|| "?".into()),
+                receipt.kind.operation(),
+                receipt.total().map(|t| t.to_string()).unwrap_or_default(),
+            ));
+            return Ok(RecoveryOutcome::Halted);
+        }
+        // The receipt number and shift are those of the device's current
+        // shift when this is the FN's last document (the usual case: nothing
+        // is printed between a receipt and its journal entry).
+        let shift = self.device.call(|k| k.shift_state()).await?;
+        let (shift_number, receipt_number) = match shift {
+            ShiftState::Open {
+                number, receipts, ..
+            }
+            | ShiftState::Expired {
+                number, receipts, ..
+            } if fn_info.last_fd_number == expected_fd => (number, receipts),
+            other => (
+                other
+                    .open_number()
+                    .or_else(|| self.journal_shift_number())
+                    .unwrap_or(0),
+                0,
+            ),
+        };
+        let fiscal = FiscalData {
+            fn_serial,
+            fd_number: doc.doc.number,
+            fiscal_sign: doc.doc.fiscal_sign,
+            time: doc.doc.time,
+            shift_number,
+            receipt_number,
+            total: doc.total.unwrap_or_default(),
+        };
+        let shift_id = self.shift_id_for(shift_number).await?;
+        tracing::info!(kassa = %self.cfg.name, op = %id, fd = expected_fd, "receipt found in the FN archive: recorded as printed");
+        self.record_printed(id, &decoded, &receipt, fiscal, shift_id);
+        self.finish_interrupted_print().await.ok();
+        Ok(RecoveryOutcome::Printed)
+    }
+
+    fn journal_shift_number(&self) -> Option<u32> {
+        self.store
+            .current_shift()
+            .ok()
+            .flatten()
+            .and_then(|s| s.opened)
+            .map(|d| d.shift_number)
+    }
+}

@@ -1,0 +1,328 @@
+//! Fiscal shifts, kept in step with MoySklad retail shifts.
+//!
+//! Before a receipt the worker makes sure a shift is open on the device:
+//! opens one if closed, closes (Z-report) and reopens one past 24 h. Each
+//! fiscal shift gets a syncId journaled *before* the device is asked, so a
+//! crash in between reuses it; `openshift` / `closeshift` go through the
+//! outbox with the FN data of the shift documents. A shift found open or
+//! closed on the device without a journal entry (crash after the device
+//! answered, or someone used the printer's keyboard) is adopted: its
+//! document is looked up in the FN archive.
+
+use super::kassa::Kassa;
+use super::source::{OutboxMessage, ReceiptSource, ShiftDoc};
+use super::store::{ShiftClose, ShiftRecord, Store, StoreError};
+use kkt::{ArchivedDocument, DocumentKind, KktError, ShiftState};
+
+/// How far back the FN archive is searched for a shift document.
+const ARCHIVE_SEARCH_LIMIT: u32 = 500;
+
+fn journal(e: StoreError) -> KktError {
+    KktError::Protocol(format!("journal: {e}"))
+}
+
+impl<S: ReceiptSource, J: Store> Kassa<S, J> {
+    /// Makes sure a shift is open; returns its syncId.
+    pub(super) async fn ensure_shift(&mut self) -> Result<String, KktError> {
+        let state = self.device.call(|k| k.shift_state()).await?;
+        self.status.update(|s| s.apply_shift_state(&state));
+        let rec = self.store.current_shift().map_err(journal)?;
+        match state {
+            ShiftState::Closed { .. } => {
+                let intent = match rec {
+                    Some(r) if r.opened.is_some() => {
+                        self.reconcile_closed(&r).await?;
+                        None
+                    }
+                    other => other,
+                };
+                self.open_shift(intent).await
+            }
+            ShiftState::Open { number, .. } => Ok(self.adopt_if_needed(number, rec).await?.id),
+            ShiftState::Expired { number, .. } => {
+                tracing::info!(kassa = %self.cfg.name, shift = number, "shift is over 24 h: closing and reopening");
+                let rec = self.adopt_if_needed(number, rec).await?;
+                self.close_shift(&rec).await?;
+                self.open_shift(None).await
+            }
+        }
+    }
+
+    /// Opens a shift on the device under the journaled syncId of `intent`
+    /// (a shift left in OPENING) or of a new one.
+    async fn open_shift(&mut self, intent: Option<ShiftRecord>) -> Result<String, KktError> {
+        let fn_info = self.device.call(|k| k.fn_info()).await?;
+        let rec = match intent {
+            Some(r) => r,
+            None => self
+                .store
+                .begin_shift(&fn_info.serial, fn_info.last_fd_number + 1)
+                .map_err(journal)?,
+        };
+        let cashier = self.cfg.cashier.clone();
+        let opened = self.device.call(move |k| k.open_shift(&cashier)).await?;
+        let doc = ShiftDoc {
+            fn_serial: fn_info.serial,
+            shift_number: opened.shift_number,
+            fd_number: opened.doc.number,
+            fiscal_sign: opened.doc.fiscal_sign,
+            time: opened.doc.time,
+        };
+        let msg = OutboxMessage::OpenShift {
+            shift_id: rec.id.clone(),
+            opened: doc.clone(),
+        };
+        self.store
+            .shift_opened(rec.row, &doc, &msg)
+            .map_err(journal)?;
+        tracing::info!(kassa = %self.cfg.name, shift = doc.shift_number, fd = doc.fd_number, "shift opened");
+        self.refresh_shift_status().await;
+        Ok(rec.id)
+    }
+
+    /// The journal's record of the device's open shift `number`, adopting
+    /// the shift if the journal does not know it.
+    async fn adopt_if_needed(
+        &mut self,
+        number: u32,
+        rec: Option<ShiftRecord>,
+    ) -> Result<ShiftRecord, KktError> {
+        let fn_info = self.device.call(|k| k.fn_info()).await?;
+        let mut intent = None;
+        if let Some(r) = rec {
+            match &r.opened {
+                Some(o) if o.shift_number == number && o.fn_serial == fn_info.serial => {
+                    if r.closing.is_some() {
+                        // The Z-report was started but the shift is still
+                        // open: it was not made.
+                        self.store.shift_close_not_made(r.row).map_err(journal)?;
+                    }
+                    return Ok(ShiftRecord { closing: None, ..r });
+                }
+                Some(_) => self.reconcile_closed(&r).await?,
+                None => intent = Some(r),
+            }
+        }
+        let rec = match intent {
+            Some(r) => r,
+            None => self
+                .store
+                .begin_shift(&fn_info.serial, fn_info.last_fd_number + 1)
+                .map_err(journal)?,
+        };
+        let found = self
+            .find_document(DocumentKind::ShiftOpen, 0, fn_info.last_fd_number)
+            .await?;
+        let Some(d) = found else {
+            return Err(KktError::Protocol(format!(
+                "shift {number} is open but its opening document is not in the last {ARCHIVE_SEARCH_LIMIT} FN documents"
+            )));
+        };
+        let doc = ShiftDoc {
+            fn_serial: fn_info.serial.clone(),
+            shift_number: number,
+            fd_number: d.doc.number,
+            fiscal_sign: d.doc.fiscal_sign,
+            time: d.doc.time,
+        };
+        let msg = OutboxMessage::OpenShift {
+            shift_id: rec.id.clone(),
+            opened: doc.clone(),
+        };
+        self.store
+            .shift_opened(rec.row, &doc, &msg)
+            .map_err(journal)?;
+        tracing::info!(kassa = %self.cfg.name, shift = number, fd = doc.fd_number, "adopted a shift opened outside the journal");
+        Ok(ShiftRecord {
+            opened: Some(doc),
+            closing: None,
+            ..rec
+        })
+    }
+
+    /// The journal's shift `r` is no longer open on the device: find its
+    /// close document and record it.
+    async fn reconcile_closed(&mut self, r: &ShiftRecord) -> Result<(), KktError> {
+        let Some(opened) = r.opened.clone() else {
+            return Ok(());
+        };
+        let fn_info = self.device.call(|k| k.fn_info()).await?;
+        let found = if fn_info.serial == opened.fn_serial {
+            self.find_document(
+                DocumentKind::ShiftClose,
+                opened.fd_number,
+                fn_info.last_fd_number,
+            )
+            .await?
+        } else {
+            None
+        };
+        let close = match found {
+            Some(d) => ShiftClose {
+                doc: ShiftDoc {
+                    fn_serial: opened.fn_serial.clone(),
+                    shift_number: opened.shift_number,
+                    fd_number: d.doc.number,
+                    fiscal_sign: d.doc.fiscal_sign,
+                    time: d.doc.time,
+                },
+                receipts: self.count_receipts(opened.fd_number, d.doc.number).await?,
+                documents: d.doc.number - opened.fd_number + 1,
+            },
+            None => {
+                // Cannot be described exactly; record it so a new shift can
+                // start, and say so.
+                self.note_error(
+                    "fn",
+                    &format!(
+                        "смена №{} закрыта вне агента, документ закрытия не найден",
+                        opened.shift_number
+                    ),
+                );
+                ShiftClose {
+                    doc: opened.clone(),
+                    receipts: 0,
+                    documents: 0,
+                }
+            }
+        };
+        let msg = OutboxMessage::CloseShift {
+            shift_id: r.id.clone(),
+            opened: opened.clone(),
+            closed: close.doc.clone(),
+            receipts: close.receipts,
+            documents: close.documents,
+        };
+        self.store
+            .shift_closed(r.row, &close, &msg)
+            .map_err(journal)?;
+        tracing::info!(kassa = %self.cfg.name, shift = opened.shift_number, "recorded a shift closed outside the journal");
+        Ok(())
+    }
+
+    async fn count_receipts(&mut self, from: u32, to: u32) -> Result<u32, KktError> {
+        if to.saturating_sub(from) > ARCHIVE_SEARCH_LIMIT {
+            return Ok(0);
+        }
+        let mut n = 0;
+        for fd in from + 1..to {
+            let doc = self.device.call(move |k| k.read_document(fd)).await?;
+            if doc.kind == DocumentKind::Receipt {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// The newest document of `kind` with a number in `(after, last]`.
+    async fn find_document(
+        &mut self,
+        kind: DocumentKind,
+        after: u32,
+        last: u32,
+    ) -> Result<Option<ArchivedDocument>, KktError> {
+        let lowest = after.max(last.saturating_sub(ARCHIVE_SEARCH_LIMIT)) + 1;
+        for fd in (lowest..=last).rev() {
+            let doc = self.device.call(move |k| k.read_document(fd)).await?;
+            if doc.kind == kind {
+                return Ok(Some(doc));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn close_shift(&mut self, rec: &ShiftRecord) -> Result<(), KktError> {
+        let fn_info = self.device.call(|k| k.fn_info()).await?;
+        self.store
+            .shift_closing(rec.row, fn_info.last_fd_number + 1)
+            .map_err(journal)?;
+        let cashier = self.cfg.cashier.clone();
+        let closed = self.device.call(move |k| k.close_shift(&cashier)).await?;
+        let doc = ShiftDoc {
+            fn_serial: fn_info.serial,
+            shift_number: closed.shift_number,
+            fd_number: closed.doc.number,
+            fiscal_sign: closed.doc.fiscal_sign,
+            time: closed.doc.time,
+        };
+        let close = ShiftClose {
+            doc: doc.clone(),
+            receipts: closed.receipts_in_shift,
+            documents: closed.documents_in_shift,
+        };
+        let msg = OutboxMessage::CloseShift {
+            shift_id: rec.id.clone(),
+            opened: rec.opened.clone().unwrap_or_else(|| doc.clone()),
+            closed: doc.clone(),
+            receipts: close.receipts,
+            documents: close.documents,
+        };
+        self.store
+            .shift_closed(rec.row, &close, &msg)
+            .map_err(journal)?;
+        tracing::info!(kassa = %self.cfg.name, shift = doc.shift_number, fd = doc.fd_number, "shift closed");
+        self.refresh_shift_status().await;
+        Ok(())
+    }
+
+    /// Closes the shift now (command or schedule); the Russian outcome.
+    pub(super) async fn close_shift_now(&mut self) -> Result<String, String> {
+        let run = async {
+            let state = self.device.call(|k| k.shift_state()).await?;
+            let Some(number) = state.open_number() else {
+                return Ok("смена уже закрыта".to_string());
+            };
+            let rec = self.store.current_shift().map_err(journal)?;
+            let rec = self.adopt_if_needed(number, rec).await?;
+            self.close_shift(&rec).await?;
+            Ok::<_, KktError>(format!("смена №{number} закрыта"))
+        };
+        match run.await {
+            Ok(text) => Ok(text),
+            Err(e) => {
+                self.device_trouble(&e);
+                Err(e.message_ru())
+            }
+        }
+    }
+
+    /// The syncId of shift `number` for a recovered receipt.
+    pub(super) async fn shift_id_for(&mut self, number: u32) -> Result<String, KktError> {
+        let rec = self.store.current_shift().map_err(journal)?;
+        if let Some(r) = &rec
+            && r.opened.as_ref().is_some_and(|o| o.shift_number == number)
+        {
+            return Ok(r.id.clone());
+        }
+        let state = self.device.call(|k| k.shift_state()).await?;
+        if state.open_number() == Some(number) {
+            return Ok(self.adopt_if_needed(number, rec).await?.id);
+        }
+        tracing::warn!(kassa = %self.cfg.name, shift = number, "recovered receipt's shift is not known to the journal");
+        Ok(rec.map(|r| r.id).unwrap_or_default())
+    }
+
+    async fn refresh_shift_status(&mut self) {
+        if let Ok(state) = self.device.call(|k| k.shift_state()).await {
+            self.status.update(|s| s.apply_shift_state(&state));
+        }
+    }
+
+    /// True when a daily close time is set, has passed today, and the open
+    /// shift began before it.
+    pub(super) fn daily_close_due(&self) -> bool {
+        let Some(at) = self.cfg.daily_close else {
+            return false;
+        };
+        let status = self.status.get();
+        let Some(shift) = status.shift.as_ref().filter(|s| s.state != "closed") else {
+            return false;
+        };
+        let Some(opened_at) = shift.opened_at else {
+            return false;
+        };
+        let now = super::moscow_now();
+        let today_close = now.date().to_datetime(at);
+        now >= today_close && opened_at < today_close
+    }
+}

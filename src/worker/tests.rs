@@ -1,0 +1,510 @@
+//! Worker behaviour against an in-memory printer and a scripted queue:
+//! exactly-once printing through faults, recovery, shifts and the outbox.
+
+mod sim;
+
+use super::*;
+use crate::device::DeviceHandle;
+use crate::receipt::{OperationInput, PositionInput, TaxSystemInput};
+use kkt::{DocumentKind, Money, Quantity, ReceiptKind, TaxSystem};
+use sim::{ScriptedSource, SimKkt};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+fn sale(total: i64) -> OperationInput {
+    OperationInput {
+        kind: ReceiptKind::Sale,
+        positions: vec![PositionInput {
+            name: Some("Хлеб".into()),
+            quantity: Quantity::ONE,
+            price: Money(total),
+            discount_millionths: None,
+            vat_millionths: Some(20_000_000),
+            vat_enabled: None,
+            sum: None,
+            marks: vec![],
+        }],
+        cash: Some(Money(total)),
+        card: None,
+        qr: None,
+        prepayment_cash: None,
+        prepayment_card: None,
+        prepayment_qr: None,
+        sum: None,
+        vat_enabled: Some(true),
+        vat_included: Some(true),
+        tax_system: Some(TaxSystemInput::Known(TaxSystem::General)),
+        phone: None,
+        email: None,
+        has_base_document: true,
+    }
+}
+
+fn settings() -> KassaSettings {
+    let mut s = KassaSettings::new("test");
+    s.poll_interval = Duration::from_millis(5);
+    s.idle_poll_max = Duration::from_millis(20);
+    s.device_retry = Duration::from_millis(20);
+    s.outbox_retry_max = Duration::from_millis(40);
+    s.state_interval = Duration::from_secs(3600);
+    s
+}
+
+struct Running {
+    handle: KassaHandle,
+    stop: watch::Sender<bool>,
+    join: tokio::task::JoinHandle<()>,
+}
+
+fn start<J: Store>(sim: &SimKkt, source: &Arc<ScriptedSource>, store: &Arc<J>) -> Running {
+    let sim2 = sim.clone();
+    let device = DeviceHandle::spawn(
+        "test",
+        Box::new(move || {
+            if sim2.state().link_down {
+                return Err(kkt::KktError::Link("sim: no port".into()));
+            }
+            Ok(Box::new(sim2.clone()) as Box<dyn kkt::Kkt>)
+        }),
+    )
+    .unwrap();
+    let (kassa, handle) = Kassa::new(settings(), source.clone(), store.clone(), device);
+    let (stop, rx) = watch::channel(false);
+    let join = tokio::spawn(kassa.run(rx));
+    Running { handle, stop, join }
+}
+
+impl Running {
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.join).await;
+    }
+}
+
+async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !cond() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn approves(source: &ScriptedSource) -> Vec<(String, u32)> {
+    source
+        .lock()
+        .delivered
+        .iter()
+        .filter_map(|m| match m {
+            OutboxMessage::Approve { op_id, fiscal, .. } => Some((op_id.clone(), fiscal.fd_number)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn receipts_in_archive(sim: &SimKkt) -> usize {
+    sim.state()
+        .archive
+        .iter()
+        .filter(|d| d.kind == DocumentKind::Receipt)
+        .count()
+}
+
+fn setup() -> (SimKkt, Arc<ScriptedSource>) {
+    (SimKkt::new(), Arc::new(ScriptedSource::default()))
+}
+
+/// Runs each scenario twice: on the in-memory store and on the SQLite
+/// journal in a temporary directory.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn memory() {
+                super::$name(Arc::new(MemoryStore::new())).await
+            }
+            #[tokio::test]
+            async fn journal() {
+                let dir = tempfile::tempdir().unwrap();
+                let j = Arc::new(crate::journal::Journal::open(dir.path().join("journal.db")).unwrap());
+                let store = journal_store::JournalStore::new(j, "test", crate::journal::Source::Moysklad);
+                super::$name(Arc::new(store)).await
+            }
+        }
+    )*};
+}
+
+async fn sale_is_printed_once_and_approved_after_openshift<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(10000)));
+    source.push("op-2", Ok(sale(2500)));
+    let run = start(&sim, &source, &store);
+    wait_for("two approves", || approves(&source).len() == 2).await;
+    run.stop().await;
+    assert_eq!(receipts_in_archive(&sim), 2);
+    let delivered = source.lock().delivered.clone();
+    let OutboxMessage::OpenShift { shift_id, opened } = &delivered[0] else {
+        panic!("openshift must go first: {delivered:?}");
+    };
+    assert_eq!(opened.fd_number, 1);
+    let OutboxMessage::Approve {
+        fiscal,
+        shift_id: s2,
+        printer,
+        tax_system,
+        ..
+    } = &delivered[1]
+    else {
+        panic!()
+    };
+    assert_eq!(s2, shift_id);
+    assert_eq!(fiscal.fd_number, 2);
+    assert_eq!(fiscal.total, Money(10000));
+    assert_eq!(fiscal.fiscal_sign, sim.state().archive[1].doc.fiscal_sign);
+    assert_eq!(fiscal.receipt_number, 1);
+    assert_eq!(printer.serial, "0012345678");
+    assert_eq!(*tax_system, TaxSystem::General);
+    for id in ["op-1", "op-2"] {
+        let phase = store.get(id).unwrap().unwrap().phase;
+        assert!(matches!(phase, Phase::Approved(_)), "{id}: {phase:?}");
+    }
+}
+
+async fn invalid_operation_is_rejected_and_not_printed<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    let mut bad = sale(1000);
+    bad.cash = Some(Money(999));
+    source.push("bad", Ok(bad));
+    source.push(
+        "worse",
+        Err(crate::receipt::RejectReason(
+            "Ошибка данных: нет суммы".into(),
+        )),
+    );
+    let run = start(&sim, &source, &store);
+    wait_for("two rejects", || source.lock().delivered.len() == 2).await;
+    run.stop().await;
+    assert_eq!(receipts_in_archive(&sim), 0);
+    let delivered = source.lock().delivered.clone();
+    match &delivered[0] {
+        OutboxMessage::Reject { op_id, message, .. } => {
+            assert_eq!(op_id, "bad");
+            assert!(message.contains("не равна сумме чека"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    for id in ["bad", "worse"] {
+        let phase = store.get(id).unwrap().unwrap().phase;
+        assert!(matches!(phase, Phase::Rejected { .. }), "{id}: {phase:?}");
+    }
+}
+
+async fn paper_out_after_fiscalisation_approves_without_reprint<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    sim.state().paper_out_after_close = true;
+    source.push("op-1", Ok(sale(5000)));
+    source.push("op-2", Ok(sale(700)));
+    let run = start(&sim, &source, &store);
+    wait_for("approve of op-1", || {
+        approves(&source).iter().any(|(id, _)| id == "op-1")
+    })
+    .await;
+    // op-2 must wait for paper: continue-print is pending.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(receipts_in_archive(&sim), 1);
+    assert_eq!(run.handle.status.get().last_error.unwrap().layer, "printer");
+    sim.state().paper = true;
+    wait_for("approve of op-2", || approves(&source).len() == 2).await;
+    run.stop().await;
+    assert_eq!(receipts_in_archive(&sim), 2);
+    assert_eq!(sim.state().continues, 1);
+    assert_eq!(
+        approves(&source),
+        vec![("op-1".into(), 2), ("op-2".into(), 3)]
+    );
+}
+
+async fn paper_out_before_close_cancels_and_prints_once_paper_is_back<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    sim.state().paper_out_before_close = true;
+    source.push("op-1", Ok(sale(5000)));
+    let run = start(&sim, &source, &store);
+    wait_for("cancel", || sim.state().cancels == 1).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        approves(&source).is_empty(),
+        "never approved or rejected while paper is out"
+    );
+    assert!(
+        source
+            .lock()
+            .delivered
+            .iter()
+            .all(|m| !matches!(m, OutboxMessage::Reject { .. }))
+    );
+    sim.state().paper = true;
+    wait_for("approve", || approves(&source).len() == 1).await;
+    run.stop().await;
+    assert_eq!(receipts_in_archive(&sim), 1);
+}
+
+async fn link_lost_after_close_recovers_from_the_archive<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    sim.state().link_lost_after_close = true;
+    source.push("op-1", Ok(sale(5000)));
+    let run = start(&sim, &source, &store);
+    wait_for("the receipt", || receipts_in_archive(&sim) == 1).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    sim.state().link_down = false;
+    wait_for("approve", || approves(&source).len() == 1).await;
+    run.stop().await;
+    assert_eq!(receipts_in_archive(&sim), 1);
+    assert_eq!(approves(&source), vec![("op-1".into(), 2)]);
+}
+
+/// A crash between "close receipt" and the journal write: the journal says
+/// PRINTING, the FN has the receipt. A fresh worker approves it from the
+/// archive and prints nothing.
+async fn restart_with_receipt_in_fn_approves_from_archive<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    {
+        let mut k = sim.clone();
+        use kkt::Kkt;
+        k.open_shift("x").unwrap();
+        let receipt = crate::receipt::render(&sale(5000), &Default::default()).unwrap();
+        store.insert_received("op-1", "{}").unwrap();
+        store
+            .start_printing(
+                "op-1",
+                2,
+                "9999078900001234",
+                ReceiptKind::Sale,
+                Money(5000),
+            )
+            .unwrap();
+        k.print_receipt(&receipt).unwrap();
+    }
+    let run = start(&sim, &source, &store);
+    wait_for("approve", || approves(&source).len() == 1).await;
+    run.stop().await;
+    assert_eq!(receipts_in_archive(&sim), 1);
+    let delivered = source.lock().delivered.clone();
+    assert!(
+        matches!(delivered[0], OutboxMessage::OpenShift { .. }),
+        "the adopted shift is announced first"
+    );
+    assert_eq!(approves(&source), vec![("op-1".into(), 2)]);
+}
+
+async fn restart_without_receipt_prints_it_once<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    store.insert_received("op-1", "{}").unwrap();
+    store
+        .start_printing(
+            "op-1",
+            1,
+            "9999078900001234",
+            ReceiptKind::Sale,
+            Money(5000),
+        )
+        .unwrap();
+    sim.state().receipt_open = true;
+    let run = start(&sim, &source, &store);
+    wait_for("approve", || approves(&source).len() == 1).await;
+    run.stop().await;
+    assert_eq!(sim.state().cancels, 1);
+    assert_eq!(receipts_in_archive(&sim), 1);
+}
+
+async fn another_fn_halts_the_kassa<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    store.insert_received("op-1", "{}").unwrap();
+    store
+        .start_printing(
+            "op-1",
+            1,
+            "1111111111111111",
+            ReceiptKind::Sale,
+            Money(5000),
+        )
+        .unwrap();
+    let run = start(&sim, &source, &store);
+    wait_for("halt", || run.handle.status.get().halted.is_some()).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let halted = run.handle.status.get().halted.unwrap();
+    run.stop().await;
+    assert!(halted.contains("ФН заменён"), "{halted}");
+    assert_eq!(receipts_in_archive(&sim), 0);
+    assert!(source.lock().delivered.is_empty());
+}
+
+async fn archive_mismatch_halts_instead_of_guessing<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    {
+        use kkt::Kkt;
+        let mut k = sim.clone();
+        k.open_shift("x").unwrap();
+        let other = crate::receipt::render(&sale(4999), &Default::default()).unwrap();
+        k.print_receipt(&other).unwrap();
+    }
+    store.insert_received("op-1", "{}").unwrap();
+    store
+        .start_printing(
+            "op-1",
+            2,
+            "9999078900001234",
+            ReceiptKind::Sale,
+            Money(5000),
+        )
+        .unwrap();
+    let run = start(&sim, &source, &store);
+    wait_for("halt", || run.handle.status.get().halted.is_some()).await;
+    let halted = run.handle.status.get().halted.unwrap();
+    run.stop().await;
+    assert!(halted.contains("не совпадает"), "{halted}");
+    assert!(approves(&source).is_empty());
+    assert_eq!(receipts_in_archive(&sim), 1);
+}
+
+async fn permanent_device_refusal_rejects_with_device_text<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    sim.state().refuse_next = true;
+    source.push("op-1", Ok(sale(5000)));
+    let run = start(&sim, &source, &store);
+    wait_for("reject", || {
+        source
+            .lock()
+            .delivered
+            .iter()
+            .any(|m| matches!(m, OutboxMessage::Reject { .. }))
+    })
+    .await;
+    run.stop().await;
+    let delivered = source.lock().delivered.clone();
+    let msg = delivered
+        .iter()
+        .find_map(|m| match m {
+            OutboxMessage::Reject { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(msg.contains("некорректные параметры"), "{msg}");
+    assert_eq!(receipts_in_archive(&sim), 0);
+}
+
+async fn cloud_outage_delays_but_delivers_every_answer_once<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.lock().fail_deliveries = 5;
+    source.lock().fail_polls = 3;
+    for i in 0..4 {
+        source.push(&format!("op-{i}"), Ok(sale(100 + i)));
+    }
+    let run = start(&sim, &source, &store);
+    wait_for("four approves", || approves(&source).len() == 4).await;
+    run.stop().await;
+    assert_eq!(receipts_in_archive(&sim), 4);
+    let mut ids: Vec<_> = approves(&source).into_iter().map(|(id, _)| id).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 4);
+}
+
+async fn settled_operation_handed_out_again_is_answered_not_reprinted<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    let run = start(&sim, &source, &store);
+    wait_for("approve", || approves(&source).len() == 1).await;
+    // The cloud lost our approve and queues the operation again.
+    let op = source.lock().all[0].clone();
+    source.lock().queue.push_back(op);
+    wait_for("second approve", || approves(&source).len() == 2).await;
+    run.stop().await;
+    assert_eq!(receipts_in_archive(&sim), 1);
+    let a = approves(&source);
+    assert_eq!(a[0], a[1], "the same fiscal data is sent again");
+}
+
+async fn expired_shift_is_closed_and_reopened<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    let run = start(&sim, &source, &store);
+    wait_for("approve", || approves(&source).len() == 1).await;
+    {
+        let mut s = sim.state();
+        let (n, r, _) = s.shift_open.unwrap();
+        s.shift_open = Some((n, r, true));
+    }
+    source.push("op-2", Ok(sale(100)));
+    wait_for("second approve", || approves(&source).len() == 2).await;
+    run.stop().await;
+    let kinds: Vec<String> = source
+        .lock()
+        .delivered
+        .iter()
+        .map(|m| m.label().split(' ').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["openshift", "approve", "closeshift", "openshift", "approve"]
+    );
+    let delivered = source.lock().delivered.clone();
+    let OutboxMessage::CloseShift {
+        opened,
+        closed,
+        receipts,
+        ..
+    } = &delivered[2]
+    else {
+        panic!()
+    };
+    assert_eq!((opened.fd_number, closed.fd_number, *receipts), (1, 3, 1));
+}
+
+async fn close_shift_command_closes_and_reports<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    let run = start(&sim, &source, &store);
+    wait_for("approve", || approves(&source).len() == 1).await;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    run.handle
+        .commands
+        .send(Command::CloseShift(tx))
+        .await
+        .unwrap();
+    let answer = rx.await.unwrap().unwrap();
+    assert_eq!(answer, "смена №1 закрыта");
+    wait_for("closeshift", || {
+        source
+            .lock()
+            .delivered
+            .iter()
+            .any(|m| matches!(m, OutboxMessage::CloseShift { .. }))
+    })
+    .await;
+    run.stop().await;
+    assert!(sim.state().shift_open.is_none());
+}
+
+on_both_stores!(
+    sale_is_printed_once_and_approved_after_openshift,
+    invalid_operation_is_rejected_and_not_printed,
+    paper_out_after_fiscalisation_approves_without_reprint,
+    paper_out_before_close_cancels_and_prints_once_paper_is_back,
+    link_lost_after_close_recovers_from_the_archive,
+    restart_with_receipt_in_fn_approves_from_archive,
+    restart_without_receipt_prints_it_once,
+    another_fn_halts_the_kassa,
+    archive_mismatch_halts_instead_of_guessing,
+    permanent_device_refusal_rejects_with_device_text,
+    cloud_outage_delays_but_delivers_every_answer_once,
+    settled_operation_handed_out_again_is_answered_not_reprinted,
+    expired_shift_is_closed_and_reopened,
+    close_shift_command_closes_and_reports,
+);

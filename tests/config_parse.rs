@@ -1,0 +1,391 @@
+//! Config validation as a user meets it: the example file loads, every
+//! mistake is reported with its key path, secrets never show, and
+//! `masterkassa config check` exits non-zero naming the key.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use masterkassa::config::{Baud, CloudConfig, Config, ConfigError, Driver, SecretSource, Source};
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(text, "test.toml", Path::new("/etc/masterkassa"), no_env)
+}
+
+/// The problems as `key: message` lines.
+fn problems(text: &str) -> Vec<String> {
+    match parse(text) {
+        Ok(c) => panic!("expected errors, got {c:?}"),
+        Err(e) => {
+            let list: Vec<String> = e.problems().iter().map(|p| p.to_string()).collect();
+            assert!(!list.is_empty(), "not a key error: {e}");
+            list
+        }
+    }
+}
+
+const MINIMAL: &str = r#"
+[[kassa]]
+name = "shop1"
+cashier_uid = "cashier@myorg"
+token_env = "TOKEN"
+[kassa.device]
+port = "/dev/kkt0"
+"#;
+
+#[test]
+fn the_example_config_is_valid_and_means_what_it_says() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/config.example.toml");
+    let config = Config::load(&path).unwrap();
+    assert_eq!(config.kassas.len(), 2);
+    let shop = config.kassa("shop1").unwrap();
+    assert_eq!(shop.source(), Source::Moysklad);
+    assert_eq!(shop.poll_interval, Duration::from_millis(1000));
+    assert_eq!(
+        shop.daily_close,
+        Some(jiff::civil::Time::constant(23, 55, 0, 0))
+    );
+    assert_eq!(shop.tax_system, Some(kkt::TaxSystem::SimplifiedIncome));
+    assert_eq!(shop.device.baud, Baud::Auto);
+    assert_eq!(*shop.device.password.expose(), 30);
+    match &shop.cloud {
+        CloudConfig::Moysklad(m) => {
+            assert_eq!(m.cashier_uid, "cashier@myorg");
+            assert_eq!(m.token, SecretSource::Credential("shop1.token".into()));
+        }
+        other => panic!("{other:?}"),
+    }
+    let cafe = config.kassa("cafe").unwrap();
+    assert_eq!(cafe.source(), Source::Kassatka);
+    assert_eq!(cafe.device.baud, Baud::Fixed(115_200));
+    match &cafe.cloud {
+        CloudConfig::Kassatka(k) => {
+            assert_eq!(k.cash_box_code, "189");
+            assert_eq!(k.api_url, "https://kassatka.example.ru/api");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn defaults_fill_what_the_minimal_config_leaves_out() {
+    let c = parse(MINIMAL).unwrap();
+    assert_eq!(c.journal_path, Path::new("/var/lib/masterkassa/journal.db"));
+    assert_eq!(c.control_socket, Path::new("/run/masterkassa/control.sock"));
+    let k = &c.kassas[0];
+    assert_eq!(k.device.driver, Driver::Shtrih);
+    assert_eq!(k.device.baud, Baud::Auto);
+    assert_eq!(k.poll_interval, Duration::from_millis(1000));
+    assert_eq!(k.daily_close, None);
+    match &k.cloud {
+        CloudConfig::Moysklad(m) => {
+            assert_eq!(m.api_url, "https://online.moysklad.ru/api/posap/1.0");
+            assert_eq!(m.org_id, None);
+            assert_eq!(m.token, SecretSource::Env("TOKEN".into()));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_bad_baud_is_named_by_its_full_key() {
+    let text = format!(
+        "{MINIMAL}\n[[kassa]]\nname = \"b\"\ncashier_uid = \"c\"\ntoken_env = \"T\"\n\
+         [kassa.device]\nport = \"/dev/kkt1\"\nbaud = \"fast\"\n"
+    );
+    assert_eq!(
+        problems(&text),
+        ["kassa[1].device.baud: expected a number or \"auto\""]
+    );
+    let text = text.replace("\"fast\"", "12345");
+    let p = problems(&text);
+    assert!(
+        p[0].starts_with("kassa[1].device.baud: 12345 is not a supported rate"),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once_with_its_key() {
+    let p = problems(
+        r#"
+[journal]
+path = "relative.db"
+[[kassa]]
+name = "bad name!"
+source = "ms"
+poll_interval_ms = "fast"
+daily_close = "25:99"
+tax_system = "simple"
+pol_interval_ms = 5
+[kassa.device]
+driver = "atol"
+baud = true
+password = -1
+"#,
+    );
+    let expect = [
+        "journal.path: expected an absolute path",
+        "kassa[0].name: use up to 32 latin letters",
+        "kassa[0].source: expected \"moysklad\" or \"kassatka\"",
+        "kassa[0].poll_interval_ms: expected a number, found string",
+        "kassa[0].daily_close: expected a time like \"23:55\"",
+        "kassa[0].tax_system: unknown tax system \"simple\"",
+        "kassa[0].pol_interval_ms: unknown key",
+        "kassa[0].device.driver: \"atol\" is not supported yet",
+        "kassa[0].device.port: missing (required)",
+        "kassa[0].device.baud: expected a number or \"auto\"",
+        "kassa[0].device.password: expected a number from 0",
+        "kassa[0].cashier_uid: missing (required)",
+        "kassa[0].token_file: missing: set one of token_file, token_env or token_credential",
+    ];
+    for e in expect {
+        assert!(
+            p.iter().any(|got| got.starts_with(e)),
+            "no problem starting with {e:?} in {p:#?}"
+        );
+    }
+    assert_eq!(p.len(), expect.len(), "{p:#?}");
+}
+
+#[test]
+fn a_token_in_the_file_is_refused_without_echoing_it() {
+    let text = MINIMAL.replace("token_env = \"TOKEN\"", "token = \"s3cr3t-value\"");
+    let err = parse(&text).unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(
+        shown.contains("kassa[0].token: a token may not be written"),
+        "{shown}"
+    );
+    assert!(!shown.contains("s3cr3t"), "{shown}");
+}
+
+#[test]
+fn two_token_sources_or_credentials_in_the_url_are_refused() {
+    let text = MINIMAL.replace(
+        "token_env = \"TOKEN\"",
+        "token_env = \"TOKEN\"\ntoken_file = \"t\"",
+    );
+    assert!(problems(&text)[0].contains("set only one of token_file, token_env"));
+    let text = MINIMAL.replace(
+        "name = \"shop1\"",
+        "name = \"shop1\"\napi_url = \"https://user:pw@example.ru/api\"",
+    );
+    let p = problems(&text);
+    assert!(
+        p[0].starts_with("kassa[0].api_url: must not contain credentials"),
+        "{p:?}"
+    );
+    assert!(!p[0].contains("pw@"), "{p:?}");
+}
+
+#[test]
+fn relative_token_files_are_relative_to_the_config_directory() {
+    let text = MINIMAL.replace("token_env = \"TOKEN\"", "token_file = \"shop1.token\"");
+    let c = parse(&text).unwrap();
+    match &c.kassas[0].cloud {
+        CloudConfig::Moysklad(m) => assert_eq!(
+            m.token,
+            SecretSource::File("/etc/masterkassa/shop1.token".into())
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn kassa_names_and_ports_are_unique() {
+    let text = format!("{MINIMAL}{MINIMAL}");
+    let p = problems(&text);
+    assert!(
+        p.contains(&"kassa[1].name: \"shop1\" is already used by kassa[0]".to_string()),
+        "{p:?}"
+    );
+    assert!(
+        p.contains(&"kassa[1].device.port: /dev/kkt0 is already used by kassa[0]".to_string()),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn kassatka_settings_belong_in_their_section() {
+    let p = problems(
+        r#"
+[[kassa]]
+name = "cafe"
+source = "kassatka"
+cashier_uid = "x"
+[kassa.kassatka]
+api_url = "ftp://x"
+token_env = "T"
+[kassa.device]
+port = "/dev/kkt0"
+"#,
+    );
+    assert!(
+        p.iter()
+            .any(|e| e.starts_with("kassa[0].cashier_uid: not used by a kassatka kassa")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter().any(
+            |e| e.starts_with("kassa[0].kassatka.api_url: expected an http:// or https:// URL")
+        ),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|e| e.starts_with("kassa[0].kassatka.cash_box_code: missing")),
+        "{p:?}"
+    );
+    let p = problems(
+        "[[kassa]]\nname = \"cafe\"\nsource = \"kassatka\"\n[kassa.device]\nport = \"/dev/kkt0\"\n",
+    );
+    assert_eq!(
+        p,
+        ["kassa[0].kassatka: missing (required for source = \"kassatka\")"]
+    );
+}
+
+#[test]
+fn no_kassa_or_broken_toml_are_clear_errors() {
+    assert_eq!(
+        problems("[journal]\n"),
+        ["kassa: at least one [[kassa]] is required"]
+    );
+    match parse("[[kassa]\nname = 1\n") {
+        Err(ConfigError::Syntax { line, origin, .. }) => {
+            assert_eq!(line, 1);
+            assert_eq!(origin, "test.toml");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn env_overrides_replace_journal_and_socket_paths() {
+    let env = |name: &str| match name {
+        "MASTERKASSA_JOURNAL_PATH" => Some("/tmp/j.db".to_string()),
+        "MASTERKASSA_CONTROL_SOCKET" => Some("/tmp/c.sock".to_string()),
+        _ => None,
+    };
+    let c = Config::parse(MINIMAL, "t", Path::new("/"), env).unwrap();
+    assert_eq!(c.journal_path, Path::new("/tmp/j.db"));
+    assert_eq!(c.control_socket, Path::new("/tmp/c.sock"));
+}
+
+#[test]
+fn debug_and_summary_never_show_the_device_password_or_token() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.token"), "tok-SECRET-123\n").unwrap();
+    let text = MINIMAL
+        .replace("token_env = \"TOKEN\"", "token_file = \"t.token\"")
+        .replace(
+            "port = \"/dev/kkt0\"",
+            "port = \"/dev/kkt0\"\npassword = 987654",
+        );
+    let c = Config::parse(&text, "t", dir.path(), no_env).unwrap();
+    let shown = format!("{c:?}\n{}", c.summary());
+    assert!(!shown.contains("987654"), "{shown}");
+    assert!(!shown.contains("tok-SECRET"), "{shown}");
+    assert!(shown.contains("t.token"), "{shown}");
+}
+
+fn masterkassa(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_masterkassa"))
+        .args(args)
+        .env_remove("MASTERKASSA_JOURNAL_PATH")
+        .env_remove("MASTERKASSA_CONTROL_SOCKET")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn config_check_prints_a_redacted_summary_and_fails_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.token"), "tok-SECRET-123\n").unwrap();
+    let good = dir.path().join("good.toml");
+    std::fs::write(
+        &good,
+        MINIMAL.replace("token_env = \"TOKEN\"", "token_file = \"t.token\""),
+    )
+    .unwrap();
+    let (ok, stdout, stderr) = masterkassa(&["config", "check", good.to_str().unwrap()]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("kassa shop1 (moysklad)"), "{stdout}");
+    assert!(stdout.contains("token readable"), "{stdout}");
+    assert!(!stdout.contains("tok-SECRET") && !stderr.contains("tok-SECRET"));
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        MINIMAL.replace("port = \"/dev/kkt0\"", "port = \"/dev/kkt0\"\nbaud = [1]"),
+    )
+    .unwrap();
+    let (ok, _, stderr) = masterkassa(&["config", "check", bad.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("kassa[0].device.baud: expected a number or \"auto\""),
+        "{stderr}"
+    );
+    assert!(stderr.contains("bad.toml"), "{stderr}");
+
+    // A token that cannot be read fails the check, unless --no-secrets.
+    let missing = dir.path().join("missing.toml");
+    std::fs::write(
+        &missing,
+        MINIMAL.replace("token_env = \"TOKEN\"", "token_file = \"nope.token\""),
+    )
+    .unwrap();
+    let (ok, _, stderr) = masterkassa(&["config", "check", missing.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(stderr.contains("nope.token"), "{stderr}");
+    let (ok, _, _) = masterkassa(&["config", "check", "--no-secrets", missing.to_str().unwrap()]);
+    assert!(ok);
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    const EXAMPLE: &str = include_str!("../docs/config.example.toml");
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Arbitrary text: an error or a config, never a panic.
+        #[test]
+        fn arbitrary_text(text in "\\PC{0,400}") {
+            let _ = parse(&text);
+        }
+
+        /// The example with one line replaced by a random `key = value`.
+        #[test]
+        fn the_example_with_one_line_garbled(
+            line in 0usize..60,
+            key in "[a-z_]{1,16}",
+            value in prop_oneof![
+                Just("1".to_string()), Just("-1".to_string()), Just("\"\"".to_string()),
+                Just("true".to_string()), Just("[]".to_string()), Just("{}".to_string()),
+                Just("9999999999999".to_string()), "\"\\PC{0,20}\"",
+            ],
+        ) {
+            let mut lines: Vec<String> = EXAMPLE.lines().map(str::to_string).collect();
+            let at = line % lines.len();
+            lines[at] = format!("{key} = {value}");
+            let text = lines.join("\n");
+            if let Err(e) = parse(&text) {
+                // Whatever went wrong is said, with a key or a position.
+                prop_assert!(!e.to_string().is_empty());
+            }
+        }
+    }
+}
