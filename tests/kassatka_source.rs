@@ -427,3 +427,77 @@ async fn a_configured_kassa_prints_only_its_own_cash_box() {
             .is_some()
     );
 }
+
+fn direct_source(fake: &FakeKassatka, token: &str, clock: &TestClock) -> KassatkaSource {
+    let client = KassatkaClient::new(ClientConfig::new(
+        fake.base_url(),
+        ApiToken::new(token).unwrap(),
+    ))
+    .unwrap();
+    let mut settings = KassatkaSourceSettings::new("2018-04-16T00:00:00Z".parse().unwrap());
+    settings.interval = Duration::from_millis(50);
+    settings.wait = WaitPolicy {
+        min_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(50),
+        timeout: Duration::from_secs(30),
+    };
+    let time = clock.0.clone();
+    settings.clock = Arc::new(move || *time.lock().unwrap());
+    KassatkaSource::new(client, settings)
+}
+
+#[tokio::test]
+async fn a_slow_kassatka_never_holds_up_the_worker_and_failures_are_reported() {
+    use masterkassa::worker::{Polled, ReceiptSource, SourceError};
+    let mut config = FakeKassatkaConfig::new(ApiToken::new(TOKEN).unwrap());
+    config.pace = ProcessPace {
+        duration: Duration::from_secs(3600),
+        polls: 0,
+    };
+    let fake = FakeKassatka::start(config).await.unwrap();
+    let clock = TestClock::new("2018-04-16T12:00:00Z");
+    let source = direct_source(&fake, TOKEN, &clock);
+    // The process takes an hour; polls answer at once all the same.
+    for _ in 0..5 {
+        let polled = tokio::time::timeout(Duration::from_secs(5), source.poll())
+            .await
+            .expect("poll must not wait for Kassatka");
+        assert!(matches!(polled, Ok(Polled::Empty)));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Kassatka finishes: the receipts arrive through poll, in order.
+    fake.set_pace(ProcessPace {
+        duration: Duration::ZERO,
+        polls: 0,
+    });
+    let mut ids = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while ids.len() < 4 {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {ids:?}");
+        if let Ok(Polled::Operation(op)) = source.poll().await {
+            ids.push(op.id.clone());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(ids[0], "kassatka:189:5ad4842fd849da0012343342");
+    assert_eq!(ids[3], "kassatka:189:5ad48471d849da0013494373");
+
+    // A refused token is reported as permanent, once per failed download.
+    let refused = direct_source(&fake, "wrong-token", &clock);
+    let mut seen = None;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while seen.is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for the refusal"
+        );
+        if let Err(e) = refused.poll().await {
+            seen = Some(e);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        matches!(seen, Some(SourceError::Permanent { status: 401, .. })),
+        "{seen:?}"
+    );
+}

@@ -26,7 +26,7 @@ use kkt::{ReceiptKind, TaxSystem, VatRate};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 /// The operation kind shown in logs and status for Kassatka receipts.
@@ -97,18 +97,40 @@ impl std::fmt::Debug for KassatkaSourceSettings {
     }
 }
 
-struct Progress {
-    windows: DownloadWindows,
-    seen: SeenKeys,
+/// What the downloader hands to `poll`.
+#[derive(Default)]
+struct Inbox {
     queue: VecDeque<SourceOperation>,
-    next_download: Option<Instant>,
+    /// The last download's failure, reported once by `poll`.
+    error: Option<SourceError>,
 }
 
-/// The worker's view of a Kassatka account.
-pub struct KassatkaSource {
+/// What the source and its downloader task share.
+struct Shared {
     client: KassatkaClient,
     settings: KassatkaSourceSettings,
-    progress: Mutex<Progress>,
+    inbox: std::sync::Mutex<Inbox>,
+}
+
+/// The worker's view of a Kassatka account. Downloads run in a background
+/// task (started by the first `poll`), so a slow Kassatka process never
+/// holds up the worker's loop: `poll` only takes what was downloaded.
+pub struct KassatkaSource {
+    shared: Arc<Shared>,
+    downloader: std::sync::Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for KassatkaSource {
+    fn drop(&mut self) {
+        if let Some(task) = lock(&self.downloader).take() {
+            task.abort();
+        }
+    }
+}
+
+/// Locks a std mutex; the data stay consistent even if a holder panicked.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Why the source of a configured kassa could not be built.
@@ -144,23 +166,55 @@ impl KassatkaSource {
     }
 
     pub fn new(client: KassatkaClient, settings: KassatkaSourceSettings) -> Self {
-        let windows = DownloadWindows::new(settings.start, settings.overlap);
         KassatkaSource {
-            client,
-            settings,
-            progress: Mutex::new(Progress {
-                windows,
-                seen: SeenKeys::default(),
-                queue: VecDeque::new(),
-                next_download: None,
+            shared: Arc::new(Shared {
+                client,
+                settings,
+                inbox: std::sync::Mutex::new(Inbox::default()),
             }),
+            downloader: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Starts the downloader task unless it runs already.
+    fn ensure_downloading(&self) {
+        let mut downloader = lock(&self.downloader);
+        if downloader.as_ref().is_some_and(|task| !task.is_finished()) {
+            return;
+        }
+        let shared = self.shared.clone();
+        *downloader = Some(tokio::spawn(async move { shared.download_forever().await }));
+    }
+}
+
+impl Shared {
+    /// Downloads a window every interval, whether the last one worked or
+    /// not (a failing Kassatka is not hammered, and a failed window is
+    /// simply asked for again, wider, next time).
+    async fn download_forever(&self) {
+        let mut windows = DownloadWindows::new(self.settings.start, self.settings.overlap);
+        let mut seen = SeenKeys::default();
+        loop {
+            let started = Instant::now();
+            match self.download(&mut windows, &mut seen).await {
+                Ok(()) => lock(&self.inbox).error = None,
+                Err(e) => {
+                    tracing::warn!(error = %e, "Kassatka download failed");
+                    lock(&self.inbox).error = Some(e);
+                }
+            }
+            tokio::time::sleep_until(started + self.settings.interval).await;
         }
     }
 
     /// Downloads one window and queues the receipts not handed out before.
-    async fn download(&self, progress: &mut Progress) -> Result<(), SourceError> {
+    async fn download(
+        &self,
+        windows: &mut DownloadWindows,
+        seen: &mut SeenKeys,
+    ) -> Result<(), SourceError> {
         let now = (self.settings.clock)();
-        let (from, to) = progress.windows.next(now);
+        let (from, to) = windows.next(now);
         let key = self
             .client
             .request_receipts(query_time(from), query_time(to))
@@ -172,23 +226,22 @@ impl KassatkaSource {
             .await
             .map_err(source_error)?;
         let documents = parse_documents_each(&body).map_err(|e| source_error(e.into()))?;
-        let mut queued = 0usize;
+        let mut new = Vec::new();
         for document in documents {
             let Some((op, date)) = self.operation_from(document) else {
                 continue;
             };
-            if progress.seen.first_time(&op.id, date) {
-                progress.queue.push_back(op);
-                queued += 1;
+            if seen.first_time(&op.id, date) {
+                new.push(op);
             }
         }
         tracing::info!(
-            from = %from, to = %to, new = queued,
+            from = %from, to = %to, new = new.len(),
             "Kassatka receipts downloaded"
         );
-        progress.windows.covered(to);
-        let horizon = progress.windows.horizon();
-        progress.seen.forget_before(horizon);
+        lock(&self.inbox).queue.extend(new);
+        windows.covered(to);
+        seen.forget_before(windows.horizon());
         Ok(())
     }
 
@@ -346,20 +399,15 @@ fn vat_millionths(vat: VatRate) -> Option<i64> {
 
 impl ReceiptSource for KassatkaSource {
     async fn poll(&self) -> Result<Polled, SourceError> {
-        let mut progress = self.progress.lock().await;
-        if progress.queue.is_empty() {
-            let due = progress.next_download.is_none_or(|at| Instant::now() >= at);
-            if due {
-                // The next attempt waits a full interval whether this one
-                // worked or not: a failing Kassatka is not hammered.
-                progress.next_download = Some(Instant::now() + self.settings.interval);
-                self.download(&mut progress).await?;
-            }
+        self.ensure_downloading();
+        let mut inbox = lock(&self.shared.inbox);
+        if let Some(op) = inbox.queue.pop_front() {
+            return Ok(Polled::Operation(Box::new(op)));
         }
-        Ok(match progress.queue.pop_front() {
-            Some(op) => Polled::Operation(Box::new(op)),
-            None => Polled::Empty,
-        })
+        match inbox.error.take() {
+            Some(e) => Err(e),
+            None => Ok(Polled::Empty),
+        }
     }
 
     async fn deliver(&self, msg: &OutboxMessage) -> Result<(), SourceError> {
@@ -386,7 +434,7 @@ impl ReceiptSource for KassatkaSource {
         match parse_documents_each(body.as_bytes()) {
             Ok(mut documents) if documents.len() == 1 => match documents.remove(0) {
                 Ok(receipt) => {
-                    let mut op = self.operation(receipt, body.to_string());
+                    let mut op = self.shared.operation(receipt, body.to_string());
                     op.id = id.to_string();
                     op
                 }
