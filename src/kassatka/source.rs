@@ -297,7 +297,7 @@ impl Shared {
             body,
             kind: KIND.into(),
             reference: reference(&receipt.head.cash_box_code, &receipt.head.doc_num),
-            input: operation_input(&receipt, &self.settings.fiscal),
+            input: Ok(operation_input(&receipt, &self.settings.fiscal)),
         }
     }
 }
@@ -332,11 +332,9 @@ fn source_error(error: KassatkaError) -> SourceError {
 /// A Kassatka receipt as the renderer's input: a sale, one position per
 /// product at its price with the line's discount as a percentage and the
 /// discounted sum as the line total Kassatka charged, paid by cash and
-/// card as recorded.
-pub fn operation_input(
-    receipt: &KassatkaReceipt,
-    fiscal: &KassatkaFiscal,
-) -> Result<OperationInput, RejectReason> {
+/// card as recorded. The renderer checks the rest (and rejects what does
+/// not add up).
+pub fn operation_input(receipt: &KassatkaReceipt, fiscal: &KassatkaFiscal) -> OperationInput {
     let vat_millionths = vat_millionths(fiscal.vat);
     let vat_enabled = vat_millionths.is_some();
     let positions = receipt
@@ -353,7 +351,7 @@ pub fn operation_input(
             marks: Vec::new(),
         })
         .collect();
-    Ok(OperationInput {
+    OperationInput {
         kind: ReceiptKind::Sale,
         positions,
         cash: Some(receipt.head.pay_cash),
@@ -369,7 +367,7 @@ pub fn operation_input(
         phone: None,
         email: None,
         has_base_document: true,
-    })
+    }
 }
 
 /// The discount amount as millionths of a percent of the line sum (the
@@ -489,7 +487,7 @@ mod tests {
     fn the_seed_receipts_render_to_what_the_buyer_paid() {
         let fiscal = KassatkaFiscal::default();
         for r in seed() {
-            let input = operation_input(&r, &fiscal).unwrap();
+            let input = operation_input(&r, &fiscal);
             let printed = render(&input, &context()).unwrap();
             assert_eq!(printed.kind, ReceiptKind::Sale);
             assert_eq!(printed.total(), Some(r.head.doc_sum_with_discount));
@@ -513,11 +511,8 @@ mod tests {
         };
         for r in seed() {
             let direct = r.to_kkt_receipt(&profile).unwrap();
-            let rendered = render(
-                &operation_input(&r, &KassatkaFiscal::default()).unwrap(),
-                &context(),
-            )
-            .unwrap();
+            let rendered =
+                render(&operation_input(&r, &KassatkaFiscal::default()), &context()).unwrap();
             assert_eq!(rendered, direct, "{}", r.key());
         }
     }
@@ -525,7 +520,7 @@ mod tests {
     #[test]
     fn discounts_become_the_discounted_line_sums() {
         let discounted = &seed()[3];
-        let input = operation_input(discounted, &KassatkaFiscal::default()).unwrap();
+        let input = operation_input(discounted, &KassatkaFiscal::default());
         assert_eq!(input.positions[1].discount_millionths, Some(30_000_000));
         let printed = render(&input, &context()).unwrap();
         let sums: Vec<Money> = printed.positions.iter().map(|p| p.sum).collect();
@@ -539,7 +534,7 @@ mod tests {
             tax_system: Some(TaxSystem::General),
             vat: VatRate::Vat20,
         };
-        let printed = render(&operation_input(&seed()[1], &fiscal).unwrap(), &context()).unwrap();
+        let printed = render(&operation_input(&seed()[1], &fiscal), &context()).unwrap();
         assert_eq!(printed.tax_system, TaxSystem::General);
         assert!(printed.positions.iter().all(|p| p.vat == VatRate::Vat20));
         assert_eq!(printed.positions[0].quantity, Quantity(2_000_000));
@@ -562,11 +557,7 @@ mod tests {
         r.head.pay_cash = Money(2_997);
         r.head.pay_card = Money(0);
         r.check_sums(0).unwrap();
-        let printed = render(
-            &operation_input(&r, &KassatkaFiscal::default()).unwrap(),
-            &context(),
-        )
-        .unwrap();
+        let printed = render(&operation_input(&r, &KassatkaFiscal::default()), &context()).unwrap();
         assert_eq!(printed.total(), Some(Money(2_997)));
     }
 
