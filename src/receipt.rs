@@ -113,7 +113,7 @@ const HUNDRED_PERCENT: i128 = 100 * PERCENT_SCALE;
 
 /// Renders the receipt, or says why it cannot be printed.
 pub fn render(op: &OperationInput, ctx: &RenderContext) -> Result<Receipt, RejectReason> {
-    let tax_system = pick_tax_system(op, ctx)?;
+    // Sums first: a broken operation is reported for what is wrong with it.
     let positions = build_positions(op)?;
     let payments = payments(op)?;
     let paid = payments
@@ -131,6 +131,7 @@ pub fn render(op: &OperationInput, ctx: &RenderContext) -> Result<Receipt, Rejec
             "сумма оплат {paid} ₽ не равна сумме чека {total} ₽"
         )));
     }
+    let tax_system = pick_tax_system(op, ctx)?;
     Ok(Receipt {
         kind: op.kind,
         tax_system,

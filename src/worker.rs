@@ -12,6 +12,7 @@ pub mod daemon;
 pub mod journal_store;
 pub mod kassa;
 pub mod moysklad;
+pub mod queue;
 pub mod recovery;
 pub mod shift;
 pub mod source;

@@ -474,3 +474,35 @@ async fn mock_pos_api_is_usable_as_a_trait_object() {
     let api: Arc<dyn PosApi> = Arc::new(mock);
     assert!(api.poll(ORG).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn dropped_connection_is_retried() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let served = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = served.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let _ = sock.read(&mut buf).await;
+                if n == 0 {
+                    // Hang up mid-exchange: no answer at all.
+                    drop(sock);
+                } else {
+                    let _ = sock
+                        .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+                        .await;
+                }
+            });
+        }
+    });
+    let c = client_with(fast_config(format!("http://{addr}/api/posap/1.0")));
+    assert!(c.poll(ORG).await.unwrap().is_none());
+    assert!(served.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+}

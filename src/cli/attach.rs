@@ -219,25 +219,35 @@ fn ask_store(stores: &[RetailStore]) -> anyhow::Result<&RetailStore> {
             list_names(stores)
         );
     }
-    eprintln!("Точки продаж:");
+    choose_store(stores, &mut stdin.lock(), &mut std::io::stderr())
+}
+
+/// Lists the stores on `out` and reads the user's choice (a number) from
+/// `input`, asking again on anything else.
+pub fn choose_store<'a>(
+    stores: &'a [RetailStore],
+    input: &mut impl BufRead,
+    out: &mut impl Write,
+) -> anyhow::Result<&'a RetailStore> {
+    writeln!(out, "Точки продаж:")?;
     for (i, s) in stores.iter().enumerate() {
         let attached = if s.auth_token_attached == Some(true) {
             " [уже подключена]"
         } else {
             ""
         };
-        eprintln!("  {}. {} ({}){attached}", i + 1, s.name, s.id);
+        writeln!(out, "  {}. {} ({}){attached}", i + 1, s.name, s.id)?;
     }
     loop {
-        eprint!("Номер точки продаж: ");
-        std::io::stderr().flush().ok();
+        write!(out, "Номер точки продаж: ")?;
+        out.flush().ok();
         let mut line = String::new();
-        if stdin.lock().read_line(&mut line)? == 0 {
+        if input.read_line(&mut line)? == 0 {
             bail!("no store chosen");
         }
         match line.trim().parse::<usize>() {
             Ok(n) if (1..=stores.len()).contains(&n) => return Ok(&stores[n - 1]),
-            _ => eprintln!("Введите число от 1 до {}.", stores.len()),
+            _ => writeln!(out, "Введите число от 1 до {}.", stores.len())?,
         }
     }
 }
@@ -522,6 +532,33 @@ api_url = "b"
         assert_eq!(find_store(&list.rows, "точка ПРОДАЖ").unwrap().id, id);
         let err = find_store(&list.rows, "Склад").unwrap_err();
         assert!(err.to_string().contains("Точка продаж"), "{err}");
+    }
+
+    #[test]
+    fn store_chosen_by_number_after_a_bad_answer() {
+        let body = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/moysklad/admin_retailstore.json"
+        ))
+        .unwrap();
+        let mut list: RetailStoreList = parse_json("admin/retailstore", &body).unwrap();
+        let mut second = list.rows[0].clone();
+        second.id = "s2".into();
+        second.name = "Второй магазин".into();
+        second.auth_token_attached = Some(false);
+        list.rows.push(second);
+        let mut out = Vec::new();
+        let chosen = choose_store(&list.rows, &mut &b"7\nabc\n2\n"[..], &mut out).unwrap();
+        assert_eq!(chosen.id, "s2");
+        let shown = String::from_utf8(out).unwrap();
+        assert!(
+            shown.contains(
+                "1. Точка продаж (5d4d2ca2-7b1d-11e6-8a84-bae500000060) [уже подключена]"
+            )
+        );
+        assert!(shown.contains("2. Второй магазин (s2)\n"));
+        assert_eq!(shown.matches("Введите число от 1 до 2.").count(), 2);
+        assert!(choose_store(&list.rows, &mut &b""[..], &mut Vec::new()).is_err());
     }
 
     #[test]

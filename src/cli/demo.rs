@@ -1,9 +1,265 @@
-//! `masterkassa demo` (placeholder until its issue lands).
+//! `masterkassa demo`: the whole pipeline on an embedded default, no
+//! hardware, no account. An emulated Shtrih-M-01F serves a PTY, the fake
+//! MoySklad cloud listens on loopback with consistent variants of the
+//! seed's sample operations queued (all four kinds) plus the seed's own
+//! sale, whose sums do not add up, and the agent polls, prints, approves
+//! and rejects over HTTP exactly as the daemon does. The paper tape of each document and the request that went
+//! back to the cloud are shown, then the status; exit code 0 when every
+//! operation ended approved or rejected as expected.
+
+use crate::cloud::{ClientConfig, Limits, PosApi, PosClient, RateLimiter, Secret};
+use crate::device::DeviceHandle;
+use crate::fake_cloud::{FakeCloud, FakeCloudConfig, OpKind};
+use crate::journal::{Journal, Source};
+use crate::worker::journal_store::JournalStore;
+use crate::worker::moysklad::MoySkladSource;
+use crate::worker::queue::samples;
+use crate::worker::{Kassa, KassaSettings};
+use anyhow::Context;
+use shtrih::emulator::{Emulator, EmulatorConfig, EmulatorControl};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Arguments of this subcommand.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Keep the demo's files (journal, emulator state) in this directory
+    /// instead of a temporary one.
+    #[arg(long)]
+    pub dir: Option<std::path::PathBuf>,
+    /// Print full request bodies as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("this command is not available yet")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let (dir, temporary) = match &args.dir {
+        Some(d) => (d.clone(), false),
+        None => {
+            let stamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
+            let name = format!("masterkassa-demo-{}-{stamp}", std::process::id());
+            (std::env::temp_dir().join(name), true)
+        }
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(demo(&dir, args.json));
+    drop(runtime);
+    if temporary {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
+    let link = dir.join("kkt");
+    let emu = Emulator::spawn(EmulatorConfig::new(&link).state_file(dir.join("emulator.json")))
+        .context("cannot start the emulated printer")?;
+    println!("masterkassa demo {}", crate::state::VERSION);
+    println!(
+        "  ККТ: эмулятор ШТРИХ-М-01Ф на {} ({}), 115200 бод",
+        link.display(),
+        emu.pty_path().display()
+    );
+    let cloud = FakeCloud::start(FakeCloudConfig::default())
+        .await
+        .context("cannot start the fake cloud")?;
+    println!(
+        "  Облако: фейковый МойСклад на {} (организация {})",
+        cloud.base_url(),
+        cloud.org_id()
+    );
+    println!("  Журнал: {}", dir.join("journal.db").display());
+    let names = [
+        "предоплата",
+        "продажа с зачётом предоплаты",
+        "возврат продажи",
+        "возврат предоплаты",
+        "продажа из примера API как есть (суммы не сходятся)",
+    ];
+    println!("  В очереди {} операций:", samples::ALL.len());
+    for (body, name) in samples::ALL.iter().zip(names) {
+        let value: serde_json::Value = serde_json::from_str(body)?;
+        let kind = value["meta"]["type"]
+            .as_str()
+            .and_then(OpKind::parse)
+            .context("sample without a kind")?;
+        let id = cloud
+            .enqueue(kind, value)
+            .map_err(|e| anyhow::anyhow!("the fake cloud refused a sample: {e:?}"))?;
+        println!("    {id}  {name}");
+    }
+    let client = PosClient::new(
+        &ClientConfig::with_base_url(cloud.base_url()),
+        Secret::new(cloud.token().unwrap_or_else(|| "demo-token".into())),
+        cloud.cashier_uid(),
+        RateLimiter::new(Limits::moysklad()),
+    )?;
+    let api: Arc<dyn PosApi> = Arc::new(client);
+    let source = Arc::new(MoySkladSource::new(api, &cloud.org_id(), &cloud.base_url()));
+
+    let journal = Arc::new(Journal::open(dir.join("journal.db"))?);
+    let store = Arc::new(JournalStore::new(journal, "демо", Source::Moysklad));
+    let port = link.to_string_lossy().to_string();
+    let device = DeviceHandle::spawn(
+        "демо",
+        crate::device::shtrih_opener(
+            port,
+            shtrih::driver::Baud::Fixed(115_200),
+            shtrih::driver::DriverConfig::default(),
+        ),
+    )?;
+    let mut settings = KassaSettings::new("демо");
+    settings.poll_interval = Duration::from_millis(50);
+    settings.idle_poll_max = Duration::from_millis(200);
+    // A store's default, as `tax_system` in the config would set it.
+    settings.default_tax_system = Some(kkt::TaxSystem::General);
+    let (kassa, handle) = Kassa::new(settings, source, store, device);
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(kassa.run(rx));
+
+    let started = std::time::Instant::now();
+    let control = emu.control();
+    let mut shown_shifts = std::collections::HashSet::new();
+    let mut shown_ops = std::collections::HashSet::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        for shift in cloud.shifts() {
+            if shown_shifts.insert(shift.id.clone()) {
+                show("openshift", &shift.open_body, &control, json);
+            }
+        }
+        let ops = cloud.operations();
+        for op in &ops {
+            let answer = match (&op.approve, &op.reject) {
+                (Some(a), _) => Some(("approve", a)),
+                (None, Some(r)) => Some(("reject", r)),
+                _ => None,
+            };
+            if let Some((endpoint, body)) = answer
+                && shown_ops.insert(op.id.clone())
+            {
+                show(endpoint, body, &control, json);
+            }
+        }
+        if shown_ops.len() == ops.len() || tokio::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
+
+    let status = crate::control::DaemonStatus {
+        schema: 1,
+        daemon_running: true,
+        version: crate::state::VERSION.to_string(),
+        uptime_secs: Some(started.elapsed().as_secs()),
+        kassas: vec![handle.snapshot()],
+    };
+    let paths = crate::cli::status::Paths {
+        socket: dir.join("control.sock"),
+        journal: dir.join("journal.db"),
+    };
+    println!("\n=== masterkassa status ===");
+    print!("{}", crate::cli::status::render(&status, &paths));
+
+    let ops = cloud.operations();
+    let approves: u32 = ops.iter().map(|o| o.approves_accepted).sum();
+    let rejects: u32 = ops.iter().map(|o| o.rejects_accepted).sum();
+    let unanswered = ops
+        .iter()
+        .filter(|o| o.approves_accepted + o.rejects_accepted == 0)
+        .count();
+    let receipts = control
+        .archive()
+        .iter()
+        .filter(|d| d.kind == shtrih::emulator::doc_type::RECEIPT)
+        .count();
+    println!("\nИтог: чеков в архиве ФН {receipts}, approve {approves}, reject {rejects}.");
+    if unanswered != 0 || approves != 4 || rejects != 1 || receipts != 4 {
+        anyhow::bail!("демо не завершилось как ожидалось (без ответа осталось {unanswered})");
+    }
+    Ok(())
+}
+
+fn show(endpoint: &str, body: &serde_json::Value, emu: &EmulatorControl, json: bool) {
+    let fd = match endpoint {
+        "approve" => body["cheque"]["fiscalDocNumber"].as_str(),
+        "openshift" | "closeshift" => body["cheque"]["start"]["fiscalDocNumber"].as_str(),
+        _ => None,
+    }
+    .and_then(|s| s.parse::<u32>().ok());
+    let title = match endpoint {
+        "approve" => format!("Чек ФД {}", fd.unwrap_or(0)),
+        "openshift" => format!("Открытие смены №{}", body["name"].as_str().unwrap_or("?")),
+        "closeshift" => "Закрытие смены".to_string(),
+        "reject" => "Операция отклонена, чек не печатался".to_string(),
+        _ => return,
+    };
+    println!("\n--- {title} ---");
+    if let Some(entry) = fd.and_then(|fd| emu.printed_document(fd)) {
+        for line in &entry.lines {
+            println!("  | {line}");
+        }
+    }
+    let path = match endpoint {
+        "approve" => "PUT /cheque/rpc/master/approve",
+        "reject" => "PUT /cheque/rpc/master/reject",
+        "openshift" => "PUT /rpc/openshift",
+        _ => "PUT /rpc/closeshift",
+    };
+    if json {
+        println!("  → {path} {body}");
+        return;
+    }
+    let b = body;
+    let op = b["meta"]["href"]
+        .as_str()
+        .unwrap_or("")
+        .rsplit('/')
+        .next()
+        .unwrap_or("");
+    match endpoint {
+        "approve" => println!(
+            "  → {path}: операция {op}, ФН {}, ФД {}, ФП {}, сумма {}, смена {}",
+            b["cheque"]["fnNumber"].as_str().unwrap_or("?"),
+            b["cheque"]["fiscalDocNumber"].as_str().unwrap_or("?"),
+            b["cheque"]["fiscalDocSign"].as_str().unwrap_or("?"),
+            b["cheque"]["sum"],
+            b["retailShift"]["meta"]["href"]
+                .as_str()
+                .unwrap_or("")
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+        ),
+        "reject" => println!(
+            "  → {path}: операция {op}: «{}»",
+            b["fiscalErrMsg"].as_str().unwrap_or("")
+        ),
+        _ => println!(
+            "  → {path}: смена {}, ФД {}",
+            b["retailShift"]["meta"]["href"]
+                .as_str()
+                .unwrap_or("")
+                .rsplit('/')
+                .next()
+                .unwrap_or(""),
+            fd.unwrap_or(0)
+        ),
+    }
 }

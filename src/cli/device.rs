@@ -10,6 +10,8 @@ use kkt::{
 };
 use serde::Serialize;
 use shtrih::driver::{Baud, DriverConfig, ShtrihDriver};
+use std::fmt::Write as _;
+use std::io::Write;
 
 /// Arguments of this subcommand.
 #[derive(Debug, clap::Args)]
@@ -86,7 +88,44 @@ pub enum Action {
     Fd {
         /// Fiscal document number.
         number: u32,
+        /// Also read the document's full TLV from the FN archive.
+        #[arg(long)]
+        tlv: bool,
     },
+}
+
+/// `fd N` output: the archive summary and, with `--tlv`, every tag.
+#[derive(Debug, Serialize)]
+struct DocumentReport {
+    #[serde(flatten)]
+    document: ArchivedDocument,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tlv: Option<Vec<TlvView>>,
+}
+
+/// One TLV tag for people and scripts.
+#[derive(Debug, Serialize)]
+struct TlvView {
+    tag: u16,
+    hex: String,
+    /// CP1251 text when the value is printable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+}
+
+impl TlvView {
+    fn new(item: &shtrih::commands::TlvItem) -> TlvView {
+        let hex = item.value.iter().map(|b| format!("{b:02X}")).collect();
+        let text = shtrih::wire::decode_cp1251(&item.value);
+        let printable = !item.value.is_empty()
+            && text.chars().count() == item.value.len()
+            && text.chars().all(|c| !c.is_control());
+        TlvView {
+            tag: item.tag,
+            hex,
+            text: printable.then_some(text),
+        }
+    }
 }
 
 /// `status --json` output.
@@ -108,6 +147,11 @@ struct Done {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    run_to(args, &mut std::io::stdout().lock())
+}
+
+/// Runs the action and writes its output to `out`.
+pub fn run_to(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     let DriverKind::Shtrih = args.driver;
     let cfg = DriverConfig {
         password: args.password,
@@ -126,25 +170,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 fn_info: kkt.fn_info().map_err(kkt_err)?,
                 shift: kkt.shift_state().map_err(kkt_err)?,
             };
-            emit(json, &report, print_status)
+            emit(out, json, &report, print_status)
         }
         Action::OpenShift { cashier } => {
             let r = kkt.open_shift(&cashier).map_err(kkt_err)?;
-            emit(json, &r, print_opened)
+            emit(out, json, &r, print_opened)
         }
         Action::CloseShift { cashier } => {
             let r = kkt.close_shift(&cashier).map_err(kkt_err)?;
-            emit(json, &r, print_closed)
+            emit(out, json, &r, print_closed)
         }
         Action::XReport => {
             kkt.x_report().map_err(kkt_err)?;
             emit(
+                out,
                 json,
                 &Done {
                     ok: true,
                     action: "x_report",
                 },
-                |_| println!("X-отчёт напечатан."),
+                |o, _| o.push_str("X-отчёт напечатан.\n"),
             )
         }
         Action::PrintTest => {
@@ -157,40 +202,51 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             ];
             kkt.print_lines(&lines).map_err(kkt_err)?;
             emit(
+                out,
                 json,
                 &Done {
                     ok: true,
                     action: "print_test",
                 },
-                |_| println!("Тестовая страница напечатана."),
+                |o, _| o.push_str("Тестовая страница напечатана.\n"),
             )
         }
-        Action::Fd { number } => {
-            let d = kkt.read_document(number).map_err(kkt_err)?;
-            emit(json, &d, print_document)
+        Action::Fd { number, tlv } => {
+            let document = kkt.read_document(number).map_err(kkt_err)?;
+            let tlv = if tlv {
+                let items = kkt.read_document_tlv(number).map_err(kkt_err)?;
+                Some(items.iter().map(TlvView::new).collect())
+            } else {
+                None
+            };
+            emit(out, json, &DocumentReport { document, tlv }, print_document)
         }
     }
 }
 
-/// Device errors keep their Russian text and class for the engineer.
+/// Device errors keep their Russian text and say whether waiting or fixing
+/// the printer helps; the English detail follows for logs.
 fn kkt_err(e: kkt::KktError) -> anyhow::Error {
-    anyhow::anyhow!(
-        "{} [{}; {}] ({e})",
-        e.message_ru(),
-        e.class().name_ru(),
-        if e.is_recoverable() {
-            "устранимо"
-        } else {
-            "неустранимо"
-        }
-    )
+    let fix = if e.is_recoverable() {
+        "устранимо"
+    } else {
+        "неустранимо"
+    };
+    anyhow::anyhow!("{} [{fix}] ({e})", e.message_ru())
 }
 
-fn emit<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T)) -> anyhow::Result<()> {
+fn emit<T: Serialize>(
+    out: &mut dyn Write,
+    json: bool,
+    value: &T,
+    human: impl FnOnce(&mut String, &T),
+) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(value)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(value)?)?;
     } else {
-        human(value);
+        let mut text = String::new();
+        human(&mut text, value);
+        out.write_all(text.as_bytes())?;
     }
     Ok(())
 }
@@ -199,23 +255,25 @@ fn yes_no(b: bool) -> &'static str {
     if b { "да" } else { "нет" }
 }
 
-fn print_status(r: &StatusReport) {
+fn print_status(out: &mut String, r: &StatusReport) {
     let d = &r.device;
-    println!(
+    let _ = writeln!(
+        out,
         "ККТ:            {} {} (порт {}, {} бод)",
         d.vendor, d.model, r.port, r.baud
     );
-    println!("Заводской №:    {}", d.serial);
-    println!("Прошивка:       {}", d.firmware);
-    println!("ФФД:            {}", d.ffd_version);
+    let _ = writeln!(out, "Заводской №:    {}", d.serial);
+    let _ = writeln!(out, "Прошивка:       {}", d.firmware);
+    let _ = writeln!(out, "ФФД:            {}", d.ffd_version);
     if let Some(inn) = &d.inn {
-        println!("ИНН:            {inn}");
+        let _ = writeln!(out, "ИНН:            {inn}");
     }
     if let Some(c) = d.clock {
-        println!("Часы ККТ:       {}", c.strftime("%d.%m.%Y %H:%M:%S"));
+        let _ = writeln!(out, "Часы ККТ:       {}", c.strftime("%d.%m.%Y %H:%M:%S"));
     }
     let s = &r.status;
-    println!(
+    let _ = writeln!(
+        out,
         "Бумага:         {}",
         if s.paper_present {
             "есть"
@@ -223,7 +281,8 @@ fn print_status(r: &StatusReport) {
             "НЕТ"
         }
     );
-    println!(
+    let _ = writeln!(
+        out,
         "Крышка:         {}",
         if s.cover_open {
             "ОТКРЫТА"
@@ -231,41 +290,42 @@ fn print_status(r: &StatusReport) {
             "закрыта"
         }
     );
-    println!("Открыт чек:     {}", yes_no(s.receipt_open));
-    println!("Ждёт допечатки: {}", yes_no(s.awaiting_continue));
-    println!("Режим/подрежим: {}/{}", s.mode, s.submode);
+    let _ = writeln!(out, "Открыт чек:     {}", yes_no(s.receipt_open));
+    let _ = writeln!(out, "Ждёт допечатки: {}", yes_no(s.awaiting_continue));
+    let _ = writeln!(out, "Режим/подрежим: {}/{}", s.mode, s.submode);
     let f = &r.fn_info;
-    println!("ФН:             {}", f.serial);
+    let _ = writeln!(out, "ФН:             {}", f.serial);
     if let Some(v) = f.valid_until {
-        println!("ФН действует до {}", v.strftime("%d.%m.%Y"));
+        let _ = writeln!(out, "ФН действует до {}", v.strftime("%d.%m.%Y"));
     }
-    println!("Последний ФД:   {}", f.last_fd_number);
-    println!("Не отправлено в ОФД: {}", f.ofd_unsent_count);
+    let _ = writeln!(out, "Последний ФД:   {}", f.last_fd_number);
+    let _ = writeln!(out, "Не отправлено в ОФД: {}", f.ofd_unsent_count);
     if let (Some(n), Some(t)) = (f.ofd_first_unsent_number, f.ofd_first_unsent_at) {
-        println!(
+        let _ = writeln!(
+            out,
             "  первый неотправленный: ФД {n} от {}",
             t.strftime("%d.%m.%Y %H:%M")
         );
     }
     if f.warnings.any() {
-        println!("ПРЕДУПРЕЖДЕНИЯ ФН: {:?}", f.warnings);
+        let _ = writeln!(out, "ПРЕДУПРЕЖДЕНИЯ ФН: {:?}", f.warnings);
     }
-    match r.shift {
-        ShiftState::Closed { last_number } => {
-            println!("Смена:          закрыта (последняя № {last_number})")
-        }
+    let shift = match r.shift {
+        ShiftState::Closed { last_number } => format!("закрыта (последняя № {last_number})"),
         ShiftState::Open {
             number, receipts, ..
-        } => println!("Смена:          открыта, № {number}, чеков {receipts}"),
+        } => format!("открыта, № {number}, чеков {receipts}"),
         ShiftState::Expired {
             number, receipts, ..
-        } => println!("Смена:          № {number} ПРЕВЫСИЛА 24 ЧАСА, чеков {receipts}"),
-    }
+        } => format!("№ {number} ПРЕВЫСИЛА 24 ЧАСА, чеков {receipts}"),
+    };
+    let _ = writeln!(out, "Смена:          {shift}");
 }
 
-fn print_opened(r: &ShiftOpened) {
-    println!("Смена № {} открыта.", r.shift_number);
-    println!(
+fn print_opened(out: &mut String, r: &ShiftOpened) {
+    let _ = writeln!(out, "Смена № {} открыта.", r.shift_number);
+    let _ = writeln!(
+        out,
         "ФД {}, ФП {}, {}",
         r.doc.number,
         r.doc.fiscal_sign,
@@ -273,15 +333,17 @@ fn print_opened(r: &ShiftOpened) {
     );
 }
 
-fn print_closed(r: &ShiftClosed) {
-    println!("Смена № {} закрыта.", r.shift_number);
-    println!(
+fn print_closed(out: &mut String, r: &ShiftClosed) {
+    let _ = writeln!(out, "Смена № {} закрыта.", r.shift_number);
+    let _ = writeln!(
+        out,
         "ФД {}, ФП {}, {}",
         r.doc.number,
         r.doc.fiscal_sign,
         r.doc.time.strftime("%d.%m.%Y %H:%M")
     );
-    println!(
+    let _ = writeln!(
+        out,
         "Чеков за смену: {}, документов: {}",
         r.receipts_in_shift, r.documents_in_shift
     );
@@ -312,15 +374,26 @@ fn operation_ru(o: Operation) -> &'static str {
     }
 }
 
-fn print_document(d: &ArchivedDocument) {
-    println!("ФД {}: {}", d.doc.number, kind_ru(d.kind));
-    println!("ФП:    {}", d.doc.fiscal_sign);
-    println!("Время: {}", d.doc.time.strftime("%d.%m.%Y %H:%M"));
+fn print_document(out: &mut String, r: &DocumentReport) {
+    let d = &r.document;
+    let _ = writeln!(out, "ФД {}: {}", d.doc.number, kind_ru(d.kind));
+    let _ = writeln!(out, "ФП:    {}", d.doc.fiscal_sign);
+    let _ = writeln!(out, "Время: {}", d.doc.time.strftime("%d.%m.%Y %H:%M"));
     if let Some(op) = d.operation {
-        println!("Признак расчёта: {}", operation_ru(op));
+        let _ = writeln!(out, "Признак расчёта: {}", operation_ru(op));
     }
     if let Some(t) = d.total {
-        println!("Сумма: {t}");
+        let _ = writeln!(out, "Сумма: {t}");
+    }
+    for t in r.tlv.iter().flatten() {
+        match &t.text {
+            Some(text) => {
+                let _ = writeln!(out, "  тег {:>4}: «{text}»", t.tag);
+            }
+            None => {
+                let _ = writeln!(out, "  тег {:>4}: {}", t.tag, t.hex);
+            }
+        }
     }
 }
 
@@ -358,7 +431,86 @@ mod tests {
             "device", "--port", "/tmp/kkt", "--baud", "115200", "fd", "42",
         ])
         .expect("parses");
-        assert!(matches!(cli.args.action, Action::Fd { number: 42 }));
+        assert!(matches!(
+            cli.args.action,
+            Action::Fd {
+                number: 42,
+                tlv: false
+            }
+        ));
         assert_eq!(cli.args.password, 30);
+    }
+
+    fn args(port: &str, extra: &[&str]) -> Args {
+        let mut argv = vec!["device", "--port", port, "--baud", "115200"];
+        argv.extend_from_slice(extra);
+        Cli::try_parse_from(argv).expect("parses").args
+    }
+
+    #[test]
+    fn status_open_shift_and_fd_against_the_emulator() {
+        use shtrih::emulator::{Emulator, EmulatorConfig};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let emu =
+            Emulator::spawn(EmulatorConfig::new(dir.path().join("kkt")).baud(0)).expect("emulator");
+        let port = emu.link_path().to_string_lossy().into_owned();
+
+        let mut out = Vec::new();
+        run_to(args(&port, &["status", "--json"]), &mut out).expect("status");
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        assert_eq!(v["fn"]["serial"], emu.fn_serial());
+        assert_eq!(v["fn"]["last_fd_number"], emu.last_fd());
+        assert_eq!(v["shift"]["state"], "closed");
+        assert_eq!(v["status"]["paper_present"], true);
+        assert_eq!(v["baud"], 115_200);
+
+        let mut out = Vec::new();
+        run_to(
+            args(&port, &["open-shift", "--cashier", "Петров"]),
+            &mut out,
+        )
+        .expect("open");
+        let text = String::from_utf8(out).expect("utf-8");
+        let fd = emu.last_fd();
+        assert!(text.contains(&format!("ФД {fd},")), "{text}");
+        assert!(emu.shift().open);
+
+        let mut out = Vec::new();
+        run_to(args(&port, &["fd", &fd.to_string(), "--json"]), &mut out).expect("fd");
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        assert_eq!(v["kind"], "shift_open");
+        assert_eq!(v["doc"]["number"], fd);
+        let sign = emu.document(fd).expect("archived").fiscal_sign;
+        assert_eq!(v["doc"]["fiscal_sign"], sign);
+
+        let mut out = Vec::new();
+        run_to(args(&port, &["status"]), &mut out).expect("human status");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(text.contains("Смена:          открыта"), "{text}");
+
+        let mut out = Vec::new();
+        run_to(
+            args(&port, &["fd", &fd.to_string(), "--tlv", "--json"]),
+            &mut out,
+        )
+        .expect("tlv");
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        let tags: Vec<u64> = v["tlv"]
+            .as_array()
+            .expect("tlv array")
+            .iter()
+            .filter_map(|t| t["tag"].as_u64())
+            .collect();
+        assert!(tags.contains(&1040), "{tags:?}");
+        let serial = v["tlv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tag"] == 1041)
+            .map(|t| t["text"].clone());
+        assert_eq!(serial, Some(serde_json::Value::from(emu.fn_serial())));
+
+        let err = run_to(args(&port, &["fd", "999"]), &mut Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("нет запрошенных данных"), "{err}");
     }
 }

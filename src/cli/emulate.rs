@@ -1,9 +1,147 @@
-//! `masterkassa emulate` (placeholder until its issue lands).
+//! `masterkassa emulate shtrih --link PATH [--state FILE] [--baud N]
+//! [--control SOCKET]`: serves an emulated Shtrih-M-01F on a PTY linked at
+//! PATH until SIGINT/SIGTERM, keeping its FN and counters in FILE across
+//! restarts. The control socket takes the line commands of
+//! `shtrih::emulator::control` (faults, tape, archive); see docs/emulator.md.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use shtrih::emulator::control::ControlServer;
+use shtrih::emulator::{DEFAULT_BAUD, Emulator, EmulatorConfig};
 
 /// Arguments of this subcommand.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    pub device: EmulatedDevice,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("this command is not available yet")
+/// Which printer to emulate.
+#[derive(Debug, clap::Subcommand)]
+pub enum EmulatedDevice {
+    /// Shtrih-M-01F with a simulated FN.
+    Shtrih(ShtrihArgs),
+}
+
+/// Options of `emulate shtrih`.
+#[derive(Debug, clap::Args)]
+pub struct ShtrihArgs {
+    /// Symlink to create for the emulated serial port (what the driver opens).
+    #[arg(long)]
+    pub link: PathBuf,
+    /// State file: FN archive, counters, clock, tape; created if missing.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Line speed the answers are paced at (0 = no pacing).
+    #[arg(long, default_value_t = DEFAULT_BAUD)]
+    pub baud: u32,
+    /// Ignore a driver whose port is set to another speed than --baud.
+    #[arg(long)]
+    pub strict_baud: bool,
+    /// Unix socket for fault injection and inspection (line commands).
+    #[arg(long)]
+    pub control: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.device {
+        EmulatedDevice::Shtrih(a) => run_shtrih(a),
+    }
+}
+
+fn run_shtrih(a: ShtrihArgs) -> anyhow::Result<()> {
+    let mut cfg = EmulatorConfig::new(&a.link)
+        .baud(a.baud)
+        .strict_baud(a.strict_baud);
+    if let Some(s) = &a.state {
+        cfg = cfg.state_file(s);
+    }
+    let emu = Emulator::spawn(cfg).context("starting the Shtrih-M emulator")?;
+    let _control = match &a.control {
+        Some(path) => Some(
+            ControlServer::start(path, emu.control())
+                .with_context(|| format!("binding control socket {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "pty {}", emu.pty_path().display())?;
+    writeln!(out, "link {}", emu.link_path().display())?;
+    if let Some(c) = &a.control {
+        writeln!(out, "control {}", c.display())?;
+    }
+    writeln!(
+        out,
+        "serving ШТРИХ-М-01Ф at {} baud, FN {}, last FD {}; Ctrl-C to stop",
+        a.baud,
+        emu.fn_serial(),
+        emu.last_fd()
+    )?;
+    out.flush()?;
+    drop(out);
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("building the signal runtime")?;
+    rt.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("installing the SIGTERM handler")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("waiting for SIGINT")?,
+            _ = term.recv() => {}
+        }
+        anyhow::Ok(())
+    })?;
+    if let Some(e) = emu.last_save_error() {
+        tracing::warn!(error = %e, "last state save failed");
+    }
+    emu.shutdown().context("stopping the emulator")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn parses_the_documented_command_line() {
+        let cli = Cli::try_parse_from([
+            "emulate",
+            "shtrih",
+            "--link",
+            "/tmp/kkt",
+            "--state",
+            "/tmp/kkt.json",
+            "--baud",
+            "9600",
+            "--strict-baud",
+            "--control",
+            "/tmp/kkt.sock",
+        ])
+        .unwrap();
+        let EmulatedDevice::Shtrih(a) = cli.args.device;
+        assert_eq!(a.link, PathBuf::from("/tmp/kkt"));
+        assert_eq!(a.state, Some(PathBuf::from("/tmp/kkt.json")));
+        assert_eq!((a.baud, a.strict_baud), (9600, true));
+        assert_eq!(a.control, Some(PathBuf::from("/tmp/kkt.sock")));
+
+        let cli = Cli::try_parse_from(["emulate", "shtrih", "--link", "/tmp/kkt"]).unwrap();
+        let EmulatedDevice::Shtrih(a) = cli.args.device;
+        assert_eq!((a.baud, a.state, a.control), (DEFAULT_BAUD, None, None));
+        assert!(
+            Cli::try_parse_from(["emulate", "shtrih"]).is_err(),
+            "--link is required"
+        );
+        assert!(Cli::try_parse_from(["emulate", "atol", "--link", "x"]).is_err());
+    }
 }

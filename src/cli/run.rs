@@ -1,9 +1,149 @@
-//! `masterkassa run` (placeholder until its issue lands).
+//! `masterkassa run --config FILE`: the daemon. Loads and validates the
+//! config, opens the journal, starts one independent loop per kassa (each
+//! with its own device thread and cloud client), serves the control socket
+//! and talks to systemd (READY, WATCHDOG, STATUS). Tokens come from files,
+//! the environment or systemd credentials, never from argv.
+
+use crate::cloud::{ClientConfig, Limits, PosApi, PosClient, RateLimiter};
+use crate::config::{Baud, CloudConfig, Config, KassaConfig};
+use crate::device::DeviceHandle;
+use crate::journal::Journal;
+use crate::worker::daemon::Daemon;
+use crate::worker::journal_store::JournalStore;
+use crate::worker::moysklad::MoySkladSource;
+use crate::worker::{Kassa, KassaSettings};
+use anyhow::Context;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Arguments of this subcommand.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Configuration file.
+    #[arg(long, default_value = crate::config::DEFAULT_CONFIG_PATH)]
+    pub config: PathBuf,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("this command is not available yet")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    init_logging();
+    let config = Config::load(&args.config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(run_daemon(config, std::future::pending()))
+}
+
+/// Logs to stderr (journald picks them up); `RUST_LOG` overrides the level.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs every kassa of `config` until SIGTERM/SIGINT or `until` resolves.
+pub async fn run_daemon(
+    config: Config,
+    until: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let journal = Arc::new(
+        Journal::open(&config.journal_path)
+            .with_context(|| format!("journal {}", config.journal_path.display()))?,
+    );
+    let mut daemon = Daemon::new();
+    // One limiter per token: MoySklad counts requests per user.
+    let mut limiters: Vec<(String, Arc<RateLimiter>)> = Vec::new();
+    for k in &config.kassas {
+        let CloudConfig::Moysklad(ms) = &k.cloud else {
+            tracing::error!(kassa = %k.name, "the Kassatka source is not supported by the worker yet; kassa skipped");
+            continue;
+        };
+        let token = ms
+            .token
+            .load()
+            .map_err(|e| anyhow::anyhow!("kassa {}: token: {e}", k.name))?;
+        let limiter = match limiters.iter().find(|(t, _)| t == token.expose()) {
+            Some((_, l)) => l.clone(),
+            None => {
+                let l = RateLimiter::new(Limits::moysklad());
+                limiters.push((token.expose().clone(), l.clone()));
+                l
+            }
+        };
+        let client = PosClient::new(
+            &ClientConfig::with_base_url(&ms.api_url),
+            crate::cloud::Secret::new(token.expose().clone()),
+            &ms.cashier_uid,
+            limiter,
+        )
+        .with_context(|| format!("kassa {}: cloud client", k.name))?;
+        let api: Arc<dyn PosApi> = Arc::new(client);
+        let org_id = match &ms.org_id {
+            Some(id) => id.clone(),
+            None => org_id_from_cloud(&*api, &k.name).await?,
+        };
+        let source = Arc::new(MoySkladSource::new(api, &org_id, &ms.api_url));
+        let store = Arc::new(JournalStore::new(journal.clone(), &k.name, k.source()));
+        let device = open_device(k)?;
+        let (kassa, handle) = Kassa::new(settings(k), source, store, device);
+        daemon.start(kassa, handle);
+        tracing::info!(kassa = %k.name, port = %k.device.port.display(), "kassa configured");
+    }
+    if daemon.handles().is_empty() {
+        anyhow::bail!("no kassa can run: check the [[kassa]] sections of the config");
+    }
+    daemon
+        .run_until(Some(config.control_socket.clone()), until)
+        .await
+}
+
+/// The retail store's organization id, read once at start (retried while
+/// the cloud is unreachable: the daemon must come up without network).
+async fn org_id_from_cloud(api: &dyn PosApi, kassa: &str) -> anyhow::Result<String> {
+    let mut wait = Duration::from_secs(1);
+    loop {
+        match api.settings_retailstore().await {
+            Ok(store) => return Ok(store.organization.id.clone().unwrap_or(store.id)),
+            Err(e) if e.is_transient() => {
+                tracing::warn!(kassa, error = %e, "cannot read the retail store yet; retrying");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(60));
+            }
+            Err(e) => {
+                return Err(anyhow::anyhow!(
+                    "kassa {kassa}: cannot read the retail store (set org_id in the config?): {e}"
+                ));
+            }
+        }
+    }
+}
+
+fn settings(k: &KassaConfig) -> KassaSettings {
+    let mut s = KassaSettings::new(&k.name);
+    s.poll_interval = k.poll_interval;
+    s.idle_poll_max = (k.poll_interval * 10).max(Duration::from_secs(5));
+    s.default_tax_system = k.tax_system;
+    s.daily_close = k.daily_close;
+    s
+}
+
+/// The device thread of a kassa; the port is opened on first use and
+/// reopened after the cable comes back.
+pub fn open_device(k: &KassaConfig) -> anyhow::Result<DeviceHandle> {
+    let port = k.device.port.to_string_lossy().to_string();
+    let baud = match k.device.baud {
+        Baud::Auto => shtrih::driver::Baud::Auto,
+        Baud::Fixed(b) => shtrih::driver::Baud::Fixed(b),
+    };
+    let cfg = shtrih::driver::DriverConfig {
+        password: *k.device.password.expose(),
+        ..shtrih::driver::DriverConfig::default()
+    };
+    DeviceHandle::spawn(&k.name, crate::device::shtrih_opener(port, baud, cfg))
+        .with_context(|| format!("kassa {}: device thread", k.name))
 }

@@ -46,9 +46,15 @@ pub fn paths(config: &Path) -> anyhow::Result<Paths> {
             .and_then(|v| v.as_str())
             .map(PathBuf::from)
     };
+    // The daemon honours the same environment overrides.
+    let env = |name: &str| std::env::var_os(name).map(PathBuf::from);
     Ok(Paths {
-        socket: get("control", "socket").unwrap_or_else(|| DEFAULT_SOCKET.into()),
-        journal: get("journal", "path").unwrap_or_else(|| DEFAULT_JOURNAL.into()),
+        socket: env("MASTERKASSA_CONTROL_SOCKET")
+            .or_else(|| get("control", "socket"))
+            .unwrap_or_else(|| DEFAULT_SOCKET.into()),
+        journal: env("MASTERKASSA_JOURNAL_PATH")
+            .or_else(|| get("journal", "path"))
+            .unwrap_or_else(|| DEFAULT_JOURNAL.into()),
     })
 }
 

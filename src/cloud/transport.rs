@@ -3,6 +3,11 @@
 //! rate-limit headers, and retrying 5xx / connection failures / timeouts
 //! with jittered exponential backoff (backon) up to a bound.
 //!
+//! Retrying a request whose answer was lost is safe for every resource the
+//! agent uses: poll hands out the same operation until it is answered,
+//! approve/reject/openshift/closeshift are keyed by syncIds, and state is
+//! a snapshot.
+//!
 //! What a status *means* for a given resource (e.g. 404 on poll = empty
 //! queue) is decided by the caller ([`super::client`]); this module only
 //! returns the final answer or a [`CloudError`].
@@ -287,8 +292,8 @@ impl Transport {
     }
 
     /// Turns a reqwest failure into a typed error. The message is reqwest's
-    /// own, with the URL removed (it holds no secret, but keeps messages
-    /// short and uniform); headers never appear in reqwest errors.
+    /// own chain of causes; it names the URL (which holds no secret) but
+    /// never the headers, where the token travels.
     fn transport_error(&self, endpoint: &str, attempts: u32, e: &reqwest::Error) -> CloudError {
         if e.is_timeout() {
             return CloudError::Timeout {

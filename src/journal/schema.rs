@@ -86,17 +86,89 @@ pub(crate) fn version(conn: &Connection) -> rusqlite::Result<i64> {
 /// Runs every migration above the file's version. The caller has checked
 /// the file is not newer than [`VERSION`].
 pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    migrate_with(conn, MIGRATIONS)
+}
+
+fn migrate_with(conn: &mut Connection, migrations: &[&str]) -> rusqlite::Result<()> {
+    let target = migrations.len() as i64;
     loop {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)?;
         // Read the version inside the write lock: two processes opening
         // the same fresh file must not both run migration 1.
         let current = version(&tx)?;
-        if current >= VERSION {
+        if current >= target {
             return tx.commit();
         }
         let index = usize::try_from(current).unwrap_or(0);
-        tx.execute_batch(MIGRATIONS[index])?;
+        tx.execute_batch(migrations[index])?;
         tx.pragma_update(None, "user_version", current + 1)?;
         tx.commit()?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tables(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn migrations_run_in_order_once_and_bump_the_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let v1 = ["CREATE TABLE a (x INTEGER);"];
+        migrate_with(&mut conn, &v1).unwrap();
+        assert_eq!(version(&conn).unwrap(), 1);
+        conn.execute("INSERT INTO a VALUES (7)", []).unwrap();
+        // Reopening at the same version runs nothing again.
+        migrate_with(&mut conn, &v1).unwrap();
+        let v2 = [
+            "CREATE TABLE a (x INTEGER);",
+            "ALTER TABLE a ADD COLUMN y TEXT;",
+        ];
+        migrate_with(&mut conn, &v2).unwrap();
+        assert_eq!(version(&conn).unwrap(), 2);
+        let (x, y): (i64, Option<String>) = conn
+            .query_row("SELECT x, y FROM a", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!((x, y), (7, None));
+    }
+
+    #[test]
+    fn a_failing_migration_leaves_the_previous_version_intact() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_with(&mut conn, &["CREATE TABLE a (x INTEGER);"]).unwrap();
+        let broken = [
+            "CREATE TABLE a (x INTEGER);",
+            "CREATE TABLE b (x INTEGER); THIS IS NOT SQL;",
+        ];
+        assert!(migrate_with(&mut conn, &broken).is_err());
+        assert_eq!(version(&conn).unwrap(), 1);
+        assert_eq!(tables(&conn), ["a"], "half of migration 2 was kept");
+    }
+
+    #[test]
+    fn the_shipped_schema_creates_every_table() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), VERSION);
+        assert_eq!(
+            tables(&conn),
+            [
+                "kassa_errors",
+                "operations",
+                "outbox",
+                "shifts",
+                "sqlite_sequence",
+                "transitions"
+            ]
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! The [`Journal`] handle: opening the SQLite file (WAL, synchronous=FULL,
 //! migrations), the read-only mode for `status`, and the two doors every
-//! query goes through — [`Journal::read`] and [`Journal::write`] — which
+//! query goes through — `Journal::read` and `Journal::write` — which
 //! turn SQLite errors into [`JournalError`]s naming the file.
 //!
 //! Write transactions are `BEGIN IMMEDIATE` and return only after COMMIT,
@@ -113,7 +113,10 @@ impl Journal {
     /// down (or running under another user). Writes fail with
     /// [`JournalError::ReadOnly`]. Works on a directory the caller cannot
     /// write to: if SQLite cannot create its shared-memory file there, the
-    /// file is opened as immutable (fine while the daemon is not running).
+    /// file is opened as immutable. That fallback does not see commits
+    /// still in the `-wal` file (after the daemon was killed, before its
+    /// next start checkpoints them): a `status` reader should be in group
+    /// `masterkassa`, which can open the WAL normally.
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<Journal, JournalError> {
         let path = path.as_ref().to_path_buf();
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -267,6 +270,12 @@ pub(crate) fn now_ms() -> i64 {
 pub(crate) fn timestamp(ms: i64) -> Result<Timestamp, Failure> {
     Timestamp::from_millisecond(ms).map_err(|e| Failure::corrupt("timestamp", e))
 }
+
+/// The worker shares one journal between kassa tasks.
+const _: () = {
+    const fn shareable<T: Send + Sync>() {}
+    shareable::<Journal>();
+};
 
 #[cfg(test)]
 mod tests {

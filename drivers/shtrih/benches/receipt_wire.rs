@@ -2,8 +2,12 @@
 //!
 //! Prints, per speed: bytes host→device and device→host per receipt, the
 //! theoretical wire time of those bytes (10 bits per byte), the measured
-//! wall time per receipt against a device on a real PTY that paces its line
-//! at that speed, and the host CPU time the driver thread spent per receipt.
+//! wall time per receipt, and the host CPU time the driver thread spent per
+//! receipt — against two devices on real PTYs:
+//! - `emulator`: the crate's emulator serving a PTY at that baud rate (its
+//!   own line pacing);
+//! - `paced model`: the test device model behind a PTY that sleeps each
+//!   chunk's wire time in both directions.
 //!
 //! Run: `cargo bench -p shtrih --bench receipt_wire`.
 
@@ -17,6 +21,7 @@ use kkt::{
     TaxSystem, VatRate,
 };
 use shtrih::driver::{Baud, DriverConfig, ShtrihDriver};
+use shtrih::emulator::{Emulator, EmulatorConfig};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -62,18 +67,8 @@ fn thread_cpu() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
-fn run(baud: u32, receipts: u32) {
-    let model = Arc::new(Mutex::new(model::Model {
-        last_fd: 1,
-        shift_open: true,
-        shift: 1,
-        ..model::Model::default()
-    }));
-    let m = model.clone();
-    let dev = pty::PtyDevice::spawn(move |f| m.lock().expect("model").handle(f), Some(baud))
-        .expect("pty device");
-    let mut d = ShtrihDriver::open(&dev.path_str(), Baud::Fixed(baud), DriverConfig::default())
-        .expect("open");
+/// Prints one line of numbers for `receipts` receipts through `d`.
+fn measure<P: shtrih::link::Port>(label: &str, d: &mut ShtrihDriver<P>, baud: u32, receipts: u32) {
     let r = ten_position_receipt();
     // Warm-up receipt, not measured.
     d.print_receipt(&r).expect("warm-up receipt");
@@ -90,7 +85,7 @@ fn run(baud: u32, receipts: u32) {
     let recv = (s1.bytes_received - s0.bytes_received) / u64::from(receipts);
     let wire = Duration::from_micros((sent + recv) * 10 * 1_000_000 / u64::from(baud));
     println!(
-        "{baud:>6} baud | host→device {sent:>5} B | device→host {recv:>4} B | wire {:>7.1} ms | measured {:>7.1} ms | host CPU {:>6.3} ms | {} frames/receipt",
+        "{label:<12} {baud:>6} baud | host→device {sent:>5} B | device→host {recv:>4} B | wire {:>7.1} ms | measured {:>7.1} ms | host CPU {:>6.3} ms | {} frames",
         wire.as_secs_f64() * 1e3,
         wall.as_secs_f64() * 1e3,
         cpu.as_secs_f64() * 1e3,
@@ -98,10 +93,41 @@ fn run(baud: u32, receipts: u32) {
     );
 }
 
+fn against_emulator(baud: u32, receipts: u32) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let emu =
+        Emulator::spawn(EmulatorConfig::new(dir.path().join("kkt")).baud(baud)).expect("emulator");
+    let mut d = ShtrihDriver::open(
+        &emu.link_path().to_string_lossy(),
+        Baud::Fixed(baud),
+        DriverConfig::default(),
+    )
+    .expect("open");
+    d.open_shift("Кассир").expect("open shift");
+    measure("emulator", &mut d, baud, receipts);
+}
+
+fn against_paced_model(baud: u32, receipts: u32) {
+    let model = Arc::new(Mutex::new(model::Model {
+        last_fd: 1,
+        shift_open: true,
+        shift: 1,
+        ..model::Model::default()
+    }));
+    let m = model.clone();
+    let dev = pty::PtyDevice::spawn(move |f| m.lock().expect("model").handle(f), Some(baud))
+        .expect("pty device");
+    let mut d = ShtrihDriver::open(&dev.path_str(), Baud::Fixed(baud), DriverConfig::default())
+        .expect("open");
+    measure("paced model", &mut d, baud, receipts);
+}
+
 fn main() {
     println!(
         "10-position receipt (open, cashier TLV, 10 × operation V2, buyer TLV, close V2, shift params)"
     );
-    run(9_600, 3);
-    run(115_200, 10);
+    against_emulator(9_600, 3);
+    against_emulator(115_200, 10);
+    against_paced_model(9_600, 3);
+    against_paced_model(115_200, 10);
 }

@@ -14,16 +14,21 @@
 //!   `print_receipt` returns `Ok` — printing may be interrupted (paper out),
 //!   which [`Kkt::status`] reports as `awaiting_continue` and the next
 //!   `print_receipt` resumes with continue-print (0xB0) before anything else.
-//! - Shift open/close read their FD data back from the FN archive, so a lost
-//!   answer does not lose the document.
+//!   A close the FN did not sign leaves the receipt open: the caller may
+//!   cancel it, and the next `print_receipt` cancels it anyway (an open
+//!   receipt is never fiscal).
+//! - Shift open/close follow the vendor driver (0xFF41 → cashier TLV → 0xE0;
+//!   0xFF42 → TLV → Z-report 0x41) and take their FD data from the FN
+//!   archive, since the printer's own commands do not return it.
 
 use crate::commands::{
     self, AcceptMarkingCode, BeginShiftClose, BeginShiftOpen, BindMarkingCode, CancelReceipt,
     CashIn, CashOut, CheckMarkingCode, CloseReceiptV2, Command, ContinuePrint, Cut, DecodeError,
     DeviceErrorCode, DeviceType, DocumentDetails, FindDocument, FnCancelDocument, FnStatus,
     FnStatusAnswer, FnValidity, FnVersion, FoundDocument, FullStatus, OfdExchangeStatus,
-    OpenReceipt, OpenShift, OperationV2, PrintLine, ReadTable, ShiftParams, ShortStatus,
-    ShortStatusAnswer, WriteTlv, XReport, ZReport, item_status, payment_index, tlv_text,
+    OpenReceipt, OpenShift, OperationV2, PrintLine, ReadDocumentBlock, ReadDocumentTlv, ReadTable,
+    ShiftParams, ShortStatus, ShortStatusAnswer, TlvItem, WriteTlv, XReport, ZReport, item_status,
+    payment_index, tlv_text,
 };
 use crate::error_codes;
 use crate::link::{Link, LinkConfig, LinkError, Port, STANDARD_BAUD_RATES};
@@ -42,8 +47,17 @@ mod tag {
 
 /// Error code "printing the previous command": the command did not run.
 const ERR_BUSY_PRINTING: u8 = 0x50;
+/// Error code "no receipt paper" (also what the printer answers with the
+/// cover open: the head cannot print).
+const ERR_NO_PAPER: u8 = 0x6B;
 /// Error code "document open, operation impossible".
 const ERR_DOCUMENT_OPEN: u8 = 0x4A;
+
+/// Longest text of tags 1008 (buyer contact) and 1021 (cashier), FFD.
+const TAG_TEXT_MAX: usize = 64;
+/// Longest marking code accepted: what fits 0xFF61 with room to spare
+/// (real DataMatrix codes are under 150 bytes).
+const MARKING_CODE_MAX: usize = 200;
 
 /// Driver settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +76,9 @@ pub struct DriverConfig {
     /// between a shift's open document and now; bounds the archive search
     /// for the open document.
     pub shift_scan_limit: u32,
+    /// Upper bound on any command's answer timeout (the vendor defaults run
+    /// to 120 s for a shift open); `None` keeps the per-command defaults.
+    pub answer_timeout_limit: Option<Duration>,
 }
 
 impl Default for DriverConfig {
@@ -72,6 +89,7 @@ impl Default for DriverConfig {
             busy_timeout: Duration::from_secs(30),
             busy_poll: Duration::from_millis(200),
             shift_scan_limit: 64,
+            answer_timeout_limit: None,
         }
     }
 }
@@ -120,7 +138,8 @@ impl ShtrihDriver<serialport::TTYPort> {
             Baud::Fixed(b) => b,
             Baud::Auto => STANDARD_BAUD_RATES[0],
         };
-        let port = crate::link::open_serial(path, initial).map_err(|e| link_err("open", e))?;
+        let port = crate::link::open_serial(path, initial)
+            .map_err(|e| KktError::Link(format!("open: {e}")))?;
         let mut link = Link::new(
             port,
             LinkConfig {
@@ -131,13 +150,19 @@ impl ShtrihDriver<serialport::TTYPort> {
         if baud == Baud::Auto {
             let probe = commands::request_frame(cfg.password, &ShortStatus);
             link.detect_baud(&STANDARD_BAUD_RATES, &probe)
-                .map_err(|e| link_err("baud detection", e))?;
+                .map_err(|e| KktError::Link(format!("baud detection on {path}: {e}")))?;
         }
         Ok(ShtrihDriver::new(link, cfg))
     }
 }
 
 fn link_err(what: &str, e: LinkError) -> KktError {
+    if let LinkError::Frame(f) = &e {
+        // Nothing was sent: the data itself does not fit the protocol.
+        return bad(format!(
+            "{what}: данные не помещаются в кадр протокола ({f})"
+        ));
+    }
     let doubt = if e.may_have_executed() {
         " (the command may have run on the device)"
     } else {
@@ -186,10 +211,14 @@ impl<P: Port> ShtrihDriver<P> {
     pub fn execute<C: Command>(&mut self, cmd: &C) -> Result<C::Answer, KktError> {
         let frame = commands::request_frame(self.cfg.password, cmd);
         let deadline = Instant::now() + self.cfg.busy_timeout;
+        let timeout = match self.cfg.answer_timeout_limit {
+            Some(limit) => cmd.timeout().min(limit),
+            None => cmd.timeout(),
+        };
         loop {
             let answer = self
                 .link
-                .transact(&frame, cmd.timeout())
+                .transact(&frame, timeout)
                 .map_err(|e| link_err(&format!("{} {}", C::CODE, C::NAME), e))?;
             for stale in self.link.take_stale_answers() {
                 tracing::warn!(code = %stale.code, "device delivered an answer nobody waited for");
@@ -218,6 +247,29 @@ impl<P: Port> ShtrihDriver<P> {
             })?;
         }
         self.execute(&Cut { partial: true }).map(|_| ())
+    }
+
+    /// Reads a fiscal document's full TLV from the FN archive (0xFF3A, then
+    /// 0xFF3B until the announced length is read).
+    pub fn read_document_tlv(&mut self, number: u32) -> Result<Vec<TlvItem>, KktError> {
+        let header = self.execute(&ReadDocumentTlv { number })?;
+        let want = usize::from(header.length);
+        let mut bytes = Vec::with_capacity(want);
+        while bytes.len() < want {
+            let block = self.execute(&ReadDocumentBlock)?;
+            if block.bytes.is_empty() {
+                break;
+            }
+            bytes.extend_from_slice(&block.bytes);
+        }
+        if bytes.len() != want {
+            return Err(KktError::Protocol(format!(
+                "document {number}: TLV announced {want} bytes, read {}",
+                bytes.len()
+            )));
+        }
+        commands::parse_tlv(&bytes)
+            .map_err(|e| KktError::Protocol(format!("document {number} TLV: {e}")))
     }
 
     /// Line speed the link runs at (the detected one after [`Baud::Auto`]).
@@ -303,11 +355,19 @@ impl<P: Port> ShtrihDriver<P> {
     /// when out of paper.
     fn ready_for_receipt(&mut self) -> Result<(), KktError> {
         let st = self.short_status()?;
+        if st.flags.cover_open() {
+            return Err(KktError::Device {
+                command: format!("{} {}", ShortStatus::CODE, ShortStatus::NAME),
+                code: ERR_NO_PAPER,
+                text: "Открыта крышка принтера".to_string(),
+                class: kkt::ErrorClass::Cover,
+            });
+        }
         if st.submode.awaiting_continue() {
             tracing::info!("resuming interrupted printing before a new receipt");
             self.execute(&ContinuePrint)?;
         } else if st.submode.paper_out() || !st.flags.receipt_paper() {
-            return Err(device_err::<OpenReceipt>(0x6B));
+            return Err(device_err::<OpenReceipt>(ERR_NO_PAPER));
         }
         if st.mode.document_open() {
             // A receipt left open by an earlier failure. An open receipt is
@@ -341,6 +401,25 @@ impl<P: Port> ShtrihDriver<P> {
             }
             if p.sum.0 as u64 > commands::MONEY_MAX || p.price.0 as u64 > commands::MONEY_MAX {
                 return Err(bad(format!("позиция {n}: сумма слишком велика")));
+            }
+        }
+        for (what, text) in [
+            ("контакт покупателя", receipt.buyer_contact.as_deref()),
+            ("кассир", receipt.cashier.as_deref()),
+        ] {
+            if text.is_some_and(|t| crate::wire::encode_cp1251(t).len() > TAG_TEXT_MAX) {
+                return Err(bad(format!("{what} длиннее {TAG_TEXT_MAX} символов")));
+            }
+        }
+        for p in &receipt.positions {
+            if p.marking_code
+                .as_ref()
+                .is_some_and(|c| c.len() > MARKING_CODE_MAX)
+            {
+                return Err(bad(format!(
+                    "код маркировки позиции «{}» длиннее {MARKING_CODE_MAX} байт",
+                    p.name
+                )));
             }
         }
         let total = receipt

@@ -1016,4 +1016,59 @@ mod tests {
         let err = l.detect_baud(&STANDARD_BAUD_RATES, &request()).unwrap_err();
         assert!(matches!(err, LinkError::BaudNotFound { .. }), "{err}");
     }
+
+    /// A device that ignores the host and babbles `noise`, then goes quiet.
+    struct Babbler {
+        noise: std::collections::VecDeque<u8>,
+    }
+
+    impl Read for Babbler {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.noise.len()).min(7);
+            if n == 0 {
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+            for (slot, b) in buf.iter_mut().zip(self.noise.drain(..n)) {
+                *slot = b;
+            }
+            Ok(n)
+        }
+    }
+
+    impl Write for Babbler {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Port for Babbler {
+        fn set_read_timeout(&mut self, _: Duration) -> io::Result<()> {
+            Ok(())
+        }
+        fn set_baud_rate(&mut self, _: u32) -> io::Result<()> {
+            Ok(())
+        }
+        fn clear_input(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_line_noise_ends_in_an_answer_or_an_error(
+            noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)
+        ) {
+            let cfg = LinkConfig {
+                byte_timeout: Duration::from_millis(1),
+                stale_answer_timeout: Duration::from_millis(2),
+                ..LinkConfig::default()
+            };
+            let mut l = Link::new(Babbler { noise: noise.into() }, cfg);
+            // Must return (never hang or panic) whatever the line carries.
+            let _ = l.transact(&request(), Duration::from_millis(2));
+        }
+    }
 }

@@ -220,6 +220,12 @@ fn bad_receipts_are_refused_before_anything_is_sent() {
         d.print_receipt(&receipt(vec![])),
         Err(KktError::BadReceipt(_))
     ));
+    let mut r = receipt(vec![position("Хлеб", 1_000_000, 5_000)]);
+    r.buyer_contact = Some(format!("{}@example.ru", "a".repeat(80)));
+    assert!(matches!(d.print_receipt(&r), Err(KktError::BadReceipt(_))));
+    let mut r = receipt(vec![position("Хлеб", 1_000_000, 5_000)]);
+    r.positions[0].marking_code = Some("0".repeat(300));
+    assert!(matches!(d.print_receipt(&r), Err(KktError::BadReceipt(_))));
     assert!(codes(&d).is_empty());
 }
 

@@ -146,3 +146,19 @@ fn answers_are_paced_at_the_configured_baud() {
         "took {took:?}, wire time {wire:?}"
     );
 }
+
+#[test]
+fn strict_baud_only_understands_the_configured_speed() {
+    let b = Bench::start_with(|c| c.baud(19_200).strict_baud(true));
+    {
+        let mut p = RawPort::open_at(&b.link(), 9600);
+        p.send(&[ENQ]);
+        assert!(
+            p.silent(Duration::from_millis(300)).is_empty(),
+            "noise at 9600"
+        );
+    }
+    let mut p = RawPort::open_at(&b.link(), 19_200);
+    p.send(&[ENQ]);
+    assert_eq!(p.byte(), NAK);
+}

@@ -381,3 +381,15 @@ mod never_panic {
         }
     }
 }
+
+#[test]
+fn operation_round_trips_through_serde_json_value() {
+    // The fake cloud and the journal may keep operations as `Value`s.
+    let parsed = op(fixture!("retaildemand.json"));
+    let value = serde_json::to_value(&parsed).unwrap();
+    let mut again: Operation = serde_json::from_value(value.clone()).unwrap();
+    again.kind = parsed.kind;
+    assert_eq!(again, parsed);
+    assert_eq!(value["positions"][0]["quantity"], serde_json::json!(2));
+    assert_eq!(value["cheque"]["sum"], serde_json::json!(123.6));
+}

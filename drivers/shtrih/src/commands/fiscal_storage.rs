@@ -245,6 +245,91 @@ impl Answer for FoundDocument {
     }
 }
 
+/// 0xFF3A: begin reading an archived document as TLV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadDocumentTlv {
+    pub number: u32,
+}
+
+impl Command for ReadDocumentTlv {
+    const CODE: Code = Code(0xFF3A);
+    const NAME: &'static str = "read document TLV";
+    type Answer = DocumentTlvHeader;
+    fn write_body(&self, w: Writer) -> Writer {
+        w.u32(self.number)
+    }
+    fn read_body(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(ReadDocumentTlv {
+            number: r.u32("FD number")?,
+        })
+    }
+}
+
+/// Answer to 0xFF3A.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DocumentTlvHeader {
+    /// Document type (the FFD form tag, e.g. 3 receipt).
+    pub doc_type: u16,
+    /// Total TLV bytes that 0xFF3B will hand out.
+    pub length: u16,
+}
+
+impl Answer for DocumentTlvHeader {
+    fn write(&self, w: Writer) -> Writer {
+        w.u16(self.doc_type).u16(self.length)
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(DocumentTlvHeader {
+            doc_type: r.u16("document type")?,
+            length: r.u16("TLV length")?,
+        })
+    }
+}
+
+bodyless_command!(
+    /// 0xFF3B: next block of the document begun with 0xFF3A (error 0x08
+    /// once all is read).
+    ReadDocumentBlock, 0xFF3B, "read document block", TlvBlock
+);
+
+/// Raw TLV bytes of one block.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TlvBlock {
+    pub bytes: Vec<u8>,
+}
+
+impl Answer for TlvBlock {
+    fn write(&self, w: Writer) -> Writer {
+        w.bytes(&self.bytes)
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(TlvBlock {
+            bytes: r.rest().to_vec(),
+        })
+    }
+}
+
+/// One parsed TLV item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlvItem {
+    pub tag: u16,
+    pub value: Vec<u8>,
+}
+
+/// Splits a TLV byte string into items (top level only; STLV values stay
+/// raw and can be parsed again).
+pub fn parse_tlv(bytes: &[u8]) -> Result<Vec<TlvItem>, WireError> {
+    let mut r = Reader::new(bytes);
+    let mut items = Vec::new();
+    while r.remaining() > 0 {
+        let tag = r.u16("TLV tag")?;
+        let len = r.u16("TLV length")? as usize;
+        let value = r.take(len, "TLV value")?.to_vec();
+        items.push(TlvItem { tag, value });
+    }
+    Ok(items)
+}
+
 bodyless_command!(
     /// 0xFF39: OFD exchange status.
     OfdExchangeStatus, 0xFF39, "OFD exchange status", OfdExchangeAnswer
@@ -482,6 +567,27 @@ mod tests {
         fn tlv_commands_round_trip(tag in any::<u16>(), value in proptest::collection::vec(any::<u8>(), 0..200)) {
             roundtrip::request(30, &WriteTlv { tlv: tlv(tag, &value) });
             roundtrip::request(30, &WriteOperationTlv { tlv: tlv(tag, &value) });
+        }
+
+        #[test]
+        fn tlv_read_round_trips(n in any::<u32>(), t in any::<u16>(), len in any::<u16>(),
+                                items in proptest::collection::vec((any::<u16>(), proptest::collection::vec(any::<u8>(), 0..20)), 0..8)) {
+            roundtrip::request(30, &ReadDocumentTlv { number: n });
+            roundtrip::answer::<ReadDocumentTlv>(&DocumentTlvHeader { doc_type: t, length: len });
+            roundtrip::request(30, &ReadDocumentBlock);
+            let bytes: Vec<u8> = items.iter().flat_map(|(tag, v)| tlv(*tag, v)).collect();
+            roundtrip::answer::<ReadDocumentBlock>(&TlvBlock { bytes: bytes.clone() });
+            let parsed = parse_tlv(&bytes).unwrap();
+            prop_assert_eq!(parsed.len(), items.len());
+            for (p, (tag, v)) in parsed.iter().zip(&items) {
+                prop_assert_eq!(p.tag, *tag);
+                prop_assert_eq!(&p.value, v);
+            }
+        }
+
+        #[test]
+        fn tlv_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = parse_tlv(&bytes);
         }
 
         #[test]

@@ -3,11 +3,14 @@
 //! usable from tests). Every reply ends with a line `ok` or `error: …`;
 //! `tape`, `archive` and `status` print their data lines before it.
 //!
-//! Commands: `paper-out`, `paper-in`, `paper-out-mid-print`, `cover-open`,
-//! `cover-close`, `garble N`, `drop N`, `slow MS`, `power-cut-after CMD`,
-//! `power-cut-before CMD` (CMD in hex: `FF45`, `0x85`), `power-cut`,
-//! `power-on`, `advance-clock SECONDS`, `ofd-confirm`, `tape`, `archive`,
-//! `status`, `help`.
+//! Commands (documented with their effects in docs/emulator.md):
+//! `paper-out`, `paper-in`, `paper-out-mid-print`, `cover-open`,
+//! `cover-close`, `garble N`, `garble-in N`, `drop N`, `slow MS`,
+//! `print-time MS`, `fn-fail CODE`, `fn-ok`, `fn-warnings BITS` (hex),
+//! `power-cut-after CMD`, `power-cut-before CMD`, `power-cut-mid-answer CMD`
+//! (CMD in hex: `FF45`, `0x85`), `power-cut`, `power-on`,
+//! `advance-clock SECONDS`, `ofd-confirm`, `tape`, `archive`, `status`,
+//! `help`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -28,8 +31,13 @@ pub enum Command {
     CoverOpen,
     CoverClose,
     Garble(u32),
+    GarbleIn(u32),
     Drop(u32),
     Slow(u64),
+    PrintTime(u64),
+    FnFail(u8),
+    FnOk,
+    FnWarnings(u8),
     PowerCutAt(Code, CutPoint),
     PowerCut,
     PowerOn,
@@ -43,7 +51,9 @@ pub enum Command {
 
 /// Text of `help`.
 pub const HELP: &str = "paper-out | paper-in | paper-out-mid-print | cover-open | cover-close | \
-garble N | drop N | slow MS | power-cut-after CMD | power-cut-before CMD | power-cut | power-on | \
+garble N | garble-in N | drop N | slow MS | print-time MS | fn-fail CODE | fn-ok | fn-warnings BITS | \
+power-cut-after CMD | power-cut-before CMD | \
+power-cut-mid-answer CMD | power-cut | power-on | \
 advance-clock SECONDS | ofd-confirm | tape | archive | status | help";
 
 fn parse_code(s: &str) -> Result<Code, String> {
@@ -53,6 +63,11 @@ fn parse_code(s: &str) -> Result<Code, String> {
         return Err(format!("bad command code {s:?}: extended codes are FFnn"));
     }
     Ok(Code(v))
+}
+
+fn parse_byte(s: &str) -> Result<u8, String> {
+    let hex = s.trim_start_matches("0x").trim_start_matches("0X");
+    u8::from_str_radix(hex, 16).map_err(|_| format!("bad hex byte {s:?}"))
 }
 
 fn num<T: std::str::FromStr>(arg: Option<&str>, what: &str) -> Result<T, String> {
@@ -72,8 +87,13 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "cover-open" => Command::CoverOpen,
         "cover-close" => Command::CoverClose,
         "garble" => Command::Garble(num(arg, "count")?),
+        "garble-in" => Command::GarbleIn(num(arg, "count")?),
         "drop" => Command::Drop(num(arg, "count")?),
         "slow" => Command::Slow(num(arg, "milliseconds")?),
+        "print-time" => Command::PrintTime(num(arg, "milliseconds")?),
+        "fn-fail" => Command::FnFail(parse_byte(arg.ok_or("missing FN error code")?)?),
+        "fn-ok" => Command::FnOk,
+        "fn-warnings" => Command::FnWarnings(parse_byte(arg.ok_or("missing warning bits")?)?),
         "power-cut-after" => Command::PowerCutAt(
             parse_code(arg.ok_or("missing command code")?)?,
             CutPoint::AfterCommit,
@@ -81,6 +101,10 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "power-cut-before" => Command::PowerCutAt(
             parse_code(arg.ok_or("missing command code")?)?,
             CutPoint::BeforeCommit,
+        ),
+        "power-cut-mid-answer" => Command::PowerCutAt(
+            parse_code(arg.ok_or("missing command code")?)?,
+            CutPoint::MidAnswer,
         ),
         "power-cut" => Command::PowerCut,
         "power-on" => Command::PowerOn,
@@ -95,8 +119,12 @@ pub fn parse(line: &str) -> Result<Command, String> {
     let takes_arg = matches!(
         c,
         Command::Garble(_)
+            | Command::GarbleIn(_)
             | Command::Drop(_)
             | Command::Slow(_)
+            | Command::PrintTime(_)
+            | Command::FnFail(_)
+            | Command::FnWarnings(_)
             | Command::PowerCutAt(..)
             | Command::AdvanceClock(_)
     );
@@ -117,8 +145,13 @@ pub fn execute(ctl: &EmulatorControl, cmd: &Command) -> String {
         Command::CoverOpen => f.set_cover_open(true),
         Command::CoverClose => f.set_cover_open(false),
         Command::Garble(n) => f.garble_next(*n),
+        Command::GarbleIn(n) => f.garble_in_next(*n),
         Command::Drop(n) => f.drop_next(*n),
         Command::Slow(ms) => f.set_slow(Some(Duration::from_millis(*ms))),
+        Command::PrintTime(ms) => f.set_print_line_time(Some(Duration::from_millis(*ms))),
+        Command::FnFail(code) => f.set_fn_failure(Some(*code)),
+        Command::FnOk => f.set_fn_failure(None),
+        Command::FnWarnings(bits) => f.set_fn_warnings(*bits),
         Command::PowerCutAt(code, point) => f.power_cut_at(*code, *point),
         Command::PowerCut => ctl.power_cut(),
         Command::PowerOn => {
@@ -265,6 +298,10 @@ mod tests {
             Ok(Command::PowerCutAt(Code(0x85), CutPoint::BeforeCommit))
         );
         assert_eq!(parse("slow 250"), Ok(Command::Slow(250)));
+        assert_eq!(parse("fn-fail 0x06"), Ok(Command::FnFail(6)));
+        assert_eq!(parse("fn-warnings 8"), Ok(Command::FnWarnings(8)));
+        assert!(parse("fn-fail 1FF").is_err());
+        assert!(parse("fn-ok 1").is_err());
         assert!(parse("garble").is_err());
         assert!(parse("garble x").is_err());
         assert!(parse("power-cut-after 1234").is_err());

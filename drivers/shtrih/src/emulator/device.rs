@@ -100,6 +100,8 @@ pub(crate) enum Outcome {
     Answer(Frame),
     /// The power failed; say nothing.
     PowerCut,
+    /// The power fails half-way through sending this answer.
+    PowerCutMidAnswer(Frame),
 }
 
 /// A handler's result: the data after the error byte, or an error code.
@@ -138,6 +140,8 @@ pub(crate) mod err {
     pub const PASSWORD: u8 = 0x4F;
     /// Receipt closed: operation impossible.
     pub const RECEIPT_CLOSED: u8 = 0x55;
+    /// Still printing the previous command's output.
+    pub const PRINTING: u8 = 0x50;
     /// Waiting for the continue-print command.
     pub const WAIT_CONTINUE: u8 = 0x58;
     /// No receipt paper (also answered with the cover open: the head
@@ -169,6 +173,8 @@ pub(crate) struct Device {
     pub(crate) pending_date: Option<Date>,
     /// Document being read by 0xFF3A/0xFF3B: TLV bytes and read position.
     pub(crate) doc_read: Option<(Vec<u8>, usize)>,
+    /// The printer is busy printing until then.
+    pub(crate) printing_until: Option<std::time::Instant>,
     /// Operator of the last accepted password.
     pub(crate) operator: u8,
     dirty: bool,
@@ -216,6 +222,7 @@ impl Device {
             interrupted_print: None,
             pending_date: None,
             doc_read: None,
+            printing_until: None,
             operator: 30,
             dirty: false,
             last_save_error: None,
@@ -246,6 +253,7 @@ impl Device {
         }
         self.pending_date = None;
         self.doc_read = None;
+        self.printing_until = None;
     }
 
     /// Reads the state back from the file after a power cut (the FN and
@@ -306,7 +314,12 @@ impl Device {
             }
             Err(code) => vec![code],
         };
-        Outcome::Answer(Frame::new(req.code, payload))
+        let answer = Frame::new(req.code, payload);
+        if cut == Some(CutPoint::MidAnswer) {
+            self.lose_ram();
+            return Outcome::PowerCutMidAnswer(answer);
+        }
+        Outcome::Answer(answer)
     }
 
     fn dispatch(&mut self, code: Code, payload: &[u8]) -> Reply {
@@ -400,9 +413,18 @@ impl Device {
         }
     }
 
+    /// True while the printer is still printing.
+    pub(crate) fn printing(&self) -> bool {
+        self.printing_until
+            .is_some_and(|t| std::time::Instant::now() < t)
+    }
+
     /// Submode byte.
     pub(crate) fn submode(&self) -> u8 {
         let (paper, _) = self.faults.sensors();
+        if paper && self.interrupted_print.is_none() && self.printing() {
+            return 5;
+        }
         match (&self.interrupted_print, paper) {
             (Some(_), false) => 2,
             (Some(_), true) => 3,
@@ -414,6 +436,9 @@ impl Device {
     /// Refuses a printing command when the printer cannot print.
     pub(crate) fn check_printer(&self) -> Result<(), u8> {
         let (paper, cover_open) = self.faults.sensors();
+        if self.printing() {
+            return Err(err::PRINTING);
+        }
         if self.interrupted_print.is_some() {
             return Err(if paper {
                 err::WAIT_CONTINUE
@@ -442,6 +467,10 @@ impl Device {
     /// when the paper runs out during it.
     pub(crate) fn print(&mut self, entry: TapeEntry) {
         self.state.doc_counter = self.state.doc_counter.wrapping_add(1);
+        if let Some(per_line) = self.faults.print_line_time() {
+            let lines = entry.lines.len() as u32;
+            self.printing_until = Some(std::time::Instant::now() + per_line * lines);
+        }
         if self.faults.take_paper_runs_out() {
             self.faults.set_paper_out(true);
             self.interrupted_print = Some(entry);
@@ -451,10 +480,74 @@ impl Device {
         self.touch();
     }
 
+    /// The injected FN failure, if any: every signing command answers it.
+    pub(crate) fn check_fn(&self) -> Result<(), u8> {
+        match self.faults.fn_failure() {
+            Some(code) => Err(code),
+            None => Ok(()),
+        }
+    }
+
     /// 16-byte FN serial as ASCII, padded.
     pub(crate) fn fn_serial_bytes(&self) -> Vec<u8> {
         let mut b = self.state.fn_storage.serial.as_bytes().to_vec();
         b.resize(16, b' ');
         b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn device() -> Device {
+        let clock = Clock::default();
+        let id = Identity::default();
+        Device::new(fresh_state(&id, &clock), id, clock, Faults::new(), None)
+    }
+
+    fn answer(d: &mut Device, code: u16, payload: Vec<u8>) -> Vec<u8> {
+        match d.handle(&Frame::new(Code(code), payload)) {
+            Outcome::Answer(f) => f.payload,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_answer_echoes_the_command_and_starts_with_an_error_byte() {
+        let mut d = device();
+        let a = answer(&mut d, 0x10, vec![30, 0, 0, 0]);
+        assert_eq!(a[0], 0);
+        assert_eq!(a.len(), 15);
+        assert_eq!(answer(&mut d, 0x10, vec![]), vec![err::PASSWORD]);
+    }
+
+    const CODES: &[u16] = &[
+        0x10, 0x11, 0x17, 0x1E, 0x1F, 0x21, 0x22, 0x23, 0x25, 0x40, 0x41, 0x50, 0x51, 0x80, 0x82,
+        0x85, 0x88, 0x8D, 0xB0, 0xE0, 0xFC, 0xFF01, 0xFF02, 0xFF03, 0xFF04, 0xFF08, 0xFF0A, 0xFF0B,
+        0xFF0C, 0xFF39, 0xFF3A, 0xFF3B, 0xFF3F, 0xFF40, 0xFF41, 0xFF42, 0xFF43, 0xFF45, 0xFF46,
+        0xFF61, 0xFF67, 0xFF69,
+    ];
+
+    proptest! {
+        // Any sequence of requests with any data, under a valid password,
+        // gets an answer and never panics the device.
+        #[test]
+        fn random_requests_never_panic(
+            reqs in proptest::collection::vec(
+                (proptest::sample::select(CODES), proptest::collection::vec(any::<u8>(), 0..120)),
+                1..40,
+            )
+        ) {
+            let mut d = device();
+            for (code, data) in reqs {
+                let mut payload = vec![30, 0, 0, 0];
+                payload.extend(data);
+                let a = answer(&mut d, code, payload);
+                prop_assert!(!a.is_empty());
+                let _ = (d.mode(), d.submode());
+            }
+        }
     }
 }

@@ -19,6 +19,9 @@ pub enum CutPoint {
     /// The FN commits the document (and the state file is written), then
     /// the device dies before sending the answer.
     AfterCommit,
+    /// As [`AfterCommit`](Self::AfterCommit), but the device dies half-way
+    /// through sending the answer: the host gets a truncated frame.
+    MidAnswer,
 }
 
 /// A power cut armed for the next command with this code.
@@ -39,6 +42,8 @@ pub struct FaultState {
     pub garble_next: u32,
     /// The next N answer transmissions lose their last byte.
     pub drop_next: u32,
+    /// The next N request frames arrive corrupted (the device NAKs them).
+    pub garble_in_next: u32,
     /// Every answer is held back this long (the device "thinks").
     pub slow: Option<Duration>,
     /// Armed power cut.
@@ -48,6 +53,16 @@ pub struct FaultState {
     /// The paper runs out in the middle of the next printed document: the
     /// FN still signs it, printing stops until paper is back and 0xB0.
     pub paper_runs_out_next_print: bool,
+    /// Each printed line takes this long; meanwhile printing commands
+    /// answer 0x50 and the submode is 5 (printing).
+    pub print_line_time: Option<Duration>,
+    /// The FN refuses to sign anything with this FN error code (0x03 FN
+    /// failure, 0x05 lifetime over, 0x06 archive full, 0x12/0x14 resource
+    /// exhausted, 0x15 OFD wait exhausted, …).
+    pub fn_failure: Option<u8>,
+    /// FN warning flags reported by 0xFF01 (bit 0 urgent replacement, 1
+    /// resource exhaustion, 2 memory 90 % full, 3 OFD timeout).
+    pub fn_warnings: u8,
 }
 
 /// Shared handle to the fault switches.
@@ -85,9 +100,29 @@ impl Faults {
         self.lock().paper_runs_out_next_print = true;
     }
 
+    /// Make every printed line take `t` (`None`: instant).
+    pub fn set_print_line_time(&self, t: Option<Duration>) {
+        self.lock().print_line_time = t.filter(|d| !d.is_zero());
+    }
+
+    /// Make the FN refuse every document with `code` (`None`: healthy).
+    pub fn set_fn_failure(&self, code: Option<u8>) {
+        self.lock().fn_failure = code;
+    }
+
+    /// Set the FN warning flags.
+    pub fn set_fn_warnings(&self, bits: u8) {
+        self.lock().fn_warnings = bits;
+    }
+
     /// Corrupt one byte in each of the next `n` answer transmissions.
     pub fn garble_next(&self, n: u32) {
         self.lock().garble_next = n;
+    }
+
+    /// Corrupt the next `n` request frames on their way in.
+    pub fn garble_in_next(&self, n: u32) {
+        self.lock().garble_in_next = n;
     }
 
     /// Drop the last byte of each of the next `n` answer transmissions.
@@ -149,6 +184,28 @@ impl Faults {
     /// Takes the "paper runs out" switch (it fires once).
     pub(crate) fn take_paper_runs_out(&self) -> bool {
         std::mem::take(&mut self.lock().paper_runs_out_next_print)
+    }
+
+    pub(crate) fn print_line_time(&self) -> Option<Duration> {
+        self.lock().print_line_time
+    }
+
+    pub(crate) fn fn_failure(&self) -> Option<u8> {
+        self.lock().fn_failure
+    }
+
+    pub(crate) fn fn_warnings(&self) -> u8 {
+        self.lock().fn_warnings
+    }
+
+    /// Consumes one inbound-garble credit.
+    pub(crate) fn take_garble_in(&self) -> bool {
+        let mut s = self.lock();
+        let hit = s.garble_in_next > 0;
+        if hit {
+            s.garble_in_next -= 1;
+        }
+        hit
     }
 
     pub(crate) fn slow(&self) -> Option<Duration> {

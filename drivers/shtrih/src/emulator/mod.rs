@@ -60,11 +60,16 @@ pub struct EmulatorConfig {
     pub state_file: Option<PathBuf>,
     /// Line speed the answers are paced at; 0 disables pacing.
     pub baud: u32,
-    /// Device clock (share one with the test to move time).
+    /// Device clock (share one with the test to move time). A state file's
+    /// saved clock offset replaces this clock's offset at start, so a
+    /// restarted device keeps its time.
     pub clock: Clock,
     /// Fault switches (share one to flip faults from outside).
     pub faults: Faults,
     pub identity: Identity,
+    /// Only understand a driver whose port is set to `baud` (bytes at
+    /// another speed are noise), so baud autodetection can be tested.
+    pub strict_baud: bool,
 }
 
 impl EmulatorConfig {
@@ -77,6 +82,7 @@ impl EmulatorConfig {
             clock: Clock::default(),
             faults: Faults::new(),
             identity: Identity::default(),
+            strict_baud: false,
         }
     }
 
@@ -87,6 +93,11 @@ impl EmulatorConfig {
 
     pub fn baud(mut self, baud: u32) -> Self {
         self.baud = baud;
+        self
+    }
+
+    pub fn strict_baud(mut self, strict: bool) -> Self {
+        self.strict_baud = strict;
         self
     }
 
@@ -123,41 +134,38 @@ impl Emulator {
     /// Opens the PTY, links it, loads the state and starts serving.
     pub fn spawn(cfg: EmulatorConfig) -> Result<EmulatorHandle, EmulatorError> {
         let state = Device::load_state(&cfg.identity, &cfg.clock, cfg.state_file.as_deref())?;
+        if let Some(path) = &cfg.state_file {
+            // Write the state at once: a restart then finds the same FN, and
+            // an unwritable path fails here rather than after a receipt.
+            persist::save(path, &state)?;
+        }
         let pty = pty::open().map_err(EmulatorError::Pty)?;
         pty::link(&pty.slave_path, &cfg.link).map_err(|source| EmulatorError::Link {
             link: cfg.link.clone(),
             source,
         })?;
-        let mut dev = Device::new(
+        let dev = Device::new(
             state,
             cfg.identity.clone(),
             cfg.clock.clone(),
             cfg.faults.clone(),
             cfg.state_file.clone(),
         );
-        if cfg.state_file.is_some() {
-            // Write a fresh state at once so a restart finds the same FN.
-            dev.touch();
-            dev.persist_if_dirty();
-        }
         let device = Arc::new(Mutex::new(dev));
         let stop = Arc::new(AtomicBool::new(false));
         let slave_path = pty.slave_path.clone();
         let server = serve::Server {
             port: pty.master,
+            slave: pty.slave,
+            strict_baud: cfg.strict_baud,
             device: device.clone(),
             faults: cfg.faults.clone(),
             stop: stop.clone(),
             baud: cfg.baud,
         };
-        // The slave descriptor must outlive the serving loop.
-        let slave_keeper = pty.slave;
         let thread = std::thread::Builder::new()
             .name("shtrih-emulator".into())
-            .spawn(move || {
-                let _keep = slave_keeper;
-                server.run();
-            })
+            .spawn(move || server.run())
             .map_err(EmulatorError::Thread)?;
         Ok(EmulatorHandle {
             control: EmulatorControl {

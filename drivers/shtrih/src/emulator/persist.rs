@@ -1,9 +1,10 @@
 //! What survives a power cut — the FN archive and counters, the cash
 //! register, the clock offset, the programmed tables and the printed tape —
 //! and its atomic storage: the state is written to `FILE.tmp`, fsynced,
-//! renamed over `FILE`, and the directory fsynced, at the moment the
-//! simulated FN commits a document. A reader therefore sees either the
-//! state before the commit or after it, never half of one.
+//! renamed over `FILE`, and the directory fsynced after every command that
+//! changed it (an FN commit above all), before the answer is sent. A reader
+//! therefore sees either the state before the commit or after it, never
+//! half of one.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};

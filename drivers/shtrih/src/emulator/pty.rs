@@ -137,3 +137,40 @@ pub(crate) fn wait_readable(file: &File, timeout_ms: i32) -> io::Result<bool> {
     }
     Ok(rc > 0 && pfd.revents & libc::POLLIN != 0)
 }
+
+/// The line speed the other end configured on the terminal (a PTY carries
+/// the termios the driver set), or `None` if it cannot be read.
+///
+/// Drivers may set any rate through `termios2` (`BOTHER`, as the
+/// `serialport` crate does), so the rate is read with `TCGETS2` first and
+/// from the classic `B*` constants only if that ioctl is refused.
+pub(crate) fn line_speed(fd: &OwnedFd) -> Option<u32> {
+    // SAFETY: `termios2` is a plain C struct; all-zero bytes are valid and
+    // TCGETS2 overwrites it.
+    let mut t2: libc::termios2 = unsafe { std::mem::zeroed() };
+    // SAFETY: TCGETS2 writes one `termios2` through the pointer, which
+    // points to a live, exclusively borrowed `termios2` of the right size.
+    if unsafe { libc::ioctl(fd.as_raw_fd(), libc::TCGETS2, &mut t2) } == 0 {
+        return Some(t2.c_ospeed);
+    }
+    // SAFETY: all-zero bytes are a valid `termios`; tcgetattr overwrites it.
+    let mut t: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: `fd` is an open terminal descriptor we own; `t` is valid.
+    if unsafe { libc::tcgetattr(fd.as_raw_fd(), &mut t) } != 0 {
+        return None;
+    }
+    // SAFETY: cfgetospeed only reads the struct it is given.
+    let speed = unsafe { libc::cfgetospeed(&t) };
+    Some(match speed {
+        libc::B1200 => 1200,
+        libc::B2400 => 2400,
+        libc::B4800 => 4800,
+        libc::B9600 => 9600,
+        libc::B19200 => 19_200,
+        libc::B38400 => 38_400,
+        libc::B57600 => 57_600,
+        libc::B115200 => 115_200,
+        libc::B230400 => 230_400,
+        _ => return None,
+    })
+}

@@ -113,12 +113,22 @@ impl OpenReceipt {
             .fold(0u64, u64::saturating_add)
     }
 
-    /// Buyer phone or e-mail (tag 1008), if sent.
-    pub fn buyer_contact(&self) -> Option<String> {
+    /// Text of the first TLV with this tag.
+    fn tlv_text(&self, tag: u16) -> Option<String> {
         self.tlvs
             .iter()
-            .find(|(t, _)| *t == 1008)
+            .find(|(t, _)| *t == tag)
             .map(|(_, v)| crate::wire::decode_cp1251(v))
+    }
+
+    /// Buyer phone or e-mail (tag 1008), if sent.
+    pub fn buyer_contact(&self) -> Option<String> {
+        self.tlv_text(1008)
+    }
+
+    /// Cashier (tag 1021), if sent.
+    pub fn cashier(&self) -> Option<String> {
+        self.tlv_text(1021)
     }
 }
 

@@ -52,6 +52,12 @@ pub fn garble(frame: &[u8]) -> Vec<u8> {
 
 pub(crate) struct Server {
     pub port: File,
+    /// Our descriptor of the PTY slave: keeps the line up and shows the
+    /// speed the driver set.
+    pub slave: std::os::fd::OwnedFd,
+    /// Ignore bytes sent at another speed than `baud`, as a real device
+    /// sees only noise then.
+    pub strict_baud: bool,
     pub device: Arc<Mutex<Device>>,
     pub faults: Faults,
     pub stop: Arc<AtomicBool>,
@@ -109,6 +115,12 @@ impl Server {
                     continue;
                 }
             };
+            if self.strict_baud && self.baud != 0 && pty::line_speed(&self.slave) != Some(self.baud)
+            {
+                // Framing errors at the wrong speed: nothing decodable.
+                st.decoder.reset();
+                continue;
+            }
             let now = Instant::now();
             if st.decoder.in_frame() && now.duration_since(st.last_byte) > BYTE_TIMEOUT {
                 st.decoder.reset();
@@ -142,6 +154,7 @@ impl Server {
             Token::Control(NAK) => {} // the host asks again with ENQ
             Token::Control(_) | Token::Garbage(_) => {}
             Token::Corrupt(_) => self.write_paced(&[NAK]),
+            Token::Frame(_) if self.faults.take_garble_in() => self.write_paced(&[NAK]),
             Token::Frame(frame) => {
                 self.write_paced(&[ACK]);
                 let outcome = {
@@ -150,6 +163,14 @@ impl Server {
                 };
                 match outcome {
                     Outcome::PowerCut => {
+                        self.faults.set_powered_off(true);
+                        st.pending = None;
+                        st.decoder.reset();
+                    }
+                    Outcome::PowerCutMidAnswer(answer) => {
+                        if let Ok(bytes) = answer.encode() {
+                            self.write_paced(&bytes[..bytes.len() / 2]);
+                        }
                         self.faults.set_powered_off(true);
                         st.pending = None;
                         st.decoder.reset();

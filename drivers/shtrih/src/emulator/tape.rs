@@ -13,7 +13,7 @@ use super::receipt::{OpenReceipt, PAYMENT_NAMES};
 pub const WIDTH: usize = 32;
 
 /// Oldest entries are forgotten past this many.
-pub const MAX_ENTRIES: usize = 2000;
+pub const MAX_ENTRIES: usize = 500;
 
 /// One printed document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -201,6 +201,9 @@ pub fn receipt(
     if let Some(c) = r.buyer_contact() {
         out.push(two("ПОКУПАТЕЛЬ", &c));
     }
+    if let Some(c) = r.cashier() {
+        out.push(two("КАССИР", &c));
+    }
     fiscal_footer(h, fn_serial, doc, &mut out);
     TapeEntry {
         fd: Some(doc.number),
@@ -208,6 +211,8 @@ pub fn receipt(
     }
 }
 
+/// Tax numbers as the default table 6 defines them (rows 7–12 are the
+/// 2025–26 rates, in the vendor driver's order).
 fn vat_name(n: u8) -> &'static str {
     match n {
         1 => "20%",
@@ -216,6 +221,12 @@ fn vat_name(n: u8) -> &'static str {
         4 => "НЕ ОБЛАГАЕТСЯ",
         5 => "20/120",
         6 => "10/110",
+        7 => "5%",
+        8 => "7%",
+        9 => "5/105",
+        10 => "7/107",
+        11 => "22%",
+        12 => "22/122",
         _ => "ПО ТАБЛИЦЕ",
     }
 }
@@ -232,10 +243,13 @@ fn tax_system_name(mask: u8) -> String {
 }
 
 /// Shift-open report.
-pub fn shift_open(h: &Header, fn_serial: &str, doc: &Document) -> TapeEntry {
+pub fn shift_open(h: &Header, fn_serial: &str, doc: &Document, cashier: Option<&str>) -> TapeEntry {
     let mut out = header_lines(h);
     out.push(centred("ОТЧЕТ ОБ ОТКРЫТИИ СМЕНЫ"));
     out.push(two("СМЕНА", &doc.shift_number.to_string()));
+    if let Some(c) = cashier {
+        out.push(two("КАССИР", c));
+    }
     fiscal_footer(h, fn_serial, doc, &mut out);
     TapeEntry {
         fd: Some(doc.number),

@@ -76,7 +76,11 @@ pub struct RawPort {
 
 impl RawPort {
     pub fn open(path: &Path) -> RawPort {
-        let port = serialport::new(path.to_string_lossy(), 115_200)
+        Self::open_at(path, 115_200)
+    }
+
+    pub fn open_at(path: &Path, baud: u32) -> RawPort {
+        let port = serialport::new(path.to_string_lossy(), baud)
             .timeout(Duration::from_millis(100))
             .open()
             .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));

@@ -56,6 +56,9 @@ pub(crate) fn document_tlv(doc: &Document, fn_serial: &str, inn: &str, rn: &str)
     out
 }
 
+/// An unsent document older than this raises the OFD-timeout warning.
+const OFD_WAIT_LIMIT: jiff::SignedDuration = jiff::SignedDuration::from_hours(30 * 24);
+
 fn refusal(e: FnRefusal) -> u8 {
     e.code()
 }
@@ -76,13 +79,21 @@ impl Device {
             .as_ref()
             .map(|r| !r.items.is_empty() || !r.tlvs.is_empty())
             .unwrap_or(!self.pending_tlvs.is_empty());
-        let last_time = fs.last_document().map(|d| d.time).unwrap_or(self.now());
+        let now = self.now();
+        let last_time = fs.last_document().map(|d| d.time).unwrap_or(now);
+        let mut warnings = self.faults.fn_warnings();
+        if fs
+            .first_unsent()
+            .is_some_and(|d| now.duration_since(d.time) > OFD_WAIT_LIMIT)
+        {
+            warnings |= 1 << 3;
+        }
         Ok(Writer::new()
             .u8(0x03) // life phase: setup done + fiscal mode open
             .u8(current_doc)
             .u8(has_data as u8)
             .u8(fs.shift.open as u8)
-            .u8(0) // warnings
+            .u8(warnings)
             .fn_datetime(last_time)
             .bytes(&self.fn_serial_bytes())
             .u32(fs.last_fd())
@@ -231,6 +242,7 @@ impl Device {
     pub(crate) fn fn_begin_shift_open(&mut self, r: &mut Reader) -> Reply {
         self.auth(r, Level::System)?;
         self.check_no_receipt()?;
+        self.check_fn()?;
         if self.state.fn_storage.shift.open {
             return Err(err::FN_STATE);
         }
@@ -243,6 +255,7 @@ impl Device {
     pub(crate) fn fn_begin_shift_close(&mut self, r: &mut Reader) -> Reply {
         self.auth(r, Level::System)?;
         self.check_no_receipt()?;
+        self.check_fn()?;
         if !self.state.fn_storage.shift.open {
             return Err(err::FN_STATE);
         }
@@ -255,11 +268,22 @@ impl Device {
     fn do_open_shift(&mut self) -> Result<Document, u8> {
         self.check_no_receipt()?;
         self.check_printer()?;
+        self.check_fn()?;
         let now = self.now();
         let doc = self.state.fn_storage.open_shift(now).map_err(refusal)?;
+        let cashier = self
+            .pending_tlvs
+            .iter()
+            .find(|(tag, _)| *tag == 1021)
+            .map(|(_, v)| crate::wire::decode_cp1251(v));
         self.pending_doc = None;
         self.pending_tlvs.clear();
-        let entry = tape::shift_open(&self.identity.header(), &self.state.fn_storage.serial, &doc);
+        let entry = tape::shift_open(
+            &self.identity.header(),
+            &self.state.fn_storage.serial,
+            &doc,
+            cashier.as_deref(),
+        );
         self.print(entry);
         Ok(doc)
     }
@@ -268,6 +292,7 @@ impl Device {
     fn do_close_shift(&mut self) -> Result<Document, u8> {
         self.check_no_receipt()?;
         self.check_printer()?;
+        self.check_fn()?;
         let now = self.now();
         let doc = self.state.fn_storage.close_shift(now).map_err(refusal)?;
         self.pending_doc = None;

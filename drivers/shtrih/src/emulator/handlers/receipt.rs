@@ -41,6 +41,7 @@ impl Device {
         if fs.shift_expired(self.now()) {
             return Err(err::SHIFT_EXPIRED);
         }
+        self.check_fn()?;
         self.receipt = Some(OpenReceipt::new(kind));
         Ok(())
     }
@@ -82,6 +83,7 @@ impl Device {
         if !cash_comes_in && cash_kept > self.state.cash {
             return Err(err::NO_CASH);
         }
+        self.check_fn()?;
         let mut receipt = receipt.clone();
         if let Some(code) = self.marking.bound_next.take()
             && let Some(last) = receipt.items.last_mut()

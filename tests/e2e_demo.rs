@@ -1,0 +1,46 @@
+//! README's first command: `masterkassa demo` prints the receipts, the
+//! approves and the reject, the status, and exits 0.
+
+use std::process::Command;
+
+#[test]
+fn demo_prints_receipts_approves_and_a_reject() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_masterkassa"))
+        .arg("demo")
+        .arg("--dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "demo failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.matches("PUT /cheque/rpc/master/approve").count(),
+        4,
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.matches("PUT /cheque/rpc/master/reject").count(),
+        1,
+        "{stdout}"
+    );
+    assert!(stdout.contains("PUT /rpc/openshift"), "{stdout}");
+    assert!(
+        stdout.contains("КАССОВЫЙ ЧЕК"),
+        "the paper tape is shown: {stdout}"
+    );
+    assert!(stdout.contains("ВОЗВРАТ ПРИХОДА"), "{stdout}");
+    assert!(
+        stdout.contains("сумма позиции 10.00 ₽ не равна"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Сегодня: подтверждено 4, отклонено 1"),
+        "{stdout}"
+    );
+    assert!(dir.path().join("journal.db").exists());
+}
