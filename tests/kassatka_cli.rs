@@ -181,7 +181,9 @@ fn the_token_comes_from_the_environment_or_the_config_file() {
     std::fs::write(
         &config,
         format!(
-            "[kassatka]\napi_url = \"{url}\"\ntoken_file = \"{}\"\n",
+            "[[kassa]]\nname = \"cafe\"\nsource = \"kassatka\"\n[kassa.kassatka]\n\
+             api_url = \"{url}\"\ntoken_file = \"{}\"\ncash_box_code = \"189\"\n\
+             [kassa.device]\nport = \"/dev/kkt1\"\n",
             token_file.display()
         ),
     )
@@ -430,8 +432,8 @@ fn push_nomenclature_sends_the_moysklad_assortment() {
     std::fs::write(
         &config,
         format!(
-            "[[kassa]]\nname = \"Удача\"\napi_url = \"{moysklad_url}\"\ncashier_uid = \"u1\"\n\
-             token_file = \"{}\"\n",
+            "[[kassa]]\nname = \"shop\"\napi_url = \"{moysklad_url}\"\ncashier_uid = \"u1\"\n\
+             token_file = \"{}\"\n[kassa.device]\nport = \"/dev/kkt0\"\n",
             token_file.display()
         ),
     )

@@ -392,3 +392,27 @@ async fn the_fake_refuses_bad_requests_with_an_envelope() {
     assert_eq!(body["response"]["message"], "Не передан файл nomenclature");
     assert!(fake.nomenclature_uploads().is_empty());
 }
+
+#[tokio::test]
+async fn still_running_with_success_false_is_still_running() {
+    let fake = fake().await;
+    fake.set_faults(Faults {
+        running_unsuccessful: true,
+        ..Faults::default()
+    });
+    let (from, to) = seed_period();
+    let receipts = client(&fake)
+        .fetch_receipts(from, to, &policy(), &mut NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(receipts.len(), 4);
+    // And a refusal without a status is still a refusal.
+    let err = client(&fake)
+        .process_status(&ProcessKey("unknown".into()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, KassatkaError::Http { status: 404, .. }),
+        "{err:?}"
+    );
+}

@@ -64,6 +64,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             fail_processes: args.fail_processes,
             server_errors: args.server_errors,
             malformed_xml: args.malformed_xml,
+            running_unsuccessful: false,
         },
         receipts,
     };

@@ -9,10 +9,11 @@
 //! from the command line (argv is visible to every user of the machine).
 
 use crate::cloud;
+use crate::config::Config;
 use crate::kassatka::assortment;
 use crate::kassatka::catalogue::{self, LocatedRow};
 use crate::kassatka::client::plain_http_warning;
-use crate::kassatka::settings::{self, KassatkaSection, Settings};
+use crate::kassatka::settings::{self, Settings};
 use crate::kassatka::{
     ClientConfig, KassatkaClient, KassatkaReceipt, ProductsGroups, TerminalProgress, WaitPolicy,
     export,
@@ -32,10 +33,13 @@ pub struct Args {
     /// [kassatka] api_url, or http://api.kassatka.link/1c-api/v1].
     #[arg(long, global = true, value_name = "URL")]
     api_url: Option<String>,
-    /// Configuration file with a [kassatka] table (api_url, token or
-    /// token_file).
+    /// Configuration file; the Kassatka URL and token are taken from its
+    /// kassa with `source = "kassatka"`.
     #[arg(long, global = true, env = "MASTERKASSA_CONFIG", value_name = "PATH")]
     config: Option<PathBuf>,
+    /// The kassatka kassa of the configuration to use (when there are several).
+    #[arg(long, global = true, value_name = "NAME")]
+    kassa: Option<String>,
     /// Give up waiting for Kassatka to finish a process after this many seconds.
     #[arg(long, global = true, default_value_t = 300, value_name = "SECONDS")]
     timeout: u64,
@@ -77,10 +81,10 @@ struct PushArgs {
     /// or `moysklad` for the MoySklad assortment.
     #[arg(long, value_name = "FILE|moysklad")]
     from: String,
-    /// With `--from moysklad`: the `[[kassa]]` of the configuration whose
-    /// MoySklad token to use (needed when there are several).
+    /// With `--from moysklad`: the moysklad kassa of the configuration whose
+    /// token to use (when there are several).
     #[arg(long, value_name = "NAME")]
-    kassa: Option<String>,
+    moysklad_kassa: Option<String>,
     /// File format; by default from the file name's extension.
     #[arg(long, value_enum)]
     format: Option<CatalogueFormat>,
@@ -162,22 +166,24 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+fn load_config(args: &Args) -> anyhow::Result<Option<Config>> {
+    args.config
+        .as_ref()
+        .map(|path| Config::load(path).map_err(anyhow::Error::from))
+        .transpose()
+}
+
+fn env_lookup(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
 fn load_settings(args: &Args) -> anyhow::Result<Settings> {
-    let section = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read configuration {}", path.display()))?;
-            settings::section_from_toml(path, &text)?
-        }
-        None => KassatkaSection::default(),
-    };
-    let env = |name: &str| std::env::var(name).ok();
-    Ok(settings::resolve(
+    let config = load_config(args)?;
+    Ok(settings::kassatka_settings(
+        config.as_ref(),
+        args.kassa.as_deref(),
         args.api_url.as_deref(),
-        env(settings::URL_ENV).as_deref(),
-        env(settings::TOKEN_ENV).as_deref(),
-        &section,
-        |path| std::fs::read_to_string(path),
+        &env_lookup,
     )?)
 }
 
@@ -265,20 +271,12 @@ fn nomenclature_date(args: &PushArgs) -> Date {
 
 /// The MoySklad assortment (every page) as the nomenclature.
 fn moysklad_catalogue(args: &Args, push: &PushArgs) -> anyhow::Result<ProductsGroups> {
-    let entries = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read configuration {}", path.display()))?;
-            settings::kassas_from_toml(path, &text)?
-        }
-        None => Vec::new(),
-    };
+    let config = load_config(args)?;
     let access = settings::moysklad_access(
-        &entries,
-        push.kassa.as_deref(),
-        std::env::var(settings::MOYSKLAD_TOKEN_ENV).ok().as_deref(),
+        config.as_ref(),
+        push.moysklad_kassa.as_deref(),
         cloud::DEFAULT_BASE_URL,
-        |path| std::fs::read_to_string(path),
+        &env_lookup,
     )?;
     let client = cloud::PosClient::new(
         &cloud::ClientConfig::with_base_url(access.api_url.clone()),

@@ -133,9 +133,18 @@ async fn get_receipts(
 }
 
 async fn get_process(State(shared): State<Shared>, Path(key): Path<String>) -> Response {
-    let view = shared.lock().poll(&key, Instant::now());
+    let (view, running_unsuccessful) = {
+        let mut state = shared.lock();
+        (
+            state.poll(&key, Instant::now()),
+            state.faults.running_unsuccessful,
+        )
+    };
     match view {
         ProcessView::Unknown => not_found(),
+        ProcessView::Running if running_unsuccessful => {
+            envelope(StatusCode::OK, false, json!({ "status": "processing" }))
+        }
         ProcessView::Running => success(json!({ "status": "processing" })),
         ProcessView::Success => success(json!({ "status": "success" })),
         ProcessView::Failed(message) => success(json!({ "status": "error", "message": message })),

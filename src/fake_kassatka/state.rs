@@ -19,6 +19,9 @@ pub struct Faults {
     pub server_errors: u32,
     /// Receipt downloads return a truncated, malformed XML body.
     pub malformed_xml: bool,
+    /// "Still processing" comes with `success: false` (a server quirk the
+    /// client must read as "running", not as a refusal).
+    pub running_unsuccessful: bool,
 }
 
 /// How long a process takes: it is finished once *both* limits are passed.

@@ -185,13 +185,18 @@ impl KassatkaClient {
     pub async fn process_status(&self, key: &ProcessKey) -> Result<ProcessStatus, KassatkaError> {
         let endpoint = "GET /process";
         let request = self.request(Method::GET, &["process", &key.0]);
-        let envelope = self.envelope(endpoint, request).await?;
-        envelope
-            .process_status()
-            .ok_or_else(|| KassatkaError::BadResponse {
+        let (_, _, body) = self.send(endpoint, request).await?;
+        let envelope = decode(endpoint, &body)?;
+        // A status wins over the success flag: "not finished yet" may come
+        // with `success: false`, and it still only means "running".
+        match envelope.process_status() {
+            Some(status) => Ok(status),
+            None if !envelope.success => Err(refused(endpoint, &envelope)),
+            None => Err(KassatkaError::BadResponse {
                 endpoint: endpoint.into(),
                 detail: format!("no response.status in {}", envelope.response),
-            })
+            }),
+        }
     }
 
     /// `GET /download/{key}`: the result file, or "not ready" when the

@@ -20,6 +20,7 @@ pub mod export;
 pub mod fiscal;
 pub mod nomenclature;
 pub mod settings;
+pub mod source;
 pub mod waiting;
 pub mod windows;
 pub mod xml_tree;
