@@ -8,8 +8,9 @@ use crate::cloud::{ClientConfig, Limits, PosApi, PosClient, RateLimiter};
 use crate::config::{Baud, CloudConfig, Config, KassaConfig};
 use crate::device::DeviceHandle;
 use crate::journal::Journal;
+use crate::kassatka::source::KassatkaSource;
 use crate::worker::daemon::Daemon;
-use crate::worker::journal_store::JournalStore;
+use crate::worker::journal_store::{JournalStore, day_start};
 use crate::worker::moysklad::MoySkladSource;
 use crate::worker::{Kassa, KassaSettings};
 use anyhow::Context;
@@ -59,9 +60,21 @@ pub async fn run_daemon(
     // One limiter per token: MoySklad counts requests per user.
     let mut limiters: Vec<(String, Arc<RateLimiter>)> = Vec::new();
     for k in &config.kassas {
-        let CloudConfig::Moysklad(ms) = &k.cloud else {
-            tracing::error!(kassa = %k.name, "the Kassatka source is not supported by the worker yet; kassa skipped");
-            continue;
+        let store = Arc::new(JournalStore::new(journal.clone(), &k.name, k.source()));
+        let ms = match &k.cloud {
+            CloudConfig::Moysklad(ms) => ms,
+            CloudConfig::Kassatka(kc) => {
+                // From the start of today: the journal keeps anything
+                // already printed from printing again, so overlapping is
+                // safe; receipts older than today are left to the shop.
+                let source = KassatkaSource::for_kassa(kc, day_start())
+                    .map_err(|e| anyhow::anyhow!("kassa {}: Kassatka: {e}", k.name))?;
+                let device = open_device(k)?;
+                let (kassa, handle) = Kassa::new(settings(k), Arc::new(source), store, device);
+                daemon.start(kassa, handle);
+                tracing::info!(kassa = %k.name, port = %k.device.port.display(), "Kassatka kassa configured");
+                continue;
+            }
         };
         let token = ms
             .token
@@ -88,7 +101,6 @@ pub async fn run_daemon(
             None => org_id_from_cloud(&*api, &k.name).await?,
         };
         let source = Arc::new(MoySkladSource::new(api, &org_id, &ms.api_url));
-        let store = Arc::new(JournalStore::new(journal.clone(), &k.name, k.source()));
         let device = open_device(k)?;
         let (kassa, handle) = Kassa::new(settings(k), source, store, device);
         daemon.start(kassa, handle);
