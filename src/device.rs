@@ -145,3 +145,40 @@ impl Kkt for FailedOpen {
         cash_out(sum: kkt::Money) -> ();
     }
 }
+
+/// Opens a Shtrih-M printer, first draining bytes left in the port by a
+/// previous owner (a killed agent's unread NAK or answer would otherwise be
+/// taken as the answer to the next command and make the link resend it).
+pub fn shtrih_opener(
+    port: String,
+    baud: shtrih::driver::Baud,
+    cfg: shtrih::driver::DriverConfig,
+) -> Opener {
+    Box::new(move || {
+        drain_stale_input(&port);
+        shtrih::driver::ShtrihDriver::open(&port, baud, cfg).map(|d| Box::new(d) as Box<dyn Kkt>)
+    })
+}
+
+/// Reads and discards whatever is pending on the port (for up to ~0.5 s of
+/// continuous noise); errors are ignored: the real open reports them.
+fn drain_stale_input(path: &str) {
+    use shtrih::link::Port;
+    use std::io::Read;
+    let Ok(mut port) = shtrih::link::open_serial(path, 115_200) else {
+        return;
+    };
+    if port
+        .set_read_timeout(std::time::Duration::from_millis(30))
+        .is_err()
+    {
+        return;
+    }
+    let mut buf = [0u8; 256];
+    for _ in 0..16 {
+        match port.read(&mut buf) {
+            Ok(n) if n > 0 => tracing::debug!(bytes = n, "discarded stale bytes from the port"),
+            _ => break,
+        }
+    }
+}

@@ -8,7 +8,7 @@ use masterkassa::journal::{Journal, Source};
 use masterkassa::worker::journal_store::JournalStore;
 use masterkassa::worker::queue::{MemoryQueue, samples};
 use masterkassa::worker::{Kassa, KassaSettings};
-use shtrih::driver::{Baud, DriverConfig, ShtrihDriver};
+use shtrih::driver::{Baud, DriverConfig};
 use shtrih::emulator::{Emulator, EmulatorConfig, EmulatorHandle, doc_type};
 use std::path::Path;
 use std::sync::Arc;
@@ -26,10 +26,7 @@ fn device(link: &Path) -> DeviceHandle {
     let link = link.to_string_lossy().to_string();
     DeviceHandle::spawn(
         "e2e",
-        Box::new(move || {
-            ShtrihDriver::open(&link, Baud::Fixed(115_200), DriverConfig::default())
-                .map(|d| Box::new(d) as Box<dyn kkt::Kkt>)
-        }),
+        masterkassa::device::shtrih_opener(link, Baud::Fixed(115_200), DriverConfig::default()),
     )
     .unwrap()
 }

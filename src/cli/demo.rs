@@ -95,14 +95,11 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
     let port = link.to_string_lossy().to_string();
     let device = DeviceHandle::spawn(
         "демо",
-        Box::new(move || {
-            shtrih::driver::ShtrihDriver::open(
-                &port,
-                shtrih::driver::Baud::Fixed(115_200),
-                shtrih::driver::DriverConfig::default(),
-            )
-            .map(|d| Box::new(d) as Box<dyn kkt::Kkt>)
-        }),
+        crate::device::shtrih_opener(
+            port,
+            shtrih::driver::Baud::Fixed(115_200),
+            shtrih::driver::DriverConfig::default(),
+        ),
     )?;
     let mut settings = KassaSettings::new("демо");
     settings.poll_interval = Duration::from_millis(50);

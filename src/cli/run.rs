@@ -144,12 +144,6 @@ pub fn open_device(k: &KassaConfig) -> anyhow::Result<DeviceHandle> {
         password: *k.device.password.expose(),
         ..shtrih::driver::DriverConfig::default()
     };
-    DeviceHandle::spawn(
-        &k.name,
-        Box::new(move || {
-            shtrih::driver::ShtrihDriver::open(&port, baud, cfg)
-                .map(|d| Box::new(d) as Box<dyn kkt::Kkt>)
-        }),
-    )
-    .with_context(|| format!("kassa {}: device thread", k.name))
+    DeviceHandle::spawn(&k.name, crate::device::shtrih_opener(port, baud, cfg))
+        .with_context(|| format!("kassa {}: device thread", k.name))
 }

@@ -92,6 +92,7 @@ pub struct Kassa<S: ReceiptSource, J: Store> {
     next_state: Instant,
     last_state: Instant,
     state_dirty: bool,
+    state_sent_once: bool,
 }
 
 /// Shortest gap between two state reports triggered by changes.
@@ -156,6 +157,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             next_state: now,
             last_state: now.checked_sub(STATE_MIN_GAP).unwrap_or(now),
             state_dirty: true,
+            state_sent_once: false,
         };
         (kassa, handle)
     }
@@ -213,6 +215,11 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 }
             }
         }
+        if !self.state_sent_once && self.recovered_gen.is_some() {
+            // ARCHITECTURE: state goes out at start, whatever else is queued.
+            self.state_sent_once = true;
+            self.report_state().await;
+        }
         if now >= self.next_outbox {
             match self.deliver_one().await {
                 DeliverResult::Delivered => return true,
@@ -269,8 +276,10 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             Ok(Polled::Operation(op)) => {
                 self.status
                     .update(|s| s.last_poll = Some(super::moscow_now()));
+                // More is likely queued: poll again as soon as this one is
+                // done (printing paces the loop); back off only when empty.
                 self.poll_backoff = self.cfg.poll_interval;
-                self.next_poll = now + self.cfg.poll_interval;
+                self.next_poll = now;
                 self.accept(*op);
                 true
             }
