@@ -51,6 +51,12 @@ struct Rig {
 }
 
 fn rig() -> Rig {
+    rig_with(settings(), 0)
+}
+
+/// A rig whose kassa has `settings` and whose printer clock is moved by
+/// `clock_offset` seconds before anything runs.
+fn rig_with(settings: KassaSettings, clock_offset: i64) -> Rig {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
@@ -58,10 +64,13 @@ fn rig() -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let link = dir.path().join("kkt");
     let emu = Emulator::spawn(EmulatorConfig::new(&link)).unwrap();
+    if clock_offset != 0 {
+        emu.advance_clock(clock_offset);
+    }
     let journal = Arc::new(Journal::open(dir.path().join("journal.db")).unwrap());
     let store = Arc::new(JournalStore::new(journal, "e2e", Source::Moysklad));
     let queue = Arc::new(MemoryQueue::new());
-    let (kassa, _handle) = Kassa::new(settings(), queue.clone(), store, device(&link));
+    let (kassa, _handle) = Kassa::new(settings, queue.clone(), store, device(&link));
     let (stop, rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(kassa.run(rx));
     Rig {
@@ -89,7 +98,9 @@ async fn every_kind_is_printed_once_and_approved_with_archive_data() {
     wait_for("all settled", 120, || queue.queued() == 0).await;
     let emu = rig.stop().await;
 
-    let received = queue.received();
+    let all = queue.received();
+    assert_eq!(all[0].endpoint, "state", "state is reported at start");
+    let received: Vec<_> = all.into_iter().filter(|r| r.endpoint != "state").collect();
     let archive = emu.archive();
     let receipts: Vec<_> = archive
         .iter()
@@ -212,4 +223,104 @@ async fn paper_out_after_fiscalisation_is_approved_and_not_reprinted() {
         .count();
     assert_eq!(approves, 3);
     assert!(!emu.receipt_open());
+}
+
+/// Power cut while closing the receipt, after the FN committed it (no
+/// answer, or half an answer), with the printer off for a while (unplugged,
+/// then back): the sale ends with exactly one receipt and one approve.
+/// The cut before the commit waits out the driver's 30 s close timeout, so
+/// it runs only with `MASTERKASSA_SOAK=1` (the crash test covers that path).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn power_cut_during_close_receipt_ends_with_one_receipt() {
+    use shtrih::emulator::CutPoint;
+    use shtrih::frame::Code;
+    let rig = rig();
+    let queue = rig.queue.clone();
+    let control = rig.emu.control();
+    rig.queue.push(samples::PREPAYMENT);
+    wait_for("first approve", 60, || queue.queued() == 0).await;
+    let mut cases = vec![
+        (samples::SALE, CutPoint::AfterCommit),
+        (samples::SALE_RETURN, CutPoint::MidAnswer),
+    ];
+    if std::env::var_os("MASTERKASSA_SOAK").is_some() {
+        cases.push((samples::PREPAYMENT_RETURN, CutPoint::BeforeCommit));
+    }
+    let expected = cases.len() + 1;
+    for (body, point) in cases {
+        control.faults().power_cut_at(Code(0xFF45), point);
+        queue.push(body);
+        wait_for("the power cut", 60, || !control.is_powered()).await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        control.power_on().unwrap();
+        wait_for("approve after power returns", 60, || queue.queued() == 0).await;
+    }
+    let emu = rig.stop().await;
+    let receipts: Vec<_> = emu
+        .archive()
+        .into_iter()
+        .filter(|d| d.kind == doc_type::RECEIPT)
+        .collect();
+    assert_eq!(receipts.len(), expected, "{receipts:?}");
+    let approves: Vec<_> = queue
+        .received()
+        .into_iter()
+        .filter(|r| r.endpoint == "approve")
+        .collect();
+    assert_eq!(approves.len(), expected);
+    let mut fds: Vec<String> = approves
+        .iter()
+        .map(|a| {
+            a.body["cheque"]["fiscalDocNumber"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    fds.dedup();
+    assert_eq!(fds.len(), expected, "each approve names its own receipt");
+}
+
+/// With `daily_close` set, a shift opened before today's close time is
+/// closed (Z-report, closeshift with start and end data) once that time has
+/// passed, and the next receipt opens a new shift.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_daily_close_closes_yesterdays_shift() {
+    let now = masterkassa::worker::moscow_now();
+    let since_midnight = i64::from(now.hour()) * 3600 + i64::from(now.minute()) * 60;
+    let mut s = settings();
+    s.daily_close = Some(jiff::civil::time(0, 0, 0, 0));
+    // The printer's clock says it is 23:xx yesterday.
+    let rig = rig_with(s, -(since_midnight + 1800));
+    let queue = rig.queue.clone();
+    rig.queue.push(samples::PREPAYMENT);
+    wait_for("first approve", 60, || queue.queued() == 0).await;
+    // Midnight passes on the printer too.
+    rig.emu.advance_clock(since_midnight + 1800);
+    wait_for("closeshift", 60, || {
+        queue.received().iter().any(|r| r.endpoint == "closeshift")
+    })
+    .await;
+    rig.queue.push(samples::SALE);
+    wait_for("second approve", 60, || queue.queued() == 0).await;
+    let emu = rig.stop().await;
+    let received: Vec<_> = queue
+        .received()
+        .into_iter()
+        .filter(|r| r.endpoint != "state")
+        .collect();
+    let order: Vec<_> = received.iter().map(|r| r.endpoint).collect();
+    assert_eq!(
+        order,
+        ["openshift", "approve", "closeshift", "openshift", "approve"]
+    );
+    let close = &received[2].body;
+    assert_eq!(close["cheque"]["end"]["chequesTotal"], 1);
+    let end_fd: u32 = close["cheque"]["end"]["fiscalDocNumber"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(emu.document(end_fd).unwrap().kind, doc_type::SHIFT_CLOSE);
+    assert_eq!(emu.shift().number, 2);
 }

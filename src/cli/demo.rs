@@ -1,16 +1,19 @@
 //! `masterkassa demo`: the whole pipeline on an embedded default, no
-//! hardware, no account. An emulated Shtrih-M-01F serves a PTY, a local
-//! MoySklad master queue holds consistent variants of the seed's sample
-//! operations (all four kinds) plus the seed's own sale, whose sums do not
-//! add up, and the agent polls, prints, approves and rejects exactly as the
-//! daemon does. The paper tape of each document and the request that went
+//! hardware, no account. An emulated Shtrih-M-01F serves a PTY, the fake
+//! MoySklad cloud listens on loopback with consistent variants of the
+//! seed's sample operations queued (all four kinds) plus the seed's own
+//! sale, whose sums do not add up, and the agent polls, prints, approves
+//! and rejects over HTTP exactly as the daemon does. The paper tape of each document and the request that went
 //! back to the cloud are shown, then the status; exit code 0 when every
 //! operation ended approved or rejected as expected.
 
+use crate::cloud::{ClientConfig, Limits, PosApi, PosClient, RateLimiter, Secret};
 use crate::device::DeviceHandle;
+use crate::fake_cloud::{FakeCloud, FakeCloudConfig, OpKind};
 use crate::journal::{Journal, Source};
 use crate::worker::journal_store::JournalStore;
-use crate::worker::queue::{MemoryQueue, Received, samples};
+use crate::worker::moysklad::MoySkladSource;
+use crate::worker::queue::samples;
 use crate::worker::{Kassa, KassaSettings};
 use anyhow::Context;
 use shtrih::emulator::{Emulator, EmulatorConfig, EmulatorControl};
@@ -71,12 +74,15 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
         link.display(),
         emu.pty_path().display()
     );
+    let cloud = FakeCloud::start(FakeCloudConfig::default())
+        .await
+        .context("cannot start the fake cloud")?;
     println!(
-        "  Облако: локальная очередь МойСклад (мастер-касса), журнал {}",
-        dir.join("journal.db").display()
+        "  Облако: фейковый МойСклад на {} (организация {})",
+        cloud.base_url(),
+        cloud.org_id()
     );
-
-    let queue = Arc::new(MemoryQueue::new());
+    println!("  Журнал: {}", dir.join("journal.db").display());
     let names = [
         "предоплата",
         "продажа с зачётом предоплаты",
@@ -86,9 +92,24 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
     ];
     println!("  В очереди {} операций:", samples::ALL.len());
     for (body, name) in samples::ALL.iter().zip(names) {
-        let id = queue.push(body);
+        let value: serde_json::Value = serde_json::from_str(body)?;
+        let kind = value["meta"]["type"]
+            .as_str()
+            .and_then(OpKind::parse)
+            .context("sample without a kind")?;
+        let id = cloud
+            .enqueue(kind, value)
+            .map_err(|e| anyhow::anyhow!("the fake cloud refused a sample: {e:?}"))?;
         println!("    {id}  {name}");
     }
+    let client = PosClient::new(
+        &ClientConfig::with_base_url(cloud.base_url()),
+        Secret::new(cloud.token().unwrap_or_else(|| "demo-token".into())),
+        cloud.cashier_uid(),
+        RateLimiter::new(Limits::moysklad()),
+    )?;
+    let api: Arc<dyn PosApi> = Arc::new(client);
+    let source = Arc::new(MoySkladSource::new(api, &cloud.org_id(), &cloud.base_url()));
 
     let journal = Arc::new(Journal::open(dir.join("journal.db"))?);
     let store = Arc::new(JournalStore::new(journal, "демо", Source::Moysklad));
@@ -106,24 +127,35 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
     settings.idle_poll_max = Duration::from_millis(200);
     // A store's default, as `tax_system` in the config would set it.
     settings.default_tax_system = Some(kkt::TaxSystem::General);
-    let (kassa, handle) = Kassa::new(settings, queue.clone(), store, device);
+    let (kassa, handle) = Kassa::new(settings, source, store, device);
     let (stop, rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(kassa.run(rx));
 
     let started = std::time::Instant::now();
     let control = emu.control();
-    let mut shown = 0;
+    let mut shown_shifts = std::collections::HashSet::new();
+    let mut shown_ops = std::collections::HashSet::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     loop {
-        let received = queue.received();
-        for r in received.iter().skip(shown) {
-            show(r, &control, json);
+        for shift in cloud.shifts() {
+            if shown_shifts.insert(shift.id.clone()) {
+                show("openshift", &shift.open_body, &control, json);
+            }
         }
-        shown = received.len();
-        if queue.queued() == 0 {
-            break;
+        let ops = cloud.operations();
+        for op in &ops {
+            let answer = match (&op.approve, &op.reject) {
+                (Some(a), _) => Some(("approve", a)),
+                (None, Some(r)) => Some(("reject", r)),
+                _ => None,
+            };
+            if let Some((endpoint, body)) = answer
+                && shown_ops.insert(op.id.clone())
+            {
+                show(endpoint, body, &control, json);
+            }
         }
-        if tokio::time::Instant::now() > deadline {
+        if shown_ops.len() == ops.len() || tokio::time::Instant::now() > deadline {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -145,34 +177,35 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
     println!("\n=== masterkassa status ===");
     print!("{}", crate::cli::status::render(&status, &paths));
 
-    let received = queue.received();
-    let approves = received.iter().filter(|r| r.endpoint == "approve").count();
-    let rejects = received.iter().filter(|r| r.endpoint == "reject").count();
+    let ops = cloud.operations();
+    let approves: u32 = ops.iter().map(|o| o.approves_accepted).sum();
+    let rejects: u32 = ops.iter().map(|o| o.rejects_accepted).sum();
+    let unanswered = ops
+        .iter()
+        .filter(|o| o.approves_accepted + o.rejects_accepted == 0)
+        .count();
     let receipts = control
         .archive()
         .iter()
         .filter(|d| d.kind == shtrih::emulator::doc_type::RECEIPT)
         .count();
     println!("\nИтог: чеков в архиве ФН {receipts}, approve {approves}, reject {rejects}.");
-    if queue.queued() != 0 || approves != 4 || rejects != 1 || receipts != 4 {
-        anyhow::bail!(
-            "демо не завершилось как ожидалось (в очереди осталось {})",
-            queue.queued()
-        );
+    if unanswered != 0 || approves != 4 || rejects != 1 || receipts != 4 {
+        anyhow::bail!("демо не завершилось как ожидалось (без ответа осталось {unanswered})");
     }
     Ok(())
 }
 
-fn show(r: &Received, emu: &EmulatorControl, json: bool) {
-    let fd = match r.endpoint {
-        "approve" => r.body["cheque"]["fiscalDocNumber"].as_str(),
-        "openshift" | "closeshift" => r.body["cheque"]["start"]["fiscalDocNumber"].as_str(),
+fn show(endpoint: &str, body: &serde_json::Value, emu: &EmulatorControl, json: bool) {
+    let fd = match endpoint {
+        "approve" => body["cheque"]["fiscalDocNumber"].as_str(),
+        "openshift" | "closeshift" => body["cheque"]["start"]["fiscalDocNumber"].as_str(),
         _ => None,
     }
     .and_then(|s| s.parse::<u32>().ok());
-    let title = match r.endpoint {
+    let title = match endpoint {
         "approve" => format!("Чек ФД {}", fd.unwrap_or(0)),
-        "openshift" => format!("Открытие смены №{}", r.body["name"].as_str().unwrap_or("?")),
+        "openshift" => format!("Открытие смены №{}", body["name"].as_str().unwrap_or("?")),
         "closeshift" => "Закрытие смены".to_string(),
         "reject" => "Операция отклонена, чек не печатался".to_string(),
         _ => return,
@@ -183,24 +216,24 @@ fn show(r: &Received, emu: &EmulatorControl, json: bool) {
             println!("  | {line}");
         }
     }
-    let path = match r.endpoint {
+    let path = match endpoint {
         "approve" => "PUT /cheque/rpc/master/approve",
         "reject" => "PUT /cheque/rpc/master/reject",
         "openshift" => "PUT /rpc/openshift",
         _ => "PUT /rpc/closeshift",
     };
     if json {
-        println!("  → {path} {}", r.body);
+        println!("  → {path} {body}");
         return;
     }
-    let b = &r.body;
+    let b = body;
     let op = b["meta"]["href"]
         .as_str()
         .unwrap_or("")
         .rsplit('/')
         .next()
         .unwrap_or("");
-    match r.endpoint {
+    match endpoint {
         "approve" => println!(
             "  → {path}: операция {op}, ФН {}, ФД {}, ФП {}, сумма {}, смена {}",
             b["cheque"]["fnNumber"].as_str().unwrap_or("?"),

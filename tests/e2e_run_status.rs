@@ -1,0 +1,112 @@
+//! The daemon as a shop runs it: `masterkassa run --config FILE` against
+//! the fake cloud and the emulated printer; `masterkassa status` (human and
+//! `--json`) asks it over the control socket; `masterkassa shift close`
+//! closes the shift through it; after SIGTERM, `status` reads the journal
+//! and says the daemon is not running.
+
+mod crash_support;
+
+use masterkassa::control::DaemonStatus;
+use masterkassa::fake_cloud::{FakeCloud, FakeCloudConfig, OpKind};
+use masterkassa::worker::queue::samples;
+use shtrih::emulator::{Emulator, EmulatorConfig};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn cli(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_masterkassa"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_status_shift_close_and_status_without_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("kkt");
+    let emu = Emulator::spawn(EmulatorConfig::new(&link)).unwrap();
+    let cloud = FakeCloud::start(FakeCloudConfig::default()).await.unwrap();
+    for body in samples::ALL {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        let kind = OpKind::parse(v["meta"]["type"].as_str().unwrap()).unwrap();
+        cloud.enqueue(kind, v).unwrap();
+    }
+    let cfg = crash_support::config(dir.path(), &cloud.base_url(), &link);
+    let cfg_arg = cfg.to_string_lossy().to_string();
+    let mut daemon = crash_support::spawn_agent(&cfg, dir.path());
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cloud
+        .operations()
+        .iter()
+        .all(|o| o.approves_accepted + o.rejects_accepted > 0)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "operations not answered; see {}",
+            dir.path().join("agent.log").display()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let (ok, json) = cli(&["status", "--config", &cfg_arg, "--json"]);
+    assert!(ok, "{json}");
+    let status: DaemonStatus = serde_json::from_str(&json).unwrap();
+    assert!(status.daemon_running);
+    let k = &status.kassas[0];
+    assert_eq!(k.name, "crash");
+    assert_eq!((k.counts.approved_today, k.counts.rejected_today), (4, 1));
+    assert_eq!(k.fn_serial.as_deref(), Some(emu.fn_serial().as_str()));
+    assert_eq!(k.printer.as_ref().unwrap().serial, "12345678");
+    assert_eq!(k.shift.as_ref().unwrap().state, "open");
+
+    let (ok, human) = cli(&["status", "--config", &cfg_arg]);
+    assert!(ok, "{human}");
+    assert!(human.contains("демон работает"), "{human}");
+    assert!(
+        human.contains("Сегодня: подтверждено 4, отклонено 1"),
+        "{human}"
+    );
+
+    let (ok, closed) = cli(&["shift", "close", "--config", &cfg_arg]);
+    assert!(ok, "{closed}");
+    assert!(closed.contains("смена №1 закрыта"), "{closed}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while cloud
+        .shifts()
+        .first()
+        .and_then(|s| s.close_body.clone())
+        .is_none()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "closeshift never reached the cloud"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let close = cloud.shifts()[0].close_body.clone().unwrap();
+    assert_eq!(close["cheque"]["end"]["chequesTotal"], 4);
+    assert!(!emu.shift().open);
+
+    // SIGTERM: a clean stop.
+    // SAFETY: kill(2) with a pid we spawned and still own (not yet reaped),
+    // no memory is shared with the callee.
+    let rc = unsafe { libc::kill(daemon.id() as libc::pid_t, libc::SIGTERM) };
+    assert_eq!(rc, 0);
+    let exit = daemon.wait().unwrap();
+    assert!(exit.success(), "daemon exit after SIGTERM: {exit}");
+
+    let (ok, offline) = cli(&["status", "--config", &cfg_arg]);
+    assert!(ok, "{offline}");
+    assert!(offline.contains("ДЕМОН НЕ ЗАПУЩЕН"), "{offline}");
+    assert!(offline.contains("подтверждено 4, отклонено 1"), "{offline}");
+    let (_, json) = cli(&["status", "--config", &cfg_arg, "--json"]);
+    let status: DaemonStatus = serde_json::from_str(&json).unwrap();
+    assert!(!status.daemon_running);
+}
