@@ -33,7 +33,8 @@ pub struct Args {
     #[arg(long, global = true, value_name = "URL")]
     api_url: Option<String>,
     /// Configuration file with a [kassatka] table (api_url, token or
-    /// token_file).
+    /// token_file), or the agent's config: its first kassa with
+    /// source = "kassatka" then gives URL and token.
     #[arg(long, global = true, env = "MASTERKASSA_CONFIG", value_name = "PATH")]
     config: Option<PathBuf>,
     /// Give up waiting for Kassatka to finish a process after this many seconds.
@@ -167,7 +168,12 @@ fn load_settings(args: &Args) -> anyhow::Result<Settings> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read configuration {}", path.display()))?;
-            settings::section_from_toml(path, &text)?
+            let section = settings::section_from_toml(path, &text)?;
+            if section == KassatkaSection::default() {
+                section_from_kassa(path)?.unwrap_or(section)
+            } else {
+                section
+            }
         }
         None => KassatkaSection::default(),
     };
@@ -179,6 +185,38 @@ fn load_settings(args: &Args) -> anyhow::Result<Settings> {
         &section,
         |path| std::fs::read_to_string(path),
     )?)
+}
+
+/// The agent's own config (`masterkassa run --config`) has no `[kassatka]`
+/// table (its checker refuses one) but may have a `[[kassa]]` with
+/// `source = "kassatka"`: its `[kassa.kassatka]` URL and token then serve
+/// here too, so one file is enough. `None` when the file has no such kassa.
+fn section_from_kassa(path: &Path) -> anyhow::Result<Option<KassatkaSection>> {
+    let Ok(config) = crate::config::Config::load(path) else {
+        return Ok(None);
+    };
+    let Some(kassatka) = config.kassas.iter().find_map(|k| match &k.cloud {
+        crate::config::CloudConfig::Kassatka(kassatka) => Some(kassatka),
+        crate::config::CloudConfig::Moysklad(_) => None,
+    }) else {
+        return Ok(None);
+    };
+    // KASSATKA_TOKEN wins anyway; do not demand a readable token file then.
+    let token = if std::env::var_os(settings::TOKEN_ENV).is_some() {
+        None
+    } else {
+        // The error names the source already (and its cause, once).
+        let secret = kassatka
+            .token
+            .load()
+            .map_err(|e| anyhow::anyhow!("{}: the Kassatka kassa's token: {e}", path.display()))?;
+        Some(secret.expose().clone())
+    };
+    Ok(Some(KassatkaSection {
+        api_url: Some(kassatka.api_url.clone()),
+        token,
+        token_file: None,
+    }))
 }
 
 fn connect(settings: &Settings) -> anyhow::Result<KassatkaClient> {
@@ -325,6 +363,43 @@ fn receipts_summary(receipts: &[KassatkaReceipt]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agent_config_with_a_kassatka_kassa_gives_url_and_token() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let token = dir.path().join("cafe.token");
+        std::fs::write(&token, "tok-123\n").expect("token");
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[[kassa]]\nname = \"cafe\"\nsource = \"kassatka\"\n\
+                 [kassa.kassatka]\napi_url = \"http://127.0.0.1:8095/1c-api/v1\"\n\
+                 token_file = {:?}\ncash_box_code = \"189\"\n\
+                 [kassa.device]\nport = \"/tmp/kkt\"\n",
+                token.display().to_string()
+            ),
+        )
+        .expect("config");
+        let section = section_from_kassa(&path)
+            .expect("loads")
+            .expect("has a Kassatka kassa");
+        assert_eq!(
+            section.api_url.as_deref(),
+            Some("http://127.0.0.1:8095/1c-api/v1")
+        );
+        if std::env::var_os(settings::TOKEN_ENV).is_none() {
+            assert_eq!(section.token.as_deref(), Some("tok-123"));
+        }
+
+        std::fs::write(
+            &path,
+            "[[kassa]]\nname = \"shop\"\ncashier_uid = \"c@x\"\ntoken_env = \"T\"\n\
+             [kassa.device]\nport = \"/tmp/kkt\"\n",
+        )
+        .expect("config");
+        assert!(section_from_kassa(&path).expect("loads").is_none());
+    }
 
     #[test]
     fn bounds_take_both_notations_and_bare_dates() {
