@@ -514,3 +514,35 @@ fn requests_garbled_on_the_way_in_are_resent_and_run_once() {
     assert_eq!(r.emu.last_fd(), before + 1, "exactly one receipt");
     assert_eq!(d.link().stats().frames_sent - frames, 8 + 2, "two resends");
 }
+
+/// The driver binds a marking code after registering its position
+/// (0xFF46 then 0xFF67): the code must land on that position, not on the
+/// next one.
+#[test]
+fn marking_code_stays_on_its_own_position() {
+    let r = rig();
+    let mut d = connect(&r);
+    ensure_shift(&mut d);
+    let mut marked = position("Молоко", 1_000_000, 9_990, VatRate::Vat20);
+    marked.object = PaymentObject::MARKED;
+    marked.marking_code = Some("0104600439931256215Abc123\u{1d}93dGVz".into());
+    let receipt = sale(
+        ReceiptKind::Sale,
+        vec![marked, position("Хлеб", 1_000_000, 5_000, VatRate::Vat10)],
+    );
+    let printed = d.print_receipt(&receipt).expect("sale");
+    let entry = r.emu.printed_document(printed.doc.number).expect("on tape");
+    let line_of = |needle: &str| {
+        entry
+            .lines
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?} on the tape: {:#?}", entry.lines))
+    };
+    let (milk, bread, code) = (line_of("Молоко"), line_of("Хлеб"), line_of("[М]"));
+    assert!(
+        milk < code && code < bread,
+        "marking code printed under the wrong position: {:#?}",
+        entry.lines
+    );
+}

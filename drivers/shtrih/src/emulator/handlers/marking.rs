@@ -20,6 +20,9 @@ pub(crate) struct MarkingState {
     pub accepted: Option<String>,
     /// Code bound by 0xFF67, attached to the next (or last) position.
     pub bound_next: Option<String>,
+    /// A position was registered while a code was accepted but not yet
+    /// bound: drivers that send 0xFF46 before 0xFF67 bind to it.
+    pub last_awaits_bind: bool,
 }
 
 /// What the device answers about a code.
@@ -119,7 +122,19 @@ impl Device {
         let code = String::from_utf8_lossy(code).into_owned();
         let v = verdict(&code);
         self.marking.accepted = None;
-        self.marking.bound_next = Some(code);
+        // Both orders are in use: check → accept → bind → operation, and
+        // check → accept → operation → bind. In the second the position
+        // is already registered and the code belongs to it.
+        let last_open = self
+            .receipt
+            .as_mut()
+            .and_then(|r| r.items.last_mut())
+            .filter(|item| item.marking_code.is_none());
+        match last_open {
+            Some(item) if self.marking.last_awaits_bind => item.marking_code = Some(code),
+            _ => self.marking.bound_next = Some(code),
+        }
+        self.marking.last_awaits_bind = false;
         Ok(Writer::new()
             .u16(0)
             .u8(v.code_type)

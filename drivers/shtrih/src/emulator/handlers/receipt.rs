@@ -49,6 +49,9 @@ impl Device {
     fn add_item(&mut self, mut item: Item) {
         if let Some(code) = self.marking.bound_next.take() {
             item.marking_code = Some(code);
+            self.marking.last_awaits_bind = false;
+        } else {
+            self.marking.last_awaits_bind = self.marking.accepted.is_some();
         }
         if let Some(r) = &mut self.receipt {
             r.items.push(item);
