@@ -38,8 +38,9 @@ pub struct Args {
     /// Retail store to attach, by name or id (asked when omitted).
     #[arg(long)]
     pub store: Option<String>,
-    /// Name of this kassa in the config (default: the store's name).
-    #[arg(long)]
+    /// Name of this kassa in the config: up to 32 latin letters, digits,
+    /// '-' or '_' (default: the store's name, transliterated).
+    #[arg(long, value_parser = parse_kassa_name)]
     pub name: Option<String>,
     /// Token file (default: `<store id>.token` next to the config).
     #[arg(long)]
@@ -132,7 +133,10 @@ async fn attach(args: Args, password: Secret) -> anyhow::Result<()> {
         Some(p) => absolute(p)?,
         None => config_dir.join(format!("{}.token", file_safe(&store.id))),
     };
-    let name = args.name.clone().unwrap_or_else(|| store.name.clone());
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| kassa_name_for(&store.name));
 
     let existing = match std::fs::read_to_string(&config_path) {
         Ok(text) => Some(text),
@@ -386,6 +390,95 @@ fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
     }
 }
 
+/// Longest kassa name the config accepts.
+const KASSA_NAME_MAX: usize = 32;
+
+/// Whether the config accepts `name` as a kassa name (the same rule as
+/// `config::parse`): checked before attaching, because attaching annuls the
+/// store's previous token and a config that does not load is useless.
+fn is_valid_kassa_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= KASSA_NAME_MAX
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn parse_kassa_name(s: &str) -> Result<String, String> {
+    if is_valid_kassa_name(s) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "`{s}`: use up to {KASSA_NAME_MAX} latin letters, digits, '-' or '_'"
+        ))
+    }
+}
+
+/// A config-valid kassa name made from a store's (usually Cyrillic) name:
+/// transliterated to lower-case latin, anything else as `_`, at most 32
+/// characters; `kassa` when nothing usable is left.
+pub fn kassa_name_for(store_name: &str) -> String {
+    let mut out = String::new();
+    for c in store_name.trim().chars().flat_map(char::to_lowercase) {
+        let latin = match c {
+            'а' => "a",
+            'б' => "b",
+            'в' => "v",
+            'г' => "g",
+            'д' => "d",
+            'е' | 'э' => "e",
+            'ё' => "yo",
+            'ж' => "zh",
+            'з' => "z",
+            'и' => "i",
+            'й' => "y",
+            'к' => "k",
+            'л' => "l",
+            'м' => "m",
+            'н' => "n",
+            'о' => "o",
+            'п' => "p",
+            'р' => "r",
+            'с' => "s",
+            'т' => "t",
+            'у' => "u",
+            'ф' => "f",
+            'х' => "kh",
+            'ц' => "ts",
+            'ч' => "ch",
+            'ш' => "sh",
+            'щ' => "shch",
+            'ъ' | 'ь' => "",
+            'ы' => "y",
+            'ю' => "yu",
+            'я' => "ya",
+            c if c.is_ascii_alphanumeric() || c == '-' => {
+                out.push(c);
+                continue;
+            }
+            _ => "_",
+        };
+        // One `_` for a run of spaces and punctuation.
+        if latin == "_" && (out.is_empty() || out.ends_with('_')) {
+            continue;
+        }
+        out.push_str(latin);
+    }
+    let mut name: String = out
+        .trim_end_matches('_')
+        .chars()
+        .take(KASSA_NAME_MAX)
+        .collect();
+    while name.ends_with('_') {
+        name.pop();
+    }
+    if name.is_empty() {
+        "kassa".to_owned()
+    } else {
+        name
+    }
+}
+
 /// A file name made of the id's safe characters only.
 fn file_safe(id: &str) -> String {
     id.chars()
@@ -517,6 +610,22 @@ api_url = "b"
         assert!(format!("{err:#}").contains("not valid TOML"), "{err:#}");
         let err = upsert_kassa(Some("kassa = 5"), &entry("A")).unwrap_err();
         assert!(err.to_string().contains("array of tables"), "{err}");
+    }
+
+    #[test]
+    fn kassa_name_from_store_name_is_valid_for_the_config() {
+        assert_eq!(kassa_name_for("Точка продаж"), "tochka_prodazh");
+        assert_eq!(kassa_name_for("Магазин №2 (центр)"), "magazin_2_tsentr");
+        assert_eq!(kassa_name_for("Shop-1"), "shop-1");
+        assert_eq!(kassa_name_for("«»"), "kassa");
+        let long = kassa_name_for("Очень длинное название розничной точки продаж");
+        assert!(long.len() <= KASSA_NAME_MAX, "{long}");
+        for name in ["Точка продаж", "Щука & Ёж", "", "  ", "a b c", "№№№ 1"]
+        {
+            assert!(is_valid_kassa_name(&kassa_name_for(name)), "{name}");
+        }
+        assert!(parse_kassa_name("Точка продаж").is_err());
+        assert!(parse_kassa_name("shop1").is_ok());
     }
 
     #[test]

@@ -37,7 +37,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 fn check(file: &std::path::Path, no_secrets: bool) -> anyhow::Result<()> {
-    let config = Config::load(file)?;
+    // ConfigError's message already includes its cause: keep the chain out
+    // of it, or `{:#}` prints the I/O error twice.
+    let config = Config::load(file).map_err(|e| anyhow::anyhow!("{e}"))?;
     print!("{}", config.summary());
     if !no_secrets {
         let mut failures = Vec::new();

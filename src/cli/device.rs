@@ -173,10 +173,24 @@ pub fn run_to(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
             emit(out, json, &report, print_status)
         }
         Action::OpenShift { cashier } => {
+            // The FN's own answer to a second open is "wrong FN state";
+            // say what is actually wrong instead.
+            match kkt.shift_state().map_err(kkt_err)? {
+                ShiftState::Open { number, .. } => {
+                    anyhow::bail!("смена № {number} уже открыта")
+                }
+                ShiftState::Expired { number, .. } => anyhow::bail!(
+                    "смена № {number} открыта больше 24 часов: сначала закройте её (close-shift)"
+                ),
+                ShiftState::Closed { .. } => {}
+            }
             let r = kkt.open_shift(&cashier).map_err(kkt_err)?;
             emit(out, json, &r, print_opened)
         }
         Action::CloseShift { cashier } => {
+            if let ShiftState::Closed { last_number } = kkt.shift_state().map_err(kkt_err)? {
+                anyhow::bail!("смена уже закрыта (последняя № {last_number})");
+            }
             let r = kkt.close_shift(&cashier).map_err(kkt_err)?;
             emit(out, json, &r, print_closed)
         }
@@ -212,6 +226,10 @@ pub fn run_to(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
             )
         }
         Action::Fd { number, tlv } => {
+            let last = kkt.fn_info().map_err(kkt_err)?.last_fd_number;
+            if number == 0 || number > last {
+                anyhow::bail!("ФД {number} нет в архиве ФН: номера документов 1…{last}");
+            }
             let document = kkt.read_document(number).map_err(kkt_err)?;
             let tlv = if tlv {
                 let items = kkt.read_document_tlv(number).map_err(kkt_err)?;
@@ -511,6 +529,18 @@ mod tests {
         assert_eq!(serial, Some(serde_json::Value::from(emu.fn_serial())));
 
         let err = run_to(args(&port, &["fd", "999"]), &mut Vec::new()).unwrap_err();
-        assert!(err.to_string().contains("нет запрошенных данных"), "{err}");
+        assert!(
+            err.to_string()
+                .contains(&format!("ФД 999 нет в архиве ФН: номера документов 1…{fd}")),
+            "{err}"
+        );
+
+        let err = run_to(args(&port, &["open-shift"]), &mut Vec::new()).unwrap_err();
+        let number = emu.shift().number;
+        assert_eq!(err.to_string(), format!("смена № {number} уже открыта"));
+        run_to(args(&port, &["close-shift"]), &mut Vec::new()).expect("close");
+        assert!(!emu.shift().open);
+        let err = run_to(args(&port, &["close-shift"]), &mut Vec::new()).unwrap_err();
+        assert!(err.to_string().starts_with("смена уже закрыта"), "{err}");
     }
 }
