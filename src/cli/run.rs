@@ -52,6 +52,10 @@ pub async fn run_daemon(
     config: Config,
     until: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    // Two daemons on one journal would fight over the ports and poll the
+    // cloud twice; the second one would also remove the first one's
+    // control socket when it stops. The lock lives as long as the daemon.
+    let _instance = lock_instance(&config.journal_path)?;
     let journal = Arc::new(
         Journal::open(&config.journal_path)
             .with_context(|| format!("journal {}", config.journal_path.display()))?,
@@ -112,6 +116,35 @@ pub async fn run_daemon(
     daemon
         .run_until(Some(config.control_socket.clone()), until)
         .await
+}
+
+/// Holds an exclusive lock on `<journal>.lock` for the life of the daemon.
+fn lock_instance(journal: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let mut name = journal.as_os_str().to_owned();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the journal directory {}", dir.display()))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another masterkassa daemon is already running with the journal {} \
+             (lock {} is held); stop it first",
+            journal.display(),
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
 }
 
 /// The retail store's organization id, read once at start (retried while

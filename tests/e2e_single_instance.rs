@@ -1,0 +1,56 @@
+//! Only one daemon runs on a journal: a second `masterkassa run` with the
+//! same config refuses to start, says why, and leaves the first daemon's
+//! control socket alone.
+
+mod crash_support;
+
+use masterkassa::fake_cloud::{FakeCloud, FakeCloudConfig};
+use shtrih::emulator::{Emulator, EmulatorConfig};
+use std::time::{Duration, Instant};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_daemon_on_the_same_journal_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("kkt");
+    let _emu = Emulator::spawn(EmulatorConfig::new(&link)).unwrap();
+    let cloud = FakeCloud::start(FakeCloudConfig::default()).await.unwrap();
+    let cfg = crash_support::config(dir.path(), &cloud.base_url(), &link);
+    let socket = dir.path().join("control.sock");
+
+    let mut first = crash_support::spawn_agent(&cfg, dir.path());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "the first daemon never served");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let second = tokio::task::spawn_blocking({
+        let cfg = cfg.clone();
+        move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_masterkassa"))
+                .arg("run")
+                .arg("--config")
+                .arg(&cfg)
+                .env(
+                    "MASTERKASSA_TEST_TOKEN",
+                    "0123456789abcdef0123456789abcdef01234567",
+                )
+                .output()
+                .unwrap()
+        }
+    });
+    let out = tokio::time::timeout(Duration::from_secs(60), second)
+        .await
+        .expect("the second daemon must exit by itself")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "second daemon started: {stderr}");
+    assert!(
+        stderr.contains("another masterkassa daemon is already running"),
+        "{stderr}"
+    );
+    assert!(socket.exists(), "the first daemon's socket was removed");
+    assert!(first.try_wait().unwrap().is_none(), "the first daemon died");
+    first.kill().unwrap();
+    first.wait().unwrap();
+}
