@@ -179,11 +179,10 @@ fn a_killed_writer_never_loses_an_acknowledged_transition() {
                     let state = StateName::parse(parts.next()?)?;
                     Some((op, state))
                 });
-                if let Some(ack) = parsed {
-                    if tx.send(ack).is_err() {
+                if let Some(ack) = parsed
+                    && tx.send(ack).is_err() {
                         break;
                     }
-                }
             }
         });
         let mut acks = Vec::new();

@@ -100,7 +100,7 @@ pub fn format_price_1c(money: Money) -> String {
     let whole = (abs / 100).to_string();
     let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(' ');
         }
         grouped.push(c);
@@ -113,7 +113,7 @@ pub fn format_price_1c(money: Money) -> String {
 pub fn format_money_plain(money: Money) -> String {
     let sign = if money.0 < 0 { "-" } else { "" };
     let abs = money.0.unsigned_abs();
-    if abs % 100 == 0 {
+    if abs.is_multiple_of(100) {
         format!("{sign}{}", abs / 100)
     } else {
         format!("{sign}{}.{:02}", abs / 100, abs % 100)
