@@ -21,6 +21,7 @@
 //!
 //! Run: `cargo bench --bench worker_throughput`
 //! (`MASTERKASSA_BENCH_RECEIPTS=N` sales per kassa, default 60;
+//! `MASTERKASSA_BENCH_RUNS=1,1u,1r,8,8u` to pick runs;
 //! `MASTERKASSA_BENCH_LOG=info` for the agent's log in its temp dir).
 
 mod bench_support;
@@ -191,41 +192,49 @@ fn main() {
     println!("worker throughput: 10-position cash sales, `masterkassa run` child process");
     println!("before: {}", load_line());
 
-    let one = run("1 printer, 115200 baud", 1, 115_200, receipts, false);
-    one.print();
-    let one_unpaced = run("1 printer, unpaced (baud 0)", 1, 0, receipts, false);
-    one_unpaced.print();
-    let counted = run("1 printer, unpaced, relay", 1, 0, receipts, true);
-    counted.print();
-    let eight = run("8 printers, 115200 baud", 8, 115_200, receipts, false);
-    eight.print();
-    let eight_unpaced = run("8 printers, unpaced (baud 0)", 8, 0, receipts, false);
-    eight_unpaced.print();
+    // MASTERKASSA_BENCH_RUNS picks runs: 1 (1 printer), 1u (unpaced),
+    // 1r (unpaced with the byte-counting relay), 8, 8u.
+    let runs = std::env::var("MASTERKASSA_BENCH_RUNS").unwrap_or_else(|_| "1,1u,1r,8,8u".into());
+    let wanted = |name: &str| runs.split(',').any(|r| r.trim() == name);
+    let pick = |name: &str, label: &str, kassas: usize, baud: u32, relay: bool| {
+        wanted(name).then(|| {
+            let r = run(label, kassas, baud, receipts, relay);
+            r.print();
+            r
+        })
+    };
+    let one = pick("1", "1 printer, 115200 baud", 1, 115_200, false);
+    let one_unpaced = pick("1u", "1 printer, unpaced (baud 0)", 1, 0, false);
+    let counted = pick("1r", "1 printer, unpaced, relay", 1, 0, true);
+    let _eight = pick("8", "8 printers, 115200 baud", 8, 115_200, false);
+    let _eight_unpaced = pick("8u", "8 printers, unpaced (baud 0)", 8, 0, false);
     println!("after: {}", load_line());
 
-    if let Some((up, down)) = counted.bytes {
-        let wire = wire_ms(up + down, 115_200);
-        let measured = one.ms_per_receipt();
-        println!();
-        println!(
-            "per receipt on the line: host→device {up:.0} B, device→host {down:.0} B; wire time {wire:.1} ms at 115200 ({:.1} ms at 9600)",
-            wire_ms(up + down, 9_600)
-        );
-        println!(
-            "measured at 115200: {measured:.1} ms/receipt → agent overhead over the emulator's wire time {:.1} ms ({:.0} % of the receipt's time)",
-            measured - wire,
-            (measured - wire) / measured * 100.0
-        );
-        println!(
-            "unpaced emulator: {:.1} ms/receipt (agent + HTTP + journal + emulator work, no line time)",
-            one_unpaced.ms_per_receipt()
-        );
-        println!(
-            "agent CPU per receipt: {:.2} ms at 115200, {:.2} ms unpaced",
-            one.cpu_per_receipt.as_secs_f64() * 1e3,
-            one_unpaced.cpu_per_receipt.as_secs_f64() * 1e3
-        );
-    } else {
-        println!("relay run produced no byte counts; overhead not computed");
-    }
+    let (Some(one), Some(one_unpaced), Some((up, down))) =
+        (one, one_unpaced, counted.and_then(|c| c.bytes))
+    else {
+        println!("overhead needs runs 1, 1u and 1r");
+        return;
+    };
+    let wire = wire_ms(up + down, 115_200);
+    let measured = one.ms_per_receipt();
+    println!();
+    println!(
+        "per receipt on the line: host→device {up:.0} B, device→host {down:.0} B; wire time {wire:.1} ms at 115200 ({:.1} ms at 9600)",
+        wire_ms(up + down, 9_600)
+    );
+    println!(
+        "measured at 115200: {measured:.1} ms/receipt → agent overhead over the emulator's wire time {:.1} ms ({:.0} % of the receipt's time)",
+        measured - wire,
+        (measured - wire) / measured * 100.0
+    );
+    println!(
+        "unpaced emulator: {:.1} ms/receipt (agent + HTTP + journal + emulator work, no line time)",
+        one_unpaced.ms_per_receipt()
+    );
+    println!(
+        "agent CPU per receipt: {:.2} ms at 115200, {:.2} ms unpaced",
+        one.cpu_per_receipt.as_secs_f64() * 1e3,
+        one_unpaced.cpu_per_receipt.as_secs_f64() * 1e3
+    );
 }
