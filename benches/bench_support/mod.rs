@@ -15,7 +15,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// An env var as a number, or `default`.
@@ -433,8 +433,21 @@ impl RelayCounts {
 pub struct Relay {
     pub path: PathBuf,
     pub counts: Arc<RelayCounts>,
+    stop: Arc<AtomicBool>,
     // Kept open so the PTY stays up while the agent closes and reopens it.
     _slave: OwnedFd,
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Not inherited by the agent child: it must see only its own port.
+fn set_cloexec(fd: i32) {
+    // SAFETY: fcntl with integer arguments on a descriptor the caller owns.
+    unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
 }
 
 fn make_raw(fd: i32) {
@@ -450,9 +463,15 @@ fn make_raw(fd: i32) {
     }
 }
 
-fn copy(mut from: std::fs::File, mut to: std::fs::File, count: Arc<RelayCounts>, up: bool) {
+fn copy(
+    mut from: std::fs::File,
+    mut to: std::fs::File,
+    count: Arc<RelayCounts>,
+    up: bool,
+    stop: Arc<AtomicBool>,
+) {
     let mut buf = [0u8; 512];
-    loop {
+    while !stop.load(Ordering::Relaxed) {
         let n = match from.read(&mut buf) {
             Ok(0) => {
                 std::thread::sleep(Duration::from_millis(5));
@@ -520,13 +539,15 @@ impl Relay {
             master.try_clone().expect("dup"),
             upstream.try_clone().expect("dup"),
         );
-        let c = counts.clone();
-        std::thread::spawn(move || copy(master, upstream, c, true));
-        let c = counts.clone();
-        std::thread::spawn(move || copy(u2, m2, c, false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (c, s) = (counts.clone(), stop.clone());
+        std::thread::spawn(move || copy(master, upstream, c, true, s));
+        let (c, s) = (counts.clone(), stop.clone());
+        std::thread::spawn(move || copy(u2, m2, c, false, s));
         Relay {
             path: link.to_path_buf(),
             counts,
+            stop,
             _slave: slave,
         }
     }
