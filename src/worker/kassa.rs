@@ -93,6 +93,10 @@ pub struct Kassa<S: ReceiptSource, J: Store> {
     last_state: Instant,
     state_dirty: bool,
     state_sent_once: bool,
+    /// Something is waiting to print (as of the last turn).
+    print_pending: bool,
+    /// The outbox is not empty (as of the last turn).
+    outbox_pending: bool,
 }
 
 /// Shortest gap between two state reports triggered by changes.
@@ -158,6 +162,8 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             last_state: now.checked_sub(STATE_MIN_GAP).unwrap_or(now),
             state_dirty: true,
             state_sent_once: false,
+            print_pending: true,
+            outbox_pending: true,
         };
         (kassa, handle)
     }
@@ -191,15 +197,24 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         tracing::info!(kassa = %self.cfg.name, "kassa stopped");
     }
 
+    /// When the loop has something to do next. Deadlines of idle
+    /// activities (an empty outbox, nothing to print) are in the past and
+    /// must not count, or the loop would spin.
     fn next_wake(&self) -> Instant {
         let mut wake = self.next_state;
         if self.state_dirty {
             wake = wake.min(self.last_state + STATE_MIN_GAP);
         }
         if self.halted.is_none() {
-            wake = wake.min(self.next_poll).min(self.next_print);
+            wake = wake.min(self.next_poll);
+            if self.print_pending || self.needs_recovery() {
+                wake = wake.min(self.next_print);
+            }
         }
-        wake.min(self.next_outbox)
+        if self.outbox_pending {
+            wake = wake.min(self.next_outbox);
+        }
+        wake
     }
 
     /// One turn of the loop; true if it did something worth an immediate
@@ -207,6 +222,8 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     pub(super) async fn turn(&mut self) -> bool {
         let now = Instant::now();
         if self.halted.is_none() && self.needs_recovery() && now >= self.next_print {
+            // Recovery may queue approves.
+            self.outbox_pending = true;
             match self.recover().await {
                 Ok(()) => {}
                 Err(e) => {
@@ -223,15 +240,17 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         if now >= self.next_outbox {
             match self.deliver_one().await {
                 DeliverResult::Delivered => return true,
-                DeliverResult::Empty => {}
-                DeliverResult::Retry => {}
+                DeliverResult::Empty => self.outbox_pending = false,
+                DeliverResult::Retry => self.outbox_pending = true,
             }
         }
         if self.halted.is_none() && now >= self.next_print {
             match self.store.pending() {
                 Ok(pending) => {
+                    self.print_pending = !pending.is_empty();
                     if let Some(op) = pending.into_iter().next() {
                         self.process(op).await;
+                        self.outbox_pending = true;
                         return true;
                     }
                 }
@@ -246,7 +265,13 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             }
         }
         let outbox_empty = matches!(self.store.outbox_head(), Ok(None));
-        if self.halted.is_none() && outbox_empty && now >= self.next_poll && self.poll_once().await
+        // One operation at a time: while one waits for the printer (paper,
+        // link) the cloud would only hand out the same one again.
+        if self.halted.is_none()
+            && outbox_empty
+            && !self.print_pending
+            && now >= self.next_poll
+            && self.poll_once().await
         {
             return true;
         }
@@ -276,12 +301,22 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             Ok(Polled::Operation(op)) => {
                 self.status
                     .update(|s| s.last_poll = Some(super::moscow_now()));
-                // More is likely queued: poll again as soon as this one is
-                // done (printing paces the loop); back off only when empty.
-                self.poll_backoff = self.cfg.poll_interval;
-                self.next_poll = now;
-                self.accept(*op);
-                true
+                if self.accept(*op) {
+                    // More is likely queued: poll again as soon as this one
+                    // is done (printing paces the loop).
+                    self.poll_backoff = self.cfg.poll_interval;
+                    self.next_poll = now;
+                    self.print_pending = true;
+                    self.outbox_pending = true;
+                    true
+                } else {
+                    // Handed out again although we answered it: back off as
+                    // for an empty queue so a confused cloud is not hammered.
+                    self.outbox_pending = true;
+                    self.poll_backoff = (self.poll_backoff * 2).min(self.cfg.idle_poll_max);
+                    self.next_poll = now + super::jitter(self.poll_backoff);
+                    false
+                }
             }
             Err(e) => {
                 self.cloud_trouble(&e);
@@ -300,14 +335,18 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     }
 
     /// Journals a polled operation, or re-sends the answer of one already
-    /// settled (the cloud handed it out again).
-    fn accept(&mut self, op: super::source::SourceOperation) {
+    /// settled (the cloud handed it out again). True if it is new work.
+    fn accept(&mut self, op: super::source::SourceOperation) -> bool {
         let existing = match self.store.get(&op.id) {
             Ok(e) => e,
             Err(e) => {
                 self.note_error("journal", &e.to_string());
-                return;
+                return false;
             }
+        };
+        let new_work = match &existing {
+            None => true,
+            Some(stored) => stored.phase.is_pending_print(),
         };
         let result = match existing {
             None => {
@@ -330,6 +369,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             self.note_error("journal", &e.to_string());
         }
         self.state_dirty = true;
+        new_work
     }
 
     fn resend_message(&self, stored: &StoredOp) -> Option<OutboxMessage> {
@@ -618,6 +658,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         match cmd {
             Command::CloseShift(reply) => {
                 let result = self.close_shift_now().await;
+                self.outbox_pending = true;
                 let _ = reply.send(result);
             }
         }

@@ -492,7 +492,33 @@ async fn close_shift_command_closes_and_reports<J: Store>(store: Arc<J>) {
     assert!(sim.state().shift_open.is_none());
 }
 
+/// While the printer is unreachable the worker neither rejects nor
+/// hammers the cloud: operations stay queued (or RECEIVED), and polling
+/// waits until the printer is back.
+async fn unplugged_printer_waits_without_hammering_the_cloud<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    sim.state().link_down = true;
+    source.push("op-1", Ok(sale(5000)));
+    source.push("op-2", Ok(sale(600)));
+    let run = start(&sim, &source, &store);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let polls = source.lock().polls;
+    assert!(
+        polls <= 3,
+        "polled {polls} times while the printer was away"
+    );
+    assert!(source.lock().delivered.is_empty());
+    let phase = store.get("op-1").unwrap().map(|o| o.phase);
+    assert!(matches!(phase, None | Some(Phase::Received)), "{phase:?}");
+    assert_eq!(run.handle.status.get().last_error.unwrap().layer, "link");
+    sim.state().link_down = false;
+    wait_for("both approves", || approves(&source).len() == 2).await;
+    run.stop().await;
+    assert_eq!(receipts_in_archive(&sim), 2);
+}
+
 on_both_stores!(
+    unplugged_printer_waits_without_hammering_the_cloud,
     sale_is_printed_once_and_approved_after_openshift,
     invalid_operation_is_rejected_and_not_printed,
     paper_out_after_fiscalisation_approves_without_reprint,

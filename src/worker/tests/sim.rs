@@ -290,6 +290,7 @@ pub struct SourceInner {
     pub fail_deliveries: u32,
     pub fail_polls: u32,
     pub states: u32,
+    pub polls: u32,
 }
 
 impl ScriptedSource {
@@ -313,6 +314,7 @@ impl ScriptedSource {
 impl ReceiptSource for ScriptedSource {
     async fn poll(&self) -> Result<Polled, SourceError> {
         let mut s = self.lock();
+        s.polls += 1;
         if s.fail_polls > 0 {
             s.fail_polls -= 1;
             return Err(SourceError::Transient {
