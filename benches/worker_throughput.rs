@@ -1,231 +1,260 @@
-//! Worker benchmark (a plain binary: `cargo bench --bench worker_throughput`).
+//! Throughput of the whole agent: receipts per minute with 1 and 8
+//! emulated Shtrih-M printers at 115200 baud, and the agent's overhead over
+//! the line time of the bytes a receipt needs.
 //!
-//! Prints:
-//! 1. receipts per minute with 1 and 8 emulated Shtrih printers at 115200
-//!    baud, each kassa with its own in-process queue, all on one journal;
-//! 2. the agent's overhead per receipt over the emulator's own wire + print
-//!    time (the same receipts printed by the bare driver);
-//! 3. RSS of `masterkassa run` with 1 and 32 kassas (idle, fake cloud);
-//! 4. CPU used by an idle `masterkassa run` with 1 kassa over 60 s
-//!    (`MASTERKASSA_BENCH_IDLE_SECS` to change).
+//! Each run is what a shop runs: `masterkassa run --config …` as a child
+//! process, the fake MoySklad cloud (one retail store, organisation and
+//! token per kassa) with R queued 10-position cash sales per kassa, and one
+//! emulator per kassa on its own PTY. The rate is taken from the cloud's
+//! log of accepted approves (first to last approve of each kassa, so the
+//! start-up, recovery and shift opening are left out); the agent's CPU time
+//! from /proc/PID/stat over the same stretch. Every run also checks that
+//! each sale was approved exactly once and that the FN archives hold one
+//! receipt per sale, so a fast but wrong agent does not go unnoticed.
 //!
-//! `MASTERKASSA_BENCH_RECEIPTS` sets receipts per printer (default 40).
+//! Overhead: a third single-printer run puts a byte-counting PTY relay
+//! between agent and emulator (unpaced) to learn how many bytes one
+//! receipt takes each way, whatever commands the agent sends; their wire
+//! time (10 bit times per byte, as the emulator paces them) is compared
+//! with the measured time per receipt at 115200 and with an unpaced
+//! (`--baud 0`) emulator.
+//!
+//! Run: `cargo bench --bench worker_throughput`
+//! (`MASTERKASSA_BENCH_RECEIPTS=N` sales per kassa, default 60;
+//! `MASTERKASSA_BENCH_UNPACED_RECEIPTS=N` for the unpaced runs, default 30;
+//! `MASTERKASSA_BENCH_RUNS=1,1u,1r,8,8u` to pick runs;
+//! `MASTERKASSA_BENCH_LOG=info` for the agent's log in its temp dir,
+//! `MASTERKASSA_BENCH_KEEP=1` to keep that dir).
 
-use masterkassa::device::{DeviceHandle, shtrih_opener};
-use masterkassa::journal::{Journal, Source};
-use masterkassa::receipt::{OperationInput, RenderContext, render};
-use masterkassa::worker::journal_store::JournalStore;
-use masterkassa::worker::queue::MemoryQueue;
-use masterkassa::worker::{Kassa, KassaSettings};
-use shtrih::driver::{Baud, DriverConfig};
-use shtrih::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
-use std::path::Path;
-use std::sync::Arc;
+mod bench_support;
+
+use bench_support::{Fleet, Relay, env_num, load_line, mean};
 use std::time::{Duration, Instant};
 
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+struct RunResult {
+    label: String,
+    kassas: usize,
+    receipts: u32,
+    /// Per kassa: steady-state receipts per minute.
+    per_kassa_rpm: Vec<f64>,
+    /// Agent CPU per receipt.
+    cpu_per_receipt: Duration,
+    /// Bytes per receipt each way (relay runs only).
+    bytes: Option<(f64, f64)>,
+    /// Spawn to last approve.
+    end_to_end: Duration,
+    problems: Vec<String>,
+    kept_log: Option<std::path::PathBuf>,
 }
 
-/// A sale of two lines paid by card, with a unique id.
-fn sale(kassa: usize, i: usize) -> String {
-    let id = format!("bench000-0000-4000-8000-{kassa:04}{i:08}");
-    serde_json::json!({
-        "meta": {"href": format!("https://online.moysklad.ru/api/posap/1.0/entity/retaildemand/syncid/{id}"), "type": "retaildemand"},
-        "name": format!("{i}"),
-        "moment": "2026-11-24 10:00:00",
-        "positions": [
-            {"assortment": {"meta": {"href": "https://online.moysklad.ru/api/posap/1.0/entity/product/1"}}, "quantity": 2, "price": 12_345, "discount": 5, "vat": 20},
-            {"assortment": {"meta": {"href": "https://online.moysklad.ru/api/posap/1.0/entity/product/2"}}, "quantity": 1, "price": 9_900, "vat": 10},
-        ],
-        "noCashSum": 23_456 + 9_900,
-        "vatEnabled": true,
-        "vatIncluded": true,
-        "taxSystem": "GENERAL_TAX_SYSTEM",
-    })
-    .to_string()
-}
+impl RunResult {
+    fn ms_per_receipt(&self) -> f64 {
+        60_000.0 / mean(&self.per_kassa_rpm)
+    }
 
-fn emulator(dir: &Path, n: usize) -> EmulatorHandle {
-    Emulator::spawn(EmulatorConfig::new(dir.join(format!("kkt{n}"))).baud(115_200))
-        .expect("emulator")
-}
-
-fn opener(emu: &EmulatorHandle) -> masterkassa::device::Opener {
-    shtrih_opener(
-        emu.link_path().to_string_lossy().to_string(),
-        Baud::Fixed(115_200),
-        DriverConfig::default(),
-    )
-}
-
-/// Receipts through the whole agent on `printers` printers; returns
-/// (wall time, receipts).
-async fn through_agent(printers: usize, per_printer: usize) -> (Duration, usize) {
-    let dir = tempfile::tempdir().unwrap();
-    let journal = Arc::new(Journal::open(dir.path().join("journal.db")).unwrap());
-    let (stop, _) = tokio::sync::watch::channel(false);
-    let mut emus = Vec::new();
-    let mut queues = Vec::new();
-    let mut tasks = Vec::new();
-    for p in 0..printers {
-        let emu = emulator(dir.path(), p);
-        // Open the shift first so every run measures receipts only.
-        let mut k = opener(&emu)().unwrap();
-        k.open_shift("Кассир").unwrap();
-        drop(k);
-        let queue = Arc::new(MemoryQueue::new());
-        for i in 0..per_printer {
-            queue.push(&sale(p, i));
+    fn print(&self) {
+        let total: f64 = self.per_kassa_rpm.iter().sum();
+        let min = self
+            .per_kassa_rpm
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        println!(
+            "{:<30} {} kassa(s) × {} receipts | {:>7.0} receipts/min total | per printer {:>6.0}/min (min {:>5.0}) = {:>6.1} ms/receipt | agent CPU {:>6.2} ms/receipt | spawn→last approve {:>5.1} s",
+            self.label,
+            self.kassas,
+            self.receipts,
+            total,
+            mean(&self.per_kassa_rpm),
+            min,
+            self.ms_per_receipt(),
+            self.cpu_per_receipt.as_secs_f64() * 1e3,
+            self.end_to_end.as_secs_f64(),
+        );
+        for p in &self.problems {
+            println!("    PROBLEM: {p}");
         }
-        let name = format!("bench{p}");
-        let store = Arc::new(JournalStore::new(journal.clone(), &name, Source::Moysklad));
-        let device = DeviceHandle::spawn(&name, opener(&emu)).unwrap();
-        let mut settings = KassaSettings::new(&name);
-        settings.poll_interval = Duration::from_millis(200);
-        let (kassa, _) = Kassa::new(settings, queue.clone(), store, device);
-        queues.push(queue);
-        emus.push(emu);
-        tasks.push((kassa, stop.subscribe()));
+        if let Some(log) = &self.kept_log {
+            println!("    agent log kept: {}", log.display());
+        }
     }
-    let started = Instant::now();
-    let handles: Vec<_> = tasks
-        .into_iter()
-        .map(|(k, rx)| tokio::spawn(k.run(rx)))
-        .collect();
-    while queues.iter().any(|q| q.queued() > 0) {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let elapsed = started.elapsed();
-    let _ = stop.send(true);
-    for h in handles {
-        let _ = h.await;
-    }
-    (elapsed, printers * per_printer)
 }
 
-/// The same receipts printed by the bare driver on one printer.
-fn bare_driver(per_printer: usize) -> Duration {
-    let dir = tempfile::tempdir().unwrap();
-    let emu = emulator(dir.path(), 0);
-    let mut k = opener(&emu)().unwrap();
-    k.open_shift("Кассир").unwrap();
-    let ctx = RenderContext::default();
-    let receipts: Vec<_> = (0..per_printer)
-        .map(|i| {
-            let op = masterkassa::cloud::models::parse_operation(sale(0, i).as_bytes()).unwrap();
-            render(&OperationInput::from_cloud(&op), &ctx).unwrap()
+fn run(label: &str, kassas: usize, emulator_baud: u32, receipts: u32, relay: bool) -> RunResult {
+    let mut relays = Vec::new();
+    let fleet = Fleet::start(kassas, emulator_baud, 200, |device| {
+        if relay {
+            let link = device.with_extension("relay");
+            relays.push(Relay::start(device, &link));
+            link
+        } else {
+            device.to_path_buf()
+        }
+    });
+    fleet.enqueue_sales(receipts);
+    let expected = receipts * kassas as u32;
+    let mut agent = fleet.spawn_agent();
+    let bytes_now = || -> (u64, u64) {
+        relays.iter().fold((0, 0), |(a, b), r| {
+            let (x, y) = r.counts.snapshot();
+            (a + x, b + y)
         })
-        .collect();
-    let started = Instant::now();
-    for r in &receipts {
-        k.print_receipt(r).unwrap();
+    };
+    // (approved, agent CPU, relay bytes) when the first approve was seen,
+    // and at the last change.
+    let mut first: Option<(u32, Duration, (u64, u64))> = None;
+    let mut last = (0u32, Duration::ZERO, (0u64, 0u64));
+    let mut problems = Vec::new();
+    let timeout = Duration::from_secs(120 + u64::from(expected) * 2);
+    let deadline = Instant::now() + timeout;
+    loop {
+        let (approved, rejected) = fleet.answered();
+        if rejected > 0 {
+            problems.push(format!("{rejected} sale(s) rejected"));
+            break;
+        }
+        if approved > last.0 {
+            let snap = (approved, agent.cpu(), bytes_now());
+            if first.is_none() {
+                first = Some(snap);
+            }
+            last = snap;
+        }
+        if approved >= expected {
+            break;
+        }
+        if !agent.alive() {
+            problems.push("the agent exited".into());
+            break;
+        }
+        if Instant::now() > deadline {
+            problems.push(format!(
+                "timed out after {timeout:?} with {approved}/{expected} approved"
+            ));
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
-    started.elapsed()
-}
+    let end_to_end = agent.started.elapsed();
+    agent.stop();
 
-fn write_config(dir: &Path, api: &str, emus: &[EmulatorHandle]) -> std::path::PathBuf {
-    let mut text = format!(
-        "[journal]\npath = \"{}\"\n[control]\nsocket = \"{}\"\n",
-        dir.join("journal.db").display(),
-        dir.join("control.sock").display()
-    );
-    for (i, e) in emus.iter().enumerate() {
-        text.push_str(&format!(
-            "[[kassa]]\nname = \"k{i}\"\napi_url = \"{api}\"\ncashier_uid = \"cashier@myorg\"\norg_id = \"7944ef04-f831-11e5-7a69-971500188b19\"\ntoken_env = \"MASTERKASSA_BENCH_TOKEN\"\npoll_interval_ms = 1000\n[kassa.device]\nport = \"{}\"\nbaud = 115200\n",
-            e.link_path().display()
+    let mut per_kassa_rpm = Vec::new();
+    for (k, times) in fleet.approve_times().iter().enumerate() {
+        match (times.first(), times.last()) {
+            (Some(a), Some(b)) if times.len() > 1 && b > a => {
+                let span = b.duration_since(*a).as_secs_f64();
+                per_kassa_rpm.push((times.len() - 1) as f64 * 60.0 / span);
+            }
+            _ => problems.push(format!("kassa {k}: fewer than two approves")),
+        }
+    }
+    problems.extend(fleet.anomalies());
+    let in_fn = fleet.receipts_in_fn();
+    if in_fn != expected as usize {
+        problems.push(format!(
+            "{in_fn} receipts in the FN archives for {expected} sales"
         ));
     }
-    let path = dir.join("config.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn proc_status_kb(pid: u32, key: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = text.lines().find(|l| l.starts_with(key))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn cpu_ticks(pid: u32) -> Option<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = text.rsplit(')').next()?;
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of stat; 12 and 13 after ")".
-    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
-}
-
-/// Starts `masterkassa run` with `n` idle kassas; returns (RSS kB after
-/// settling, idle CPU % over `idle` if asked).
-async fn daemon(n: usize, idle: Option<Duration>) -> (u64, Option<f64>) {
-    let dir = tempfile::tempdir().unwrap();
-    let cloud = masterkassa::fake_cloud::FakeCloud::start(Default::default())
-        .await
-        .unwrap();
-    let emus: Vec<_> = (0..n).map(|i| emulator(dir.path(), i)).collect();
-    let cfg = write_config(dir.path(), &cloud.base_url(), &emus);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_masterkassa"))
-        .arg("run")
-        .arg("--config")
-        .arg(&cfg)
-        .env("MASTERKASSA_BENCH_TOKEN", "bench-token-0123456789")
-        .env("RUST_LOG", "warn")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    let rss = proc_status_kb(child.id(), "VmRSS:").unwrap_or(0);
-    let cpu = match idle {
-        Some(d) => {
-            let hz = 100.0; // USER_HZ on Linux
-            let before = cpu_ticks(child.id()).unwrap_or(0);
-            tokio::time::sleep(d).await;
-            let after = cpu_ticks(child.id()).unwrap_or(0);
-            Some((after - before) as f64 / hz / d.as_secs_f64() * 100.0)
+    let kept_log = (!problems.is_empty() || std::env::var_os("MASTERKASSA_BENCH_KEEP").is_some())
+        .then(|| {
+            let log = fleet.log_path();
+            // Keep the temp dir for a look at the log.
+            let _ = fleet.dir.keep();
+            log
+        });
+    let (cpu_per_receipt, bytes) = match first {
+        Some(f) if last.0 > f.0 => {
+            let n = last.0 - f.0;
+            let cpu = last.1.saturating_sub(f.1) / n;
+            let bytes = relay.then(|| {
+                (
+                    (last.2.0 - f.2.0) as f64 / f64::from(n),
+                    (last.2.1 - f.2.1) as f64 / f64::from(n),
+                )
+            });
+            (cpu, bytes)
         }
-        None => None,
+        _ => (Duration::ZERO, None),
     };
-    let _ = child.kill();
-    let _ = child.wait();
-    (rss, cpu)
+    RunResult {
+        label: label.to_string(),
+        kassas,
+        receipts,
+        per_kassa_rpm,
+        cpu_per_receipt,
+        bytes,
+        end_to_end,
+        problems,
+        kept_log,
+    }
+}
+
+/// Line time of `bytes` at `baud`, 10 bit times per byte, in ms.
+fn wire_ms(bytes: f64, baud: u32) -> f64 {
+    bytes * 10.0 * 1e3 / f64::from(baud)
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let per = env_u64("MASTERKASSA_BENCH_RECEIPTS", 40) as usize;
-    let idle = Duration::from_secs(env_u64("MASTERKASSA_BENCH_IDLE_SECS", 60));
-    runtime.block_on(async {
-        let bare = tokio::task::spawn_blocking(move || bare_driver(per)).await.unwrap();
-        let bare_ms = bare.as_secs_f64() * 1000.0 / per as f64;
-        println!("bare driver + emulator, 1 printer: {bare_ms:.1} ms per receipt ({:.0} receipts/min)", 60_000.0 / bare_ms);
-        for printers in [1usize, 8] {
-            let (t, n) = through_agent(printers, per).await;
-            let per_min = n as f64 / t.as_secs_f64() * 60.0;
-            println!(
-                "agent, {printers} printer(s) at 115200: {n} receipts in {:.2} s = {per_min:.0} receipts/min ({:.0} per printer)",
-                t.as_secs_f64(),
-                per_min / printers as f64
-            );
-            if printers == 1 {
-                let agent_ms = t.as_secs_f64() * 1000.0 / n as f64;
-                println!(
-                    "agent overhead over the emulator's wire+print time: {:.1} ms per receipt ({agent_ms:.1} vs {bare_ms:.1})",
-                    agent_ms - bare_ms
-                );
-            }
-        }
-        for n in [1usize, 32] {
-            let (rss, _) = daemon(n, None).await;
-            println!("RSS of `masterkassa run` with {n} kassa(s): {:.1} MiB", rss as f64 / 1024.0);
-        }
-        let (_, cpu) = daemon(1, Some(idle)).await;
-        println!("CPU of an idle `masterkassa run` (1 kassa) over {} s: {:.2} %", idle.as_secs(), cpu.unwrap_or(0.0));
-    });
+    let receipts = u32::try_from(env_num("MASTERKASSA_BENCH_RECEIPTS", 60))
+        .unwrap_or(60)
+        .max(2);
+    println!("worker throughput: 10-position cash sales, `masterkassa run` child process");
+    println!("before: {}", load_line());
+
+    // MASTERKASSA_BENCH_RUNS picks runs: 1 (1 printer), 1u (unpaced),
+    // 1r (unpaced with the byte-counting relay), 8, 8u.
+    let runs = std::env::var("MASTERKASSA_BENCH_RUNS").unwrap_or_else(|_| "1,1u,1r,8,8u".into());
+    let wanted = |name: &str| runs.split(',').any(|r| r.trim() == name);
+    // Unpaced runs stay inside one window of the MoySklad request budget
+    // (100 requests per 5 s per token, 2 per receipt): past it the agent's
+    // own rate limiter, not the agent's work, sets the pace (~570/min).
+    let unpaced_receipts = u32::try_from(env_num("MASTERKASSA_BENCH_UNPACED_RECEIPTS", 30))
+        .unwrap_or(30)
+        .max(2);
+    let pick = |name: &str, label: &str, kassas: usize, baud: u32, relay: bool| {
+        wanted(name).then(|| {
+            let n = if baud == 0 {
+                unpaced_receipts
+            } else {
+                receipts
+            };
+            let r = run(label, kassas, baud, n, relay);
+            r.print();
+            r
+        })
+    };
+    let one = pick("1", "1 printer, 115200 baud", 1, 115_200, false);
+    let one_unpaced = pick("1u", "1 printer, unpaced (baud 0)", 1, 0, false);
+    let counted = pick("1r", "1 printer, unpaced, relay", 1, 0, true);
+    let _eight = pick("8", "8 printers, 115200 baud", 8, 115_200, false);
+    let _eight_unpaced = pick("8u", "8 printers, unpaced (baud 0)", 8, 0, false);
+    println!("after: {}", load_line());
+
+    let (Some(one), Some(one_unpaced), Some((up, down))) =
+        (one, one_unpaced, counted.and_then(|c| c.bytes))
+    else {
+        println!("overhead needs runs 1, 1u and 1r");
+        return;
+    };
+    let wire = wire_ms(up + down, 115_200);
+    let measured = one.ms_per_receipt();
+    println!();
+    println!(
+        "per receipt on the line: host→device {up:.0} B, device→host {down:.0} B; wire time {wire:.1} ms at 115200 ({:.1} ms at 9600)",
+        wire_ms(up + down, 9_600)
+    );
+    println!(
+        "measured at 115200: {measured:.1} ms/receipt → agent overhead over the emulator's wire time {:.1} ms ({:.0} % of the receipt's time)",
+        measured - wire,
+        (measured - wire) / measured * 100.0
+    );
+    println!(
+        "unpaced emulator: {:.1} ms/receipt (agent + HTTP + journal + emulator work, no line time)",
+        one_unpaced.ms_per_receipt()
+    );
+    println!(
+        "agent CPU per receipt: {:.2} ms at 115200, {:.2} ms unpaced",
+        one.cpu_per_receipt.as_secs_f64() * 1e3,
+        one_unpaced.cpu_per_receipt.as_secs_f64() * 1e3
+    );
 }

@@ -1,0 +1,563 @@
+//! Shared by the worker benches (`worker_throughput`, `worker_footprint`):
+//! a fleet of N kassas as a shop runs them — the fake MoySklad cloud with
+//! one retail store (own organisation, cashier and token) per kassa, one
+//! emulated Shtrih-M per kassa on its own PTY, and `masterkassa run` as a
+//! child process with a generated config — plus readers of the child's
+//! /proc counters, a byte-counting PTY relay and a 10-position sale
+//! generator. Benches measure; this module never asserts on timing.
+
+#![allow(dead_code)]
+
+use masterkassa::fake_cloud::{FakeCloud, FakeCloudConfig, FakeCloudHandle, FakeStore, OpKind};
+use shtrih::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// An env var as a number, or `default`.
+pub fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+/// `uptime`-style load line, printed with every set of numbers (the
+/// machine is shared).
+pub fn load_line() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    format!(
+        "load average {} ({cpus} CPUs)",
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    )
+}
+
+/// One kassa's identity in the fake cloud and the config.
+pub struct KassaIdent {
+    pub name: String,
+    pub org_id: String,
+    pub cashier_uid: String,
+    pub token: String,
+}
+
+impl KassaIdent {
+    fn new(i: usize) -> Self {
+        KassaIdent {
+            name: format!("k{i:02}"),
+            org_id: uuid::Uuid::new_v4().to_string(),
+            cashier_uid: format!("cashier{i}@bench"),
+            token: format!("{:040x}", 0xbe_0000_u128 + i as u128),
+        }
+    }
+
+    fn token_env(&self) -> String {
+        format!("MASTERKASSA_BENCH_TOKEN_{}", self.name.to_uppercase())
+    }
+}
+
+/// The fake cloud, the emulators and the generated config of N kassas.
+pub struct Fleet {
+    pub dir: tempfile::TempDir,
+    pub runtime: tokio::runtime::Runtime,
+    pub cloud: FakeCloudHandle,
+    pub emulators: Vec<EmulatorHandle>,
+    pub kassas: Vec<KassaIdent>,
+    pub config: PathBuf,
+}
+
+impl Fleet {
+    /// Starts the cloud and `n` emulators at `emulator_baud` (0 = no line
+    /// pacing). `ports` maps emulator i's link to the port the agent opens
+    /// (identity, or a relay in front of it).
+    pub fn start(
+        n: usize,
+        emulator_baud: u32,
+        poll_interval_ms: u64,
+        mut ports: impl FnMut(&Path) -> PathBuf,
+    ) -> Fleet {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let kassas: Vec<KassaIdent> = (0..n).map(KassaIdent::new).collect();
+        let main = &kassas[0];
+        let config = FakeCloudConfig {
+            org_id: main.org_id.clone(),
+            token: Some(main.token.clone()),
+            cashier_uid: main.cashier_uid.clone(),
+            extra_stores: kassas[1..]
+                .iter()
+                .map(|k| FakeStore {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    name: format!("Точка {}", k.name),
+                    org_id: k.org_id.clone(),
+                    cashier_uid: k.cashier_uid.clone(),
+                    token: Some(k.token.clone()),
+                })
+                .collect(),
+            ..FakeCloudConfig::default()
+        };
+        let cloud = runtime
+            .block_on(FakeCloud::start(config))
+            .expect("fake cloud");
+        let mut emulators = Vec::new();
+        let mut agent_ports = Vec::new();
+        for k in &kassas {
+            let link = dir.path().join(format!("{}.tty", k.name));
+            let emu =
+                Emulator::spawn(EmulatorConfig::new(&link).baud(emulator_baud)).expect("emulator");
+            agent_ports.push(ports(emu.link_path()));
+            emulators.push(emu);
+        }
+        let config = write_config(dir.path(), &cloud.base_url(), &kassas, &agent_ports, {
+            poll_interval_ms
+        });
+        Fleet {
+            dir,
+            runtime,
+            cloud,
+            emulators,
+            kassas,
+            config,
+        }
+    }
+
+    /// Queues `per_kassa` 10-position sales for every kassa.
+    pub fn enqueue_sales(&self, per_kassa: u32) {
+        for (k, kassa) in self.kassas.iter().enumerate() {
+            for i in 0..per_kassa {
+                let id = format!("c0ffee00-{k:04}-4000-8000-{i:012}");
+                self.cloud
+                    .enqueue_for(
+                        &kassa.org_id,
+                        OpKind::RetailDemand,
+                        ten_position_sale(&id, i),
+                    )
+                    .expect("fake cloud accepts the generated sale");
+            }
+        }
+    }
+
+    /// Starts `masterkassa run --config …`; its log goes to `agent.log`.
+    pub fn spawn_agent(&self) -> Agent {
+        let log = std::fs::File::create(self.dir.path().join("agent.log")).expect("agent log");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_masterkassa"));
+        cmd.arg("run")
+            .arg("--config")
+            .arg(&self.config)
+            .env(
+                "RUST_LOG",
+                std::env::var("MASTERKASSA_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
+        for k in &self.kassas {
+            cmd.env(k.token_env(), &k.token);
+        }
+        let child = cmd.spawn().expect("spawn masterkassa run");
+        Agent {
+            child,
+            started: Instant::now(),
+        }
+    }
+
+    /// (approved, rejected) answers accepted by the cloud so far.
+    pub fn answered(&self) -> (u32, u32) {
+        self.cloud.operations().iter().fold((0, 0), |(a, r), o| {
+            (a + o.approves_accepted, r + o.rejects_accepted)
+        })
+    }
+
+    /// Operations approved more than once, or not exactly once in total.
+    pub fn anomalies(&self) -> Vec<String> {
+        self.cloud
+            .operations()
+            .iter()
+            .filter(|o| o.approves_accepted != 1 || o.rejects_accepted != 0)
+            .map(|o| {
+                format!(
+                    "{}: {} approves, {} rejects",
+                    o.id, o.approves_accepted, o.rejects_accepted
+                )
+            })
+            .collect()
+    }
+
+    /// Receipts in every emulator's FN archive.
+    pub fn receipts_in_fn(&self) -> usize {
+        self.emulators
+            .iter()
+            .map(|e| {
+                e.archive()
+                    .iter()
+                    .filter(|d| d.kind == shtrih::emulator::doc_type::RECEIPT)
+                    .count()
+            })
+            .sum()
+    }
+
+    /// Accepted approves per kassa, as instants, from the cloud's request log.
+    pub fn approve_times(&self) -> Vec<Vec<Instant>> {
+        let requests = self.cloud.requests();
+        self.kassas
+            .iter()
+            .map(|k| {
+                requests
+                    .iter()
+                    .filter(|r| {
+                        r.user == k.cashier_uid
+                            && r.path.contains("master/approve")
+                            && (200..300).contains(&r.status)
+                    })
+                    .map(|r| r.at)
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Waits until `cond` holds or `timeout` passes; false on timeout.
+    pub fn wait(&self, timeout: Duration, step: Duration, mut cond: impl FnMut() -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        while !cond() {
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(step);
+        }
+        true
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("agent.log")
+    }
+}
+
+fn write_config(
+    dir: &Path,
+    api_url: &str,
+    kassas: &[KassaIdent],
+    ports: &[PathBuf],
+    poll_interval_ms: u64,
+) -> PathBuf {
+    let mut text = format!(
+        "[journal]\npath = \"{}\"\n[control]\nsocket = \"{}\"\n",
+        dir.join("journal.db").display(),
+        dir.join("control.sock").display()
+    );
+    for (k, port) in kassas.iter().zip(ports) {
+        text.push_str(&format!(
+            r#"
+[[kassa]]
+name = "{name}"
+api_url = "{api_url}"
+cashier_uid = "{uid}"
+org_id = "{org}"
+token_env = "{env}"
+poll_interval_ms = {poll_interval_ms}
+tax_system = "osn"
+[kassa.device]
+driver = "shtrih"
+port = "{port}"
+baud = 115200
+"#,
+            name = k.name,
+            uid = k.cashier_uid,
+            org = k.org_id,
+            env = k.token_env(),
+            port = port.display(),
+        ));
+    }
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+/// A sale of 10 positions paid in cash: the size the shtrih driver bench
+/// (drivers/shtrih/benches/receipt_wire.rs) uses, so the numbers compare.
+pub fn ten_position_sale(id: &str, seq: u32) -> serde_json::Value {
+    let mut total = 0u64;
+    let positions: Vec<serde_json::Value> = (1..=10u64)
+        .map(|i| {
+            let quantity = 1 + i % 3;
+            let price = 10_000 + i * 137 + u64::from(seq % 50);
+            total += quantity * price;
+            serde_json::json!({
+                "assortment": {"meta": {"href": format!(
+                    "https://online.moysklad.ru/api/posap/1.0/entity/product/81fdf852-7c21-11e6-8a84-bae5000000{i:02}"
+                )}},
+                "quantity": quantity,
+                "price": price,
+                "discount": 0,
+                "vat": 20,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "meta": {
+            "href": format!("https://online.moysklad.ru/api/posap/1.0/entity/retaildemand/syncid/{id}"),
+            "type": "retaildemand",
+        },
+        "name": format!("{seq:06}"),
+        "moment": "2026-11-24 10:00:00",
+        "positions": positions,
+        "cashSum": total,
+        "noCashSum": 0,
+        "vatEnabled": true,
+        "vatIncluded": true,
+        "taxSystem": "GENERAL_TAX_SYSTEM",
+    })
+}
+
+/// The `masterkassa run` child.
+pub struct Agent {
+    pub child: Child,
+    pub started: Instant,
+}
+
+impl Agent {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Still running?
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// utime + stime of the agent process.
+    pub fn cpu(&self) -> Duration {
+        process_cpu(self.pid()).unwrap_or_default()
+    }
+
+    /// VmRSS, VmHWM (kB) and thread count from /proc/PID/status.
+    pub fn memory(&self) -> ProcStatus {
+        proc_status(self.pid())
+    }
+
+    /// SIGTERM, then SIGKILL if it has not stopped within 30 s.
+    pub fn stop(mut self) {
+        if let Ok(pid) = libc::pid_t::try_from(self.pid()) {
+            // SAFETY: kill(2) takes plain integers and touches no memory of
+            // ours; the pid is our own child, not yet reaped (we hold it).
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Clock ticks per second for /proc/PID/stat.
+fn clock_ticks() -> u64 {
+    // SAFETY: sysconf only reads a constant of the C library.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    u64::try_from(t).ok().filter(|t| *t > 0).unwrap_or(100)
+}
+
+/// utime + stime of `pid` (all its threads) from /proc/PID/stat.
+pub fn process_cpu(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces; fields resume after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    let ticks = utime + stime;
+    Some(Duration::from_micros(ticks * 1_000_000 / clock_ticks()))
+}
+
+/// Memory figures of a process.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ProcStatus {
+    pub vm_rss_kb: u64,
+    pub vm_hwm_kb: u64,
+    pub threads: u64,
+}
+
+pub fn proc_status(pid: u32) -> ProcStatus {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    ProcStatus {
+        vm_rss_kb: field("VmRSS:"),
+        vm_hwm_kb: field("VmHWM:"),
+        threads: field("Threads:"),
+    }
+}
+
+/// Bytes a [`Relay`] has passed each way.
+#[derive(Default)]
+pub struct RelayCounts {
+    pub host_to_device: AtomicU64,
+    pub device_to_host: AtomicU64,
+}
+
+impl RelayCounts {
+    pub fn snapshot(&self) -> (u64, u64) {
+        (
+            self.host_to_device.load(Ordering::Relaxed),
+            self.device_to_host.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// A PTY the agent opens, copying every byte to and from the emulator's
+/// PTY and counting them: how many bytes a receipt really takes on the
+/// line, whatever commands the agent chose to send. It adds a little
+/// latency, so timed runs go straight to the emulator.
+pub struct Relay {
+    pub path: PathBuf,
+    pub counts: Arc<RelayCounts>,
+    stop: Arc<AtomicBool>,
+    // Kept open so the PTY stays up while the agent closes and reopens it.
+    _slave: OwnedFd,
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Not inherited by the agent child: it must see only its own port.
+fn set_cloexec(fd: i32) {
+    // SAFETY: fcntl with integer arguments on a descriptor the caller owns.
+    unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+}
+
+fn make_raw(fd: i32) {
+    // SAFETY: termios is plain old data, fully written by tcgetattr before
+    // use; `fd` is an open terminal descriptor owned by the caller for the
+    // duration of the calls.
+    unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(fd, &mut t) == 0 {
+            libc::cfmakeraw(&mut t);
+            libc::tcsetattr(fd, libc::TCSANOW, &t);
+        }
+    }
+}
+
+fn copy(
+    mut from: std::fs::File,
+    mut to: std::fs::File,
+    count: Arc<RelayCounts>,
+    up: bool,
+    stop: Arc<AtomicBool>,
+) {
+    let mut buf = [0u8; 512];
+    while !stop.load(Ordering::Relaxed) {
+        let n = match from.read(&mut buf) {
+            Ok(0) => {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // EIO while the agent has the port closed: wait for it.
+            Err(_) => {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            }
+        };
+        let counter = if up {
+            &count.host_to_device
+        } else {
+            &count.device_to_host
+        };
+        counter.fetch_add(n as u64, Ordering::Relaxed);
+        if to.write_all(&buf[..n]).is_err() {
+            return;
+        }
+    }
+}
+
+impl Relay {
+    /// A relay in front of the emulator link `device`; its PTY is
+    /// symlinked at `link`.
+    pub fn start(device: &Path, link: &Path) -> Relay {
+        let mut master: i32 = -1;
+        let mut slave: i32 = -1;
+        // SAFETY: openpty writes two descriptors into the i32s we pass; the
+        // name, termios and winsize pointers may be null (documented).
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(rc, 0, "openpty failed");
+        // SAFETY: openpty succeeded, so both are fresh descriptors that
+        // nothing else owns.
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        make_raw(slave.as_raw_fd());
+        let pts = std::fs::read_link(format!("/proc/self/fd/{}", slave.as_raw_fd()))
+            .expect("pty slave name");
+        let _ = std::fs::remove_file(link);
+        std::os::unix::fs::symlink(&pts, link).expect("relay symlink");
+
+        use std::os::unix::fs::OpenOptionsExt;
+        let upstream = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOCTTY)
+            .open(device)
+            .expect("open emulator port");
+        make_raw(upstream.as_raw_fd());
+        let master = std::fs::File::from(master);
+        let counts = Arc::new(RelayCounts::default());
+        let (m2, u2) = (
+            master.try_clone().expect("dup"),
+            upstream.try_clone().expect("dup"),
+        );
+        let stop = Arc::new(AtomicBool::new(false));
+        let (c, s) = (counts.clone(), stop.clone());
+        std::thread::spawn(move || copy(master, upstream, c, true, s));
+        let (c, s) = (counts.clone(), stop.clone());
+        std::thread::spawn(move || copy(u2, m2, c, false, s));
+        Relay {
+            path: link.to_path_buf(),
+            counts,
+            stop,
+            _slave: slave,
+        }
+    }
+}
+
+/// Mean of `v` as f64.
+pub fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        0.0
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+}
