@@ -180,9 +180,10 @@ fn a_killed_writer_never_loses_an_acknowledged_transition() {
                     Some((op, state))
                 });
                 if let Some(ack) = parsed
-                    && tx.send(ack).is_err() {
-                        break;
-                    }
+                    && tx.send(ack).is_err()
+                {
+                    break;
+                }
             }
         });
         let mut acks = Vec::new();

@@ -65,9 +65,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
 fn read_password(login: &str) -> anyhow::Result<Secret> {
     if let Ok(p) = std::env::var(PASSWORD_ENV)
-        && !p.is_empty() {
-            return Ok(Secret::new(p));
-        }
+        && !p.is_empty()
+    {
+        return Ok(Secret::new(p));
+    }
     let p = rpassword::prompt_password(format!("Пароль МойСклад для {login}: ")).with_context(
         || format!("cannot read the password (no terminal?); set {PASSWORD_ENV} instead"),
     )?;

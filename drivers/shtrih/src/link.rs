@@ -211,6 +211,9 @@ pub struct Link<P: Port> {
     rx: VecDeque<u8>,
     stats: LinkStats,
     stale: Vec<Frame>,
+    /// ENQs sent while a request's ACK was late: the device still owes a
+    /// reply to each (NAK, or ACK plus its answer again).
+    owed_enq_replies: u32,
 }
 
 impl<P: Port> Link<P> {
@@ -221,6 +224,7 @@ impl<P: Port> Link<P> {
             rx: VecDeque::with_capacity(512),
             stats: LinkStats::default(),
             stale: Vec::new(),
+            owed_enq_replies: 0,
         }
     }
 
@@ -314,11 +318,41 @@ impl<P: Port> Link<P> {
         let bytes = request.encode().map_err(LinkError::Frame)?;
         self.sync()?;
         self.send_request(request.code, &bytes)?;
-        self.read_answer(request.code, answer_timeout + self.cfg.wire_time(260))
+        let answer = self.read_answer(request.code, answer_timeout + self.cfg.wire_time(260))?;
+        self.settle_owed_replies()?;
+        Ok(answer)
+    }
+
+    /// Consumes the device's replies to ENQs sent while an ACK was late.
+    /// Left in the input, a stale NAK would later read as a NAK of the next
+    /// request, which would then be sent again and run twice.
+    fn settle_owed_replies(&mut self) -> Result<(), LinkError> {
+        while self.owed_enq_replies > 0 {
+            self.owed_enq_replies -= 1;
+            match self.read_byte(self.cfg.byte_timeout)? {
+                Some(ACK) => {
+                    if let FrameRead::Frame(f) = self.read_frame(self.cfg.stale_answer_timeout)? {
+                        // The answer we already have, sent again.
+                        self.write(&[ACK])?;
+                        tracing::debug!(code = %f.code, "discarded a repeated answer");
+                    }
+                }
+                Some(NAK) | None => {}
+                Some(_) => self.drain()?,
+            }
+        }
+        Ok(())
     }
 
     /// Step 1: get the device idle.
     fn sync(&mut self) -> Result<(), LinkError> {
+        // Whatever is already waiting answers something sent before this
+        // exchange: a stale NAK or ACK would be taken for the reply to our
+        // ENQ or request. An unacknowledged answer is not lost by dropping
+        // it: the device repeats it after our ENQ.
+        self.owed_enq_replies = 0;
+        self.rx.clear();
+        let _ = self.port.clear_input();
         let mut acks = 0;
         for _ in 0..self.cfg.max_enq {
             self.write(&[ENQ])?;
@@ -367,7 +401,11 @@ impl<P: Port> Link<P> {
                     if other.is_some() {
                         self.drain()?;
                     }
-                    match self.enquire()? {
+                    let reply = self.enquire()?;
+                    if reply.is_some() {
+                        self.owed_enq_replies += 1;
+                    }
+                    match reply {
                         Some(ACK) => return Ok(()),
                         Some(NAK) => naks += 1,
                         _ => {
@@ -822,6 +860,36 @@ mod tests {
         assert_eq!(l.transact(&request(), T), Ok(answer()));
         assert_done(&l);
         assert_eq!(l.stats().frames_sent, 1);
+    }
+
+    /// An ACK later than the byte timeout: the host asks with ENQ, gets
+    /// the late ACK and the answer, and the device's reply to that ENQ (a
+    /// NAK) comes after. It must be consumed, not read as a NAK of the next
+    /// request (which would send that request again: it would run twice).
+    #[test]
+    fn late_ack_leaves_no_stale_nak_for_the_next_request() {
+        let mut l = link(vec![
+            Expect(vec![ENQ]),
+            Reply(vec![NAK]),
+            Expect(bytes(&request())),
+            Silence,
+            Expect(vec![ENQ]),
+            Reply(vec![ACK]),
+            Reply(bytes(&answer())),
+            Expect(vec![ACK]),
+            Reply(vec![NAK]),
+            // The next exchange sends its frame exactly once.
+            Expect(vec![ENQ]),
+            Reply(vec![NAK]),
+            Expect(bytes(&request())),
+            Reply(vec![ACK]),
+            Reply(bytes(&answer())),
+            Expect(vec![ACK]),
+        ]);
+        assert_eq!(l.transact(&request(), T), Ok(answer()));
+        assert_eq!(l.transact(&request(), T), Ok(answer()));
+        assert_done(&l);
+        assert_eq!(l.stats().frames_sent, 2);
     }
 
     #[test]
