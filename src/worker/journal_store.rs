@@ -6,7 +6,9 @@
 //! queued. Maps the journal's states onto the worker's [`Phase`]s one to one.
 
 use super::source::{FiscalData, OutboxMessage, ShiftDoc};
-use super::store::{Counts, Delivery, Phase, ShiftClose, ShiftRecord, Store, StoreError, StoredOp};
+use super::store::{
+    Counts, Delivery, Phase, RefusedAnswer, ShiftClose, ShiftRecord, Store, StoreError, StoredOp,
+};
 use crate::journal::{
     Event, Journal, JournalError, OpKey, OpRecord, OpState, OutboxKind, OutboxRequest,
     PrintedReceipt, ReceiptSummary, ShiftEvent, ShiftState, Source, StateName,
@@ -273,6 +275,26 @@ impl Store for JournalStore {
             Delivery::Refused(why) => self.journal.outbox_failed_permanently(seq, why),
         }
         .map_err(err)
+    }
+
+    fn refused_answers(&self) -> Result<Vec<RefusedAnswer>, StoreError> {
+        Ok(self
+            .journal
+            .outbox_failed(&self.kassa)
+            .map_err(err)?
+            .into_iter()
+            .filter(|e| matches!(e.kind, OutboxKind::Approve | OutboxKind::Reject))
+            .filter_map(|e| {
+                e.operation.map(|key| RefusedAnswer {
+                    seq: e.id,
+                    op_id: key.op_id,
+                })
+            })
+            .collect())
+    }
+
+    fn retry_refused_answer(&self, seq: i64) -> Result<(), StoreError> {
+        self.journal.outbox_retry(seq).map_err(err)
     }
 
     fn current_shift(&self) -> Result<Option<ShiftRecord>, StoreError> {

@@ -42,6 +42,10 @@ pub struct KassaSettings {
     pub device_retry: Duration,
     /// Longest wait between outbox retries.
     pub outbox_retry_max: Duration,
+    /// First wait before an approve/reject the cloud refused (4xx) is sent
+    /// again; doubles up to `refused_retry_max`.
+    pub refused_retry_min: Duration,
+    pub refused_retry_max: Duration,
     /// Close the shift every day at this local time, if set.
     pub daily_close: Option<jiff::civil::Time>,
 }
@@ -57,6 +61,8 @@ impl KassaSettings {
             state_interval: Duration::from_secs(300),
             device_retry: Duration::from_secs(2),
             outbox_retry_max: Duration::from_secs(60),
+            refused_retry_min: Duration::from_secs(30),
+            refused_retry_max: Duration::from_secs(300),
             daily_close: None,
         }
     }
@@ -88,6 +94,15 @@ pub struct Kassa<S: ReceiptSource, J: Store> {
     poll_backoff: Duration,
     next_outbox: Instant,
     outbox_backoff: Duration,
+    /// When refused approves/rejects go back in the queue.
+    next_refused_retry: Instant,
+    refused_backoff: Duration,
+    /// Some approve/reject is parked after a refusal (as of the last turn).
+    refused_pending: bool,
+    /// The last operation whose refused answer was re-queued because the
+    /// cloud handed it out again, and when: the cloud hands out the same
+    /// operation on every poll, which must not become a tight loop.
+    last_handout_retry: Option<(String, Instant)>,
     next_print: Instant,
     next_state: Instant,
     last_state: Instant,
@@ -145,6 +160,10 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         let kassa = Kassa {
             poll_backoff: cfg.poll_interval,
             outbox_backoff: Duration::from_millis(200),
+            next_refused_retry: now,
+            refused_backoff: cfg.refused_retry_min,
+            refused_pending: true,
+            last_handout_retry: None,
             cfg,
             source,
             store,
@@ -214,6 +233,9 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         if self.outbox_pending {
             wake = wake.min(self.next_outbox);
         }
+        if self.refused_pending {
+            wake = wake.min(self.next_refused_retry);
+        }
         wake
     }
 
@@ -236,6 +258,9 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             // ARCHITECTURE: state goes out at start, whatever else is queued.
             self.state_sent_once = true;
             self.report_state().await;
+        }
+        if self.refused_pending && now >= self.next_refused_retry {
+            let _ = self.retry_refused(None);
         }
         if now >= self.next_outbox {
             match self.deliver_one().await {
@@ -297,12 +322,19 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                     .update(|s| s.last_poll = Some(super::moscow_now()));
                 // More is likely queued: poll again as soon as this one is
                 // done (printing paces the loop); back off only when empty.
-                self.poll_backoff = self.cfg.poll_interval;
-                self.next_poll = now;
-                self.accept(*op);
-                self.print_pending = true;
-                self.outbox_pending = true;
-                true
+                if self.accept(*op) {
+                    self.poll_backoff = self.cfg.poll_interval;
+                    self.next_poll = now;
+                    self.print_pending = true;
+                    self.outbox_pending = true;
+                    true
+                } else {
+                    // The same unsettled operation again: nothing new,
+                    // poll as if the queue were empty.
+                    self.poll_backoff = (self.poll_backoff * 2).min(self.cfg.idle_poll_max);
+                    self.next_poll = now + super::jitter(self.poll_backoff);
+                    false
+                }
             }
             Err(e) => {
                 self.cloud_trouble(&e);
@@ -321,15 +353,17 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     }
 
     /// Journals a polled operation, or re-sends the answer of one already
-    /// settled (the cloud handed it out again).
-    fn accept(&mut self, op: super::source::SourceOperation) {
+    /// settled (the cloud handed it out again). False when there was
+    /// nothing new to do.
+    fn accept(&mut self, op: super::source::SourceOperation) -> bool {
         let existing = match self.store.get(&op.id) {
             Ok(e) => e,
             Err(e) => {
                 self.note_error("journal", &e.to_string());
-                return;
+                return false;
             }
         };
+        let mut new_work = true;
         let result = match existing {
             None => {
                 tracing::info!(kassa = %self.cfg.name, op = %op.id, kind = %op.kind, "operation received");
@@ -343,14 +377,31 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                         None => Ok(()),
                     }
                 }
+                // The cloud asks again for an operation whose answer it
+                // refused: send that answer again now.
+                Phase::Approving(_) | Phase::Rejecting { .. } => {
+                    let now = Instant::now();
+                    let recently = self.last_handout_retry.as_ref().is_some_and(|(id, at)| {
+                        *id == stored.id && now < *at + self.cfg.refused_retry_min
+                    });
+                    new_work = !recently && self.retry_refused(Some(&stored.id));
+                    if new_work {
+                        self.last_handout_retry = Some((stored.id.clone(), now));
+                    }
+                    Ok(())
+                }
                 // Pending or answer still in the outbox: nothing new to do.
-                _ => Ok(()),
+                _ => {
+                    new_work = false;
+                    Ok(())
+                }
             },
         };
         if let Err(e) = result {
             self.note_error("journal", &e.to_string());
         }
         self.state_dirty = true;
+        new_work
     }
 
     fn resend_message(&self, stored: &StoredOp) -> Option<OutboxMessage> {
@@ -593,6 +644,39 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         self.halted = Some(reason);
     }
 
+    /// Puts refused approves/rejects (of `only` that operation, or all of
+    /// them) back in the outbox. An answer is never dropped: a refused one
+    /// is retried with a capped backoff, the receipt is never reprinted.
+    /// True if something was re-queued.
+    fn retry_refused(&mut self, only: Option<&str>) -> bool {
+        let refused = match self.store.refused_answers() {
+            Ok(r) => r,
+            Err(e) => {
+                self.note_error("journal", &e.to_string());
+                return false;
+            }
+        };
+        let mut requeued = false;
+        for answer in &refused {
+            if only.is_some_and(|id| id != answer.op_id) {
+                continue;
+            }
+            tracing::info!(kassa = %self.cfg.name, op = %answer.op_id, seq = answer.seq, "sending a refused answer again");
+            match self.store.retry_refused_answer(answer.seq) {
+                Ok(()) => requeued = true,
+                Err(e) => self.note_error("journal", &e.to_string()),
+            }
+        }
+        if requeued {
+            self.outbox_pending = true;
+            self.next_outbox = Instant::now();
+        }
+        if only.is_none() {
+            self.refused_pending = false;
+        }
+        requeued
+    }
+
     async fn deliver_one(&mut self) -> DeliverResult {
         let (seq, msg) = match self.store.outbox_head() {
             Ok(Some(x)) => x,
@@ -607,7 +691,25 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         let delivery = match result {
             Ok(()) => Delivery::Accepted,
             Err(SourceError::Permanent { status, message }) => {
-                tracing::error!(kassa = %self.cfg.name, msg = %msg.label(), status, message = %message, "cloud refused the message for good");
+                tracing::error!(kassa = %self.cfg.name, msg = %msg.label(), status, message = %message, "cloud refused the message");
+                if let Some(op_id) = msg.op_id() {
+                    // Parked, shown in status, and sent again later.
+                    let what = match msg {
+                        OutboxMessage::Approve { .. } => "подтверждение чека",
+                        _ => "отказ по операции",
+                    };
+                    self.note_error(
+                        "cloud",
+                        &format!(
+                            "облако не принимает {what} {op_id} (ответ {status}); повтор через {} с",
+                            self.refused_backoff.as_secs()
+                        ),
+                    );
+                    self.refused_pending = true;
+                    self.next_refused_retry = Instant::now() + self.refused_backoff;
+                    self.refused_backoff =
+                        (self.refused_backoff * 2).min(self.cfg.refused_retry_max);
+                }
                 Delivery::Refused(format!("{status}: {message}"))
             }
             Err(e @ SourceError::Transient { .. }) => {
@@ -630,7 +732,12 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             self.note_error("journal", &e.to_string());
             return DeliverResult::Retry;
         }
-        tracing::info!(kassa = %self.cfg.name, msg = %msg.label(), "delivered");
+        if delivery == Delivery::Accepted {
+            if msg.op_id().is_some() {
+                self.refused_backoff = self.cfg.refused_retry_min;
+            }
+            tracing::info!(kassa = %self.cfg.name, msg = %msg.label(), "delivered");
+        }
         self.state_dirty = true;
         DeliverResult::Delivered
     }

@@ -88,8 +88,18 @@ pub struct Counts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
     Accepted,
-    /// Refused for good; kept for `status`, never sent again.
+    /// Refused (4xx); kept for `status`. Shift messages stay parked;
+    /// approve/reject are put back in the queue later
+    /// ([`Store::retry_refused_answer`]): an answer is never dropped.
     Refused(String),
+}
+
+/// An approve or reject the cloud refused, parked until it is retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedAnswer {
+    /// Outbox entry.
+    pub seq: i64,
+    pub op_id: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +142,12 @@ pub trait Store: Send + Sync + 'static {
     /// Settles an outbox message; an approve/reject also settles its
     /// operation (APPROVED / REJECTED).
     fn outbox_done(&self, seq: i64, delivery: &Delivery) -> Result<(), StoreError>;
+    /// Approves and rejects the cloud refused (parked, not delivered),
+    /// oldest first.
+    fn refused_answers(&self) -> Result<Vec<RefusedAnswer>, StoreError>;
+    /// Puts a refused approve/reject back in the queue, same body, same
+    /// place in FIFO order.
+    fn retry_refused_answer(&self, seq: i64) -> Result<(), StoreError>;
 
     /// The shift that is not closed (opening, open or closing), if any.
     fn current_shift(&self) -> Result<Option<ShiftRecord>, StoreError>;
@@ -173,7 +189,7 @@ struct MemoryInner {
     ops: BTreeMap<String, (u64, StoredOp)>,
     next_seq: i64,
     outbox: BTreeMap<i64, OutboxMessage>,
-    refused: Vec<String>,
+    refused: BTreeMap<i64, (OutboxMessage, String)>,
     shifts: Vec<(ShiftRecord, bool)>,
 }
 
@@ -347,7 +363,7 @@ impl Store for MemoryStore {
             return Ok(());
         };
         if let Delivery::Refused(why) = delivery {
-            s.refused.push(format!("{}: {why}", msg.label()));
+            s.refused.insert(seq, (msg, why.clone()));
             return Ok(());
         }
         if let Some(id) = msg.op_id() {
@@ -359,6 +375,28 @@ impl Store for MemoryStore {
                 },
                 other => other.clone(),
             };
+        }
+        Ok(())
+    }
+
+    fn refused_answers(&self) -> Result<Vec<RefusedAnswer>, StoreError> {
+        Ok(self
+            .lock()
+            .refused
+            .iter()
+            .filter_map(|(seq, (msg, _))| {
+                msg.op_id().map(|id| RefusedAnswer {
+                    seq: *seq,
+                    op_id: id.to_string(),
+                })
+            })
+            .collect())
+    }
+
+    fn retry_refused_answer(&self, seq: i64) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        if let Some((msg, _)) = s.refused.remove(&seq) {
+            s.outbox.insert(seq, msg);
         }
         Ok(())
     }
@@ -445,7 +483,11 @@ impl Store for MemoryStore {
         let s = self.lock();
         let mut c = Counts {
             outbox: s.outbox.len() as u32,
-            undeliverable: s.refused.clone(),
+            undeliverable: s
+                .refused
+                .values()
+                .map(|(msg, why)| format!("{}: {why}", msg.label()))
+                .collect(),
             ..Counts::default()
         };
         for (_, op) in s.ops.values() {

@@ -43,6 +43,8 @@ fn sale(total: i64) -> OperationInput {
 
 fn settings() -> KassaSettings {
     let mut s = KassaSettings::new("test");
+    s.refused_retry_min = Duration::from_millis(30);
+    s.refused_retry_max = Duration::from_millis(60);
     s.poll_interval = Duration::from_millis(5);
     s.idle_poll_max = Duration::from_millis(20);
     s.device_retry = Duration::from_millis(20);
@@ -58,6 +60,15 @@ struct Running {
 }
 
 fn start<J: Store>(sim: &SimKkt, source: &Arc<ScriptedSource>, store: &Arc<J>) -> Running {
+    start_with(settings(), sim, source, store)
+}
+
+fn start_with<J: Store>(
+    cfg: KassaSettings,
+    sim: &SimKkt,
+    source: &Arc<ScriptedSource>,
+    store: &Arc<J>,
+) -> Running {
     let sim2 = sim.clone();
     let device = DeviceHandle::spawn(
         "test",
@@ -69,7 +80,7 @@ fn start<J: Store>(sim: &SimKkt, source: &Arc<ScriptedSource>, store: &Arc<J>) -
         }),
     )
     .unwrap();
-    let (kassa, handle) = Kassa::new(settings(), source.clone(), store.clone(), device);
+    let (kassa, handle) = Kassa::new(cfg, source.clone(), store.clone(), device);
     let (stop, rx) = watch::channel(false);
     let join = tokio::spawn(kassa.run(rx));
     Running { handle, stop, join }
@@ -492,7 +503,61 @@ async fn close_shift_command_closes_and_reports<J: Store>(store: Arc<J>) {
     assert!(sim.state().shift_open.is_none());
 }
 
+/// AUDIT P1.1: a refused approve is parked, shown in status, and sent
+/// again later (capped backoff); the receipt is printed once.
+async fn refused_approve_is_retried_later_not_dropped<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.lock().refuse_answers = 2;
+    source.push("op-1", Ok(sale(5000)));
+    let run = start(&sim, &source, &store);
+    wait_for("first refusal", || !source.lock().refused.is_empty()).await;
+    wait_for("refusal in status", || {
+        run.handle.status.get().last_error.is_some_and(|e| {
+            e.message
+                .contains("облако не принимает подтверждение чека op-1")
+        })
+    })
+    .await;
+    wait_for("approve", || approves(&source).len() == 1).await;
+    run.stop().await;
+    assert_eq!(source.lock().refused.len(), 2);
+    assert_eq!(receipts_in_archive(&sim), 1, "never reprinted");
+    let phase = store.get("op-1").unwrap().unwrap().phase;
+    assert!(matches!(phase, Phase::Approved(_)), "{phase:?}");
+    assert!(store.refused_answers().unwrap().is_empty());
+}
+
+/// AUDIT P1.1: the cloud handing out an operation whose answer it refused
+/// re-queues that answer at once, long before the backoff.
+async fn refused_reject_is_requeued_when_handed_out_again<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.lock().refuse_answers = 1;
+    source.push(
+        "bad",
+        Err(crate::receipt::RejectReason("Ошибка данных".into())),
+    );
+    let mut cfg = settings();
+    cfg.refused_retry_min = Duration::from_secs(3600);
+    cfg.refused_retry_max = Duration::from_secs(3600);
+    let run = start_with(cfg, &sim, &source, &store);
+    wait_for("reject delivered", || {
+        source
+            .lock()
+            .delivered
+            .iter()
+            .any(|m| matches!(m, OutboxMessage::Reject { .. }))
+    })
+    .await;
+    run.stop().await;
+    assert_eq!(source.lock().refused.len(), 1);
+    let phase = store.get("bad").unwrap().unwrap().phase;
+    assert!(matches!(phase, Phase::Rejected { .. }), "{phase:?}");
+    assert_eq!(receipts_in_archive(&sim), 0);
+}
+
 on_both_stores!(
+    refused_approve_is_retried_later_not_dropped,
+    refused_reject_is_requeued_when_handed_out_again,
     sale_is_printed_once_and_approved_after_openshift,
     invalid_operation_is_rejected_and_not_printed,
     paper_out_after_fiscalisation_approves_without_reprint,
