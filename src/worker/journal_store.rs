@@ -277,6 +277,18 @@ impl Store for JournalStore {
         .map_err(err)
     }
 
+    fn original_answer(&self, id: &str) -> Result<Option<OutboxMessage>, StoreError> {
+        let key = self.key(id);
+        for kind in [OutboxKind::Approve, OutboxKind::Reject] {
+            if let Some(body) = self.journal.first_outbox_body(&key, kind).map_err(err)? {
+                return serde_json::from_str(&body)
+                    .map(Some)
+                    .map_err(|e| StoreError(format!("unreadable outbox body of {id}: {e}")));
+            }
+        }
+        Ok(None)
+    }
+
     fn refused_answers(&self) -> Result<Vec<RefusedAnswer>, StoreError> {
         Ok(self
             .journal

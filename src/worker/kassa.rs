@@ -404,31 +404,34 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         new_work
     }
 
-    fn resend_message(&self, stored: &StoredOp) -> Option<OutboxMessage> {
-        let decoded = self.source.decode(&stored.id, &stored.body);
-        match &stored.phase {
-            Phase::Approved(fiscal) => {
-                let receipt = decoded
-                    .input
-                    .as_ref()
-                    .ok()
-                    .and_then(|i| render(i, &self.render_context()).ok());
-                let shift_id = self
-                    .store
-                    .current_shift()
-                    .ok()
-                    .flatten()
-                    .map(|s| s.id)
-                    .unwrap_or_default();
-                Some(self.approve_message(&stored.id, &decoded, receipt.as_ref(), fiscal, shift_id))
+    /// The answer to send again for a settled operation: exactly the one
+    /// journaled the first time (same shift, printer, tax system), never
+    /// one rendered again with today's settings.
+    fn resend_message(&mut self, stored: &StoredOp) -> Option<OutboxMessage> {
+        let want_approve = match &stored.phase {
+            Phase::Approved(_) => true,
+            Phase::Rejected { .. } => false,
+            _ => return None,
+        };
+        match self.store.original_answer(&stored.id) {
+            Ok(Some(msg)) if matches!(msg, OutboxMessage::Approve { .. }) == want_approve => {
+                Some(msg)
             }
-            Phase::Rejected { message } => Some(OutboxMessage::Reject {
-                op_id: stored.id.clone(),
-                kind: decoded.kind,
-                reference: decoded.reference,
-                message: message.clone(),
-            }),
-            _ => None,
+            Ok(found) => {
+                tracing::error!(kassa = %self.cfg.name, op = %stored.id, found = ?found.map(|m| m.label()), "no journaled answer to send again");
+                self.note_error(
+                    "journal",
+                    &format!(
+                        "в журнале нет исходного ответа по операции {}: повтор не отправлен",
+                        stored.id
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                self.note_error("journal", &e.to_string());
+                None
+            }
         }
     }
 

@@ -142,6 +142,9 @@ pub trait Store: Send + Sync + 'static {
     /// Settles an outbox message; an approve/reject also settles its
     /// operation (APPROVED / REJECTED).
     fn outbox_done(&self, seq: i64, delivery: &Delivery) -> Result<(), StoreError>;
+    /// The first approve (or, if none, reject) ever queued for operation
+    /// `id`: a re-sent answer repeats it exactly, never a re-rendered one.
+    fn original_answer(&self, id: &str) -> Result<Option<OutboxMessage>, StoreError>;
     /// Approves and rejects the cloud refused (parked, not delivered),
     /// oldest first.
     fn refused_answers(&self) -> Result<Vec<RefusedAnswer>, StoreError>;
@@ -190,6 +193,8 @@ struct MemoryInner {
     next_seq: i64,
     outbox: BTreeMap<i64, OutboxMessage>,
     refused: BTreeMap<i64, (OutboxMessage, String)>,
+    /// First approve/reject queued per operation.
+    answers: BTreeMap<String, OutboxMessage>,
     shifts: Vec<(ShiftRecord, bool)>,
 }
 
@@ -311,6 +316,9 @@ impl Store for MemoryStore {
         op.phase = Phase::Approving(f.clone());
         let seq = s.seq();
         s.outbox.insert(seq, approve.clone());
+        s.answers
+            .entry(id.to_string())
+            .or_insert_with(|| approve.clone());
         Ok(())
     }
 
@@ -335,6 +343,9 @@ impl Store for MemoryStore {
         };
         let seq = s.seq();
         s.outbox.insert(seq, reject.clone());
+        s.answers
+            .entry(id.to_string())
+            .or_insert_with(|| reject.clone());
         Ok(())
     }
 
@@ -377,6 +388,10 @@ impl Store for MemoryStore {
             };
         }
         Ok(())
+    }
+
+    fn original_answer(&self, id: &str) -> Result<Option<OutboxMessage>, StoreError> {
+        Ok(self.lock().answers.get(id).cloned())
     }
 
     fn refused_answers(&self) -> Result<Vec<RefusedAnswer>, StoreError> {

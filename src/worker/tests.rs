@@ -555,7 +555,41 @@ async fn refused_reject_is_requeued_when_handed_out_again<J: Store>(store: Arc<J
     assert_eq!(receipts_in_archive(&sim), 0);
 }
 
+/// AUDIT P1.2: after a shift change, an approve sent again is the one
+/// journaled the first time (same retailShift), not a re-rendered one.
+async fn resent_approve_repeats_the_journaled_one_after_a_shift_change<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    let run = start(&sim, &source, &store);
+    wait_for("approve", || approves(&source).len() == 1).await;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    run.handle
+        .commands
+        .send(Command::CloseShift(tx))
+        .await
+        .unwrap();
+    rx.await.unwrap().unwrap();
+    // A new shift with a new syncId, opened by the next sale.
+    source.push("op-2", Ok(sale(700)));
+    wait_for("approve of op-2", || approves(&source).len() == 2).await;
+    let op = source.lock().all[0].clone();
+    source.lock().queue.push_back(op);
+    wait_for("second approve of op-1", || approves(&source).len() == 3).await;
+    run.stop().await;
+    assert_eq!(receipts_in_archive(&sim), 2);
+    let sent: Vec<OutboxMessage> = source
+        .lock()
+        .delivered
+        .iter()
+        .filter(|m| m.op_id() == Some("op-1"))
+        .cloned()
+        .collect();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0], sent[1], "byte for byte the first approve");
+}
+
 on_both_stores!(
+    resent_approve_repeats_the_journaled_one_after_a_shift_change,
     refused_approve_is_retried_later_not_dropped,
     refused_reject_is_requeued_when_handed_out_again,
     sale_is_printed_once_and_approved_after_openshift,
