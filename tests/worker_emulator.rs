@@ -51,6 +51,12 @@ struct Rig {
 }
 
 fn rig() -> Rig {
+    rig_with(settings(), 0)
+}
+
+/// A rig whose kassa has `settings` and whose printer clock is moved by
+/// `clock_offset` seconds before anything runs.
+fn rig_with(settings: KassaSettings, clock_offset: i64) -> Rig {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
@@ -58,10 +64,13 @@ fn rig() -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let link = dir.path().join("kkt");
     let emu = Emulator::spawn(EmulatorConfig::new(&link)).unwrap();
+    if clock_offset != 0 {
+        emu.advance_clock(clock_offset);
+    }
     let journal = Arc::new(Journal::open(dir.path().join("journal.db")).unwrap());
     let store = Arc::new(JournalStore::new(journal, "e2e", Source::Moysklad));
     let queue = Arc::new(MemoryQueue::new());
-    let (kassa, _handle) = Kassa::new(settings(), queue.clone(), store, device(&link));
+    let (kassa, _handle) = Kassa::new(settings, queue.clone(), store, device(&link));
     let (stop, rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(kassa.run(rx));
     Rig {
@@ -270,4 +279,48 @@ async fn power_cut_during_close_receipt_ends_with_one_receipt() {
         .collect();
     fds.dedup();
     assert_eq!(fds.len(), expected, "each approve names its own receipt");
+}
+
+/// With `daily_close` set, a shift opened before today's close time is
+/// closed (Z-report, closeshift with start and end data) once that time has
+/// passed, and the next receipt opens a new shift.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_daily_close_closes_yesterdays_shift() {
+    let now = masterkassa::worker::moscow_now();
+    let since_midnight = i64::from(now.hour()) * 3600 + i64::from(now.minute()) * 60;
+    let mut s = settings();
+    s.daily_close = Some(jiff::civil::time(0, 0, 0, 0));
+    // The printer's clock says it is 23:xx yesterday.
+    let rig = rig_with(s, -(since_midnight + 1800));
+    let queue = rig.queue.clone();
+    rig.queue.push(samples::PREPAYMENT);
+    wait_for("first approve", 60, || queue.queued() == 0).await;
+    // Midnight passes on the printer too.
+    rig.emu.advance_clock(since_midnight + 1800);
+    wait_for("closeshift", 60, || {
+        queue.received().iter().any(|r| r.endpoint == "closeshift")
+    })
+    .await;
+    rig.queue.push(samples::SALE);
+    wait_for("second approve", 60, || queue.queued() == 0).await;
+    let emu = rig.stop().await;
+    let received: Vec<_> = queue
+        .received()
+        .into_iter()
+        .filter(|r| r.endpoint != "state")
+        .collect();
+    let order: Vec<_> = received.iter().map(|r| r.endpoint).collect();
+    assert_eq!(
+        order,
+        ["openshift", "approve", "closeshift", "openshift", "approve"]
+    );
+    let close = &received[2].body;
+    assert_eq!(close["cheque"]["end"]["chequesTotal"], 1);
+    let end_fd: u32 = close["cheque"]["end"]["fiscalDocNumber"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(emu.document(end_fd).unwrap().kind, doc_type::SHIFT_CLOSE);
+    assert_eq!(emu.shift().number, 2);
 }

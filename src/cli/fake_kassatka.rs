@@ -73,15 +73,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
+        // Listen for SIGTERM before announcing the address: whoever reads
+        // the line may stop us at once.
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .context("cannot listen for SIGTERM")?;
         let fake = FakeKassatka::start(config).await?;
         println!(
             "fake Kassatka serving {} receipts at {}",
             fake.receipts().len(),
             fake.base_url()
         );
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .context("cannot listen for SIGTERM")?;
         tokio::select! {
             interrupted = tokio::signal::ctrl_c() => interrupted.context("cannot wait for Ctrl-C")?,
             _ = terminate.recv() => {}

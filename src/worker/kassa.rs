@@ -290,7 +290,13 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             }
         }
         let outbox_empty = matches!(self.store.outbox_head(), Ok(None));
-        if self.halted.is_none() && outbox_empty && now >= self.next_poll && self.poll_once().await
+        // One operation at a time: while one waits for the printer (paper,
+        // link) the cloud would only hand out the same one again.
+        if self.halted.is_none()
+            && outbox_empty
+            && !self.print_pending
+            && now >= self.next_poll
+            && self.poll_once().await
         {
             return true;
         }
@@ -320,17 +326,18 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             Ok(Polled::Operation(op)) => {
                 self.status
                     .update(|s| s.last_poll = Some(super::moscow_now()));
-                // More is likely queued: poll again as soon as this one is
-                // done (printing paces the loop); back off only when empty.
                 if self.accept(*op) {
+                    // More is likely queued: poll again as soon as this one
+                    // is done (printing paces the loop).
                     self.poll_backoff = self.cfg.poll_interval;
                     self.next_poll = now;
                     self.print_pending = true;
                     self.outbox_pending = true;
                     true
                 } else {
-                    // The same unsettled operation again: nothing new,
-                    // poll as if the queue were empty.
+                    // Handed out again although we answered it: back off as
+                    // for an empty queue so a confused cloud is not hammered.
+                    self.outbox_pending = true;
                     self.poll_backoff = (self.poll_backoff * 2).min(self.cfg.idle_poll_max);
                     self.next_poll = now + super::jitter(self.poll_backoff);
                     false
@@ -353,8 +360,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     }
 
     /// Journals a polled operation, or re-sends the answer of one already
-    /// settled (the cloud handed it out again). False when there was
-    /// nothing new to do.
+    /// settled (the cloud handed it out again). True if it is new work.
     fn accept(&mut self, op: super::source::SourceOperation) -> bool {
         let existing = match self.store.get(&op.id) {
             Ok(e) => e,
@@ -363,7 +369,10 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 return false;
             }
         };
-        let mut new_work = true;
+        let new_work = match &existing {
+            None => true,
+            Some(stored) => stored.phase.is_pending_print(),
+        };
         let result = match existing {
             None => {
                 tracing::info!(kassa = %self.cfg.name, op = %op.id, kind = %op.kind, "operation received");
@@ -384,17 +393,13 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                     let recently = self.last_handout_retry.as_ref().is_some_and(|(id, at)| {
                         *id == stored.id && now < *at + self.cfg.refused_retry_min
                     });
-                    new_work = !recently && self.retry_refused(Some(&stored.id));
-                    if new_work {
+                    if !recently && self.retry_refused(Some(&stored.id)) {
                         self.last_handout_retry = Some((stored.id.clone(), now));
                     }
                     Ok(())
                 }
                 // Pending or answer still in the outbox: nothing new to do.
-                _ => {
-                    new_work = false;
-                    Ok(())
-                }
+                _ => Ok(()),
             },
         };
         if let Err(e) = result {

@@ -588,7 +588,33 @@ async fn resent_approve_repeats_the_journaled_one_after_a_shift_change<J: Store>
     assert_eq!(sent[0], sent[1], "byte for byte the first approve");
 }
 
+/// While the printer is unreachable the worker neither rejects nor
+/// hammers the cloud: operations stay queued (or RECEIVED), and polling
+/// waits until the printer is back.
+async fn unplugged_printer_waits_without_hammering_the_cloud<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    sim.state().link_down = true;
+    source.push("op-1", Ok(sale(5000)));
+    source.push("op-2", Ok(sale(600)));
+    let run = start(&sim, &source, &store);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let polls = source.lock().polls;
+    assert!(
+        polls <= 3,
+        "polled {polls} times while the printer was away"
+    );
+    assert!(source.lock().delivered.is_empty());
+    let phase = store.get("op-1").unwrap().map(|o| o.phase);
+    assert!(matches!(phase, None | Some(Phase::Received)), "{phase:?}");
+    assert_eq!(run.handle.status.get().last_error.unwrap().layer, "link");
+    sim.state().link_down = false;
+    wait_for("both approves", || approves(&source).len() == 2).await;
+    run.stop().await;
+    assert_eq!(receipts_in_archive(&sim), 2);
+}
+
 on_both_stores!(
+    unplugged_printer_waits_without_hammering_the_cloud,
     resent_approve_repeats_the_journaled_one_after_a_shift_change,
     refused_approve_is_retried_later_not_dropped,
     refused_reject_is_requeued_when_handed_out_again,

@@ -500,3 +500,17 @@ fn power_cut_mid_answer_is_resolved_from_the_archive() {
         (DocumentKind::Receipt, receipt.total())
     );
 }
+
+#[test]
+fn requests_garbled_on_the_way_in_are_resent_and_run_once() {
+    let r = rig();
+    let mut d = connect(&r);
+    ensure_shift(&mut d);
+    let before = r.emu.last_fd();
+    let frames = d.link().stats().frames_sent;
+    r.emu.faults().garble_in_next(2);
+    d.print_receipt(&bread())
+        .expect("printed despite NAKed requests");
+    assert_eq!(r.emu.last_fd(), before + 1, "exactly one receipt");
+    assert_eq!(d.link().stats().frames_sent - frames, 8 + 2, "two resends");
+}

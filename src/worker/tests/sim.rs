@@ -294,6 +294,7 @@ pub struct SourceInner {
     pub refused: Vec<OutboxMessage>,
     pub fail_polls: u32,
     pub states: u32,
+    pub polls: u32,
 }
 
 impl ScriptedSource {
@@ -317,6 +318,7 @@ impl ScriptedSource {
 impl ReceiptSource for ScriptedSource {
     async fn poll(&self) -> Result<Polled, SourceError> {
         let mut s = self.lock();
+        s.polls += 1;
         if s.fail_polls > 0 {
             s.fail_polls -= 1;
             return Err(SourceError::Transient {
