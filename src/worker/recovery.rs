@@ -70,7 +70,10 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 .clone()
                 .ok()
                 .and_then(|i| render(&i, &self.render_context()).ok());
-            let shift_id = self.shift_id_for(fiscal.shift_number).await?;
+            let Some(shift_id) = self.shift_id_for(fiscal.shift_number).await? else {
+                self.halt_unknown_shift(&op.id, fiscal.fd_number, fiscal.shift_number);
+                return Ok(());
+            };
             let msg = self.approve_message(&op.id, &decoded, receipt.as_ref(), fiscal, shift_id);
             self.store.queue_approve(&op.id, &msg).map_err(journal)?;
         }
@@ -191,11 +194,23 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             receipt_number,
             total: doc.total.unwrap_or_default(),
         };
-        let shift_id = self.shift_id_for(shift_number).await?;
+        let Some(shift_id) = self.shift_id_for(shift_number).await? else {
+            self.halt_unknown_shift(id, fiscal.fd_number, shift_number);
+            return Ok(RecoveryOutcome::Halted);
+        };
         tracing::info!(kassa = %self.cfg.name, op = %id, fd = expected_fd, "receipt found in the FN archive: recorded as printed");
         self.record_printed(id, &decoded, &receipt, fiscal, shift_id);
         self.finish_interrupted_print().await.ok();
         Ok(RecoveryOutcome::Printed)
+    }
+
+    /// A receipt exists in the FN but its shift cannot be named: its
+    /// approve would reference a wrong or empty retailShift. Stop and say
+    /// so; never guess.
+    fn halt_unknown_shift(&mut self, id: &str, fd: u32, shift_number: u32) {
+        self.halt(format!(
+            "чек по операции {id} (ФД {fd}) есть в ФН, но его смена №{shift_number} неизвестна журналу: подтверждение не отправлено, печать остановлена, нужна проверка"
+        ));
     }
 
     fn journal_shift_number(&self) -> Option<u32> {

@@ -286,20 +286,24 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         }
     }
 
-    /// The syncId of shift `number` for a recovered receipt.
-    pub(super) async fn shift_id_for(&mut self, number: u32) -> Result<String, KktError> {
+    /// The syncId of shift `number` for a recovered receipt; `None` when
+    /// neither the journal nor the device knows that shift (an approve
+    /// must never reference an empty or a wrong retailShift).
+    pub(super) async fn shift_id_for(&mut self, number: u32) -> Result<Option<String>, KktError> {
         let rec = self.store.current_shift().map_err(journal)?;
         if let Some(r) = &rec
             && r.opened.as_ref().is_some_and(|o| o.shift_number == number)
+            && !r.id.is_empty()
         {
-            return Ok(r.id.clone());
+            return Ok(Some(r.id.clone()));
         }
         let state = self.device.call(|k| k.shift_state()).await?;
-        if state.open_number() == Some(number) {
-            return Ok(self.adopt_if_needed(number, rec).await?.id);
+        if number != 0 && state.open_number() == Some(number) {
+            let id = self.adopt_if_needed(number, rec).await?.id;
+            return Ok((!id.is_empty()).then_some(id));
         }
         tracing::warn!(kassa = %self.cfg.name, shift = number, "recovered receipt's shift is not known to the journal");
-        Ok(rec.map(|r| r.id).unwrap_or_default())
+        Ok(None)
     }
 
     async fn refresh_shift_status(&mut self) {

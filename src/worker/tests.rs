@@ -613,7 +613,52 @@ async fn unplugged_printer_waits_without_hammering_the_cloud<J: Store>(store: Ar
     assert_eq!(receipts_in_archive(&sim), 2);
 }
 
+/// AUDIT P1.3: a recovered receipt whose shift nobody knows any more
+/// (closed on the device, not in the journal) is never approved with an
+/// empty retailShift: the kassa stops and says why.
+async fn recovered_receipt_of_unknown_shift_is_never_approved_with_empty_shift<J: Store>(
+    store: Arc<J>,
+) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    {
+        let mut k = sim.clone();
+        use kkt::Kkt;
+        k.open_shift("x").unwrap();
+        let receipt = crate::receipt::render(&sale(5000), &Default::default()).unwrap();
+        store.insert_received("op-1", "{}").unwrap();
+        store
+            .start_printing(
+                "op-1",
+                2,
+                "9999078900001234",
+                ReceiptKind::Sale,
+                Money(5000),
+            )
+            .unwrap();
+        k.print_receipt(&receipt).unwrap();
+        k.close_shift("x").unwrap();
+    }
+    let run = start(&sim, &source, &store);
+    wait_for("halt", || run.handle.status.get().halted.is_some()).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let halted = run.handle.status.get().halted.unwrap();
+    run.stop().await;
+    assert!(halted.contains("неизвестна журналу"), "{halted}");
+    let delivered = source.lock().delivered.clone();
+    assert!(
+        delivered.iter().all(|m| !matches!(
+            m,
+            OutboxMessage::Approve { shift_id, .. } if shift_id.is_empty()
+        )),
+        "{delivered:?}"
+    );
+    assert!(approves(&source).is_empty());
+    assert_eq!(receipts_in_archive(&sim), 1, "never reprinted");
+}
+
 on_both_stores!(
+    recovered_receipt_of_unknown_shift_is_never_approved_with_empty_shift,
     unplugged_printer_waits_without_hammering_the_cloud,
     resent_approve_repeats_the_journaled_one_after_a_shift_change,
     refused_approve_is_retried_later_not_dropped,
