@@ -82,10 +82,12 @@ fn phase_of(state: &OpState) -> Phase {
         OpState::Printing {
             expected_fd,
             fn_serial,
-            ..
+            summary,
         } => Phase::Printing {
             expected_fd: *expected_fd,
             fn_serial: fn_serial.clone(),
+            kind: summary.kind,
+            total: summary.total,
         },
         OpState::Printed(p) => Phase::Printed(fiscal_of(p)),
         OpState::Approving(p) => Phase::Approving(fiscal_of(p)),

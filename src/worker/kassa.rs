@@ -537,7 +537,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                     receipt_number: printed.receipt_number,
                     total: printed.total,
                 };
-                self.record_printed(&op.id, &decoded, &receipt, fiscal, shift_id);
+                self.record_printed(&op.id, &decoded, Some(&receipt), fiscal, shift_id);
             }
             Err(e) => {
                 tracing::warn!(kassa = %self.cfg.name, op = %op.id, error = %e, "print failed; checking the FN");
@@ -550,7 +550,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         &mut self,
         op_id: &str,
         decoded: &super::source::SourceOperation,
-        receipt: &kkt::Receipt,
+        receipt: Option<&kkt::Receipt>,
         fiscal: FiscalData,
         shift_id: String,
     ) {
@@ -562,7 +562,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             return;
         }
         tracing::info!(kassa = %self.cfg.name, op = %op_id, fd = fiscal.fd_number, fp = fiscal.fiscal_sign, "printed");
-        let msg = self.approve_message(op_id, decoded, Some(receipt), &fiscal, shift_id);
+        let msg = self.approve_message(op_id, decoded, receipt, &fiscal, shift_id);
         if let Err(e) = self.store.queue_approve(op_id, &msg) {
             // Recovery queues approves of PRINTED operations.
             self.note_error("journal", &e.to_string());

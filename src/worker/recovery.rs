@@ -14,7 +14,21 @@ use super::kassa::Kassa;
 use super::source::{FiscalData, PrinterInfo, ReceiptSource};
 use super::store::{Phase, Store};
 use crate::receipt::render;
-use kkt::{DocumentKind, KktError, ShiftState};
+use kkt::{DocumentKind, KktError, Operation, ShiftState};
+
+/// How many FN documents after the expected number recovery reads while
+/// looking for an interrupted receipt.
+const RECOVERY_SCAN_LIMIT: u32 = 50;
+
+/// The settlement sign in Russian, for halt messages.
+fn operation_ru(op: Operation) -> &'static str {
+    match op {
+        Operation::Income => "чек прихода",
+        Operation::IncomeReturn => "чек возврата прихода",
+        Operation::Expense => "чек расхода",
+        Operation::ExpenseReturn => "чек возврата расхода",
+    }
+}
 
 /// What recovery concluded about one operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,11 +122,13 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         let Some(op) = self.store.get(id).map_err(journal)? else {
             return Ok(RecoveryOutcome::NotPrinted);
         };
-        let (expected_fd, fn_serial) = match &op.phase {
+        let (expected_fd, fn_serial, kind, total) = match &op.phase {
             Phase::Printing {
                 expected_fd,
                 fn_serial,
-            } => (*expected_fd, fn_serial.clone()),
+                kind,
+                total,
+            } => (*expected_fd, fn_serial.clone(), *kind, *total),
             Phase::Received => return Ok(RecoveryOutcome::NotPrinted),
             _ => return Ok(RecoveryOutcome::Printed),
         };
@@ -134,38 +150,51 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             tracing::info!(kassa = %self.cfg.name, op = %id, "receipt was not made: will print again");
             return Ok(RecoveryOutcome::NotPrinted);
         }
-        let doc = self
-            .device
-            .call(move |k| k.read_document(expected_fd))
-            .await?;
-        let decoded = self.source.decode(id, &op.body);
-        let receipt = match decoded
-            .input
-            .clone()
-            .and_then(|i| render(&i, &self.render_context()))
-        {
-            Ok(r) => r,
-            Err(reason) => {
-                self.halt(format!(
-                    "операция {id} в состоянии печати больше не превращается в чек ({reason}); ФД {expected_fd} требует проверки"
-                ));
-                return Ok(RecoveryOutcome::Halted);
-            }
-        };
-        let matches = doc.kind == DocumentKind::Receipt
-            && doc.operation == Some(receipt.kind.operation())
-            && doc.total == receipt.total();
-        if !matches {
+        // The receipt is the first receipt at or after the expected number
+        // (the device may have made another document first, e.g. an
+        // automatic report). Bounded: a long gap is itself suspicious.
+        let last = fn_info.last_fd_number;
+        if last - expected_fd >= RECOVERY_SCAN_LIMIT {
             self.halt(format!(
-                "ФД {expected_fd} в архиве ФН не совпадает с операцией {id}: в архиве {:?}/{:?} на {}, ожидался чек {:?} на {}. Печать остановлена",
-                doc.kind,
-                doc.operation,
-                doc.total.map(|t| t.to_string()).unwrap_or_else(|| "?".into()),
-                receipt.kind.operation(),
-                receipt.total().map(|t| t.to_string()).unwrap_or_default(),
+                "операция {id}: ожидался чек ФД {expected_fd}, но в ФН уже {last} документов; сверка с ФН невозможна, печать остановлена, нужна проверка"
             ));
             return Ok(RecoveryOutcome::Halted);
         }
+        let mut found = None;
+        for fd in expected_fd..=last {
+            let doc = self.device.call(move |k| k.read_document(fd)).await?;
+            if doc.kind == DocumentKind::Receipt {
+                found = Some(doc);
+                break;
+            }
+        }
+        let Some(doc) = found else {
+            self.halt(format!(
+                "операция {id}: в ФН нет чека среди ФД {expected_fd}–{last}, хотя номер документа уже занят. Печать остановлена, нужна проверка"
+            ));
+            return Ok(RecoveryOutcome::Halted);
+        };
+        let matches = doc.operation == Some(kind.operation()) && doc.total == Some(total);
+        if !matches {
+            self.halt(format!(
+                "ФД {} в архиве ФН не совпадает с операцией {id}: в архиве {} на {}, ожидался {} на {}. Печать остановлена, нужна проверка",
+                doc.doc.number,
+                doc.operation.map(operation_ru).unwrap_or("чек без признака расчёта"),
+                doc.total.map(|t| t.to_string()).unwrap_or_else(|| "неизвестную сумму".into()),
+                operation_ru(kind.operation()),
+                total,
+            ));
+            return Ok(RecoveryOutcome::Halted);
+        }
+        let decoded = self.source.decode(id, &op.body);
+        // For the approve's buyer contact and tax system only; what was
+        // printed is checked above against the journal.
+        let receipt = decoded
+            .input
+            .clone()
+            .and_then(|i| render(&i, &self.render_context()))
+            .ok();
+        let found_fd = doc.doc.number;
         // The receipt number and shift are those of the device's current
         // shift when this is the FN's last document (the usual case: nothing
         // is printed between a receipt and its journal entry).
@@ -176,7 +205,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             }
             | ShiftState::Expired {
                 number, receipts, ..
-            } if fn_info.last_fd_number == expected_fd => (number, receipts),
+            } if fn_info.last_fd_number == found_fd => (number, receipts),
             other => (
                 other
                     .open_number()
@@ -192,14 +221,14 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             time: doc.doc.time,
             shift_number,
             receipt_number,
-            total: doc.total.unwrap_or_default(),
+            total,
         };
         let Some(shift_id) = self.shift_id_for(shift_number).await? else {
             self.halt_unknown_shift(id, fiscal.fd_number, shift_number);
             return Ok(RecoveryOutcome::Halted);
         };
-        tracing::info!(kassa = %self.cfg.name, op = %id, fd = expected_fd, "receipt found in the FN archive: recorded as printed");
-        self.record_printed(id, &decoded, &receipt, fiscal, shift_id);
+        tracing::info!(kassa = %self.cfg.name, op = %id, fd = found_fd, "receipt found in the FN archive: recorded as printed");
+        self.record_printed(id, &decoded, receipt.as_ref(), fiscal, shift_id);
         self.finish_interrupted_print().await.ok();
         Ok(RecoveryOutcome::Printed)
     }

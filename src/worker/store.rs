@@ -21,6 +21,11 @@ pub enum Phase {
     Printing {
         expected_fd: u32,
         fn_serial: String,
+        /// What was sent to the device, as journaled before printing:
+        /// recovery matches the FN archive against this, never against a
+        /// fresh render.
+        kind: kkt::ReceiptKind,
+        total: kkt::Money,
     },
     /// The FN made the receipt; approve not queued yet.
     Printed(FiscalData),
@@ -282,8 +287,8 @@ impl Store for MemoryStore {
         id: &str,
         expected_fd: u32,
         fn_serial: &str,
-        _kind: kkt::ReceiptKind,
-        _total: kkt::Money,
+        kind: kkt::ReceiptKind,
+        total: kkt::Money,
     ) -> Result<(), StoreError> {
         let mut s = self.lock();
         let op = s.op(id)?;
@@ -293,6 +298,8 @@ impl Store for MemoryStore {
         op.phase = Phase::Printing {
             expected_fd,
             fn_serial: fn_serial.to_string(),
+            kind,
+            total,
         };
         Ok(())
     }

@@ -657,7 +657,107 @@ async fn recovered_receipt_of_unknown_shift_is_never_approved_with_empty_shift<J
     assert_eq!(receipts_in_archive(&sim), 1, "never reprinted");
 }
 
+/// AUDIT P1.7: recovery matches the archive against what was journaled
+/// before printing, not against the body rendered again today.
+async fn recovery_matches_the_journaled_summary_not_a_fresh_render<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    // Today the body would render to another total (settings changed).
+    source.push("op-1", Ok(sale(4000)));
+    {
+        let mut k = sim.clone();
+        use kkt::Kkt;
+        k.open_shift("x").unwrap();
+        let receipt = crate::receipt::render(&sale(5000), &Default::default()).unwrap();
+        store.insert_received("op-1", "{}").unwrap();
+        store
+            .start_printing(
+                "op-1",
+                2,
+                "9999078900001234",
+                ReceiptKind::Sale,
+                Money(5000),
+            )
+            .unwrap();
+        k.print_receipt(&receipt).unwrap();
+    }
+    let run = start(&sim, &source, &store);
+    wait_for("approve", || approves(&source).len() == 1).await;
+    let halted = run.handle.status.get().halted;
+    run.stop().await;
+    assert_eq!(halted, None);
+    assert_eq!(approves(&source), vec![("op-1".into(), 2)]);
+    assert_eq!(receipts_in_archive(&sim), 1);
+}
+
+/// AUDIT P1.8: the device made another document at the expected number;
+/// the receipt is the next one. It is found and approved, not reprinted.
+async fn recovery_finds_the_receipt_after_another_document<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    {
+        let mut k = sim.clone();
+        use kkt::Kkt;
+        store.insert_received("op-1", "{}").unwrap();
+        store
+            .start_printing(
+                "op-1",
+                1,
+                "9999078900001234",
+                ReceiptKind::Sale,
+                Money(5000),
+            )
+            .unwrap();
+        // FD 1 is the shift-open report, FD 2 the receipt.
+        k.open_shift("x").unwrap();
+        let receipt = crate::receipt::render(&sale(5000), &Default::default()).unwrap();
+        k.print_receipt(&receipt).unwrap();
+    }
+    let run = start(&sim, &source, &store);
+    wait_for("approve", || approves(&source).len() == 1).await;
+    let halted = run.handle.status.get().halted;
+    run.stop().await;
+    assert_eq!(halted, None);
+    assert_eq!(approves(&source), vec![("op-1".into(), 2)]);
+    assert_eq!(receipts_in_archive(&sim), 1);
+}
+
+/// AUDIT P1.8: a receipt of another kind at the expected number halts
+/// with a Russian message naming both.
+async fn recovery_halts_on_another_kind_of_receipt<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    {
+        let mut k = sim.clone();
+        use kkt::Kkt;
+        k.open_shift("x").unwrap();
+        let mut ret = sale(5000);
+        ret.kind = ReceiptKind::SaleReturn;
+        let receipt = crate::receipt::render(&ret, &Default::default()).unwrap();
+        k.print_receipt(&receipt).unwrap();
+    }
+    store.insert_received("op-1", "{}").unwrap();
+    store
+        .start_printing(
+            "op-1",
+            2,
+            "9999078900001234",
+            ReceiptKind::Sale,
+            Money(5000),
+        )
+        .unwrap();
+    let run = start(&sim, &source, &store);
+    wait_for("halt", || run.handle.status.get().halted.is_some()).await;
+    let halted = run.handle.status.get().halted.unwrap();
+    run.stop().await;
+    assert!(halted.contains("чек возврата прихода"), "{halted}");
+    assert!(halted.contains("ожидался чек прихода"), "{halted}");
+    assert!(approves(&source).is_empty());
+}
+
 on_both_stores!(
+    recovery_matches_the_journaled_summary_not_a_fresh_render,
+    recovery_finds_the_receipt_after_another_document,
+    recovery_halts_on_another_kind_of_receipt,
     recovered_receipt_of_unknown_shift_is_never_approved_with_empty_shift,
     unplugged_printer_waits_without_hammering_the_cloud,
     resent_approve_repeats_the_journaled_one_after_a_shift_change,
