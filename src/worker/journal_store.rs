@@ -311,6 +311,14 @@ impl Store for JournalStore {
         self.journal.outbox_retry(seq).map_err(err)
     }
 
+    fn last_fn_serial(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .journal
+            .last_shift(&self.kassa)
+            .map_err(err)?
+            .map(|r| r.fn_serial))
+    }
+
     fn current_shift(&self) -> Result<Option<ShiftRecord>, StoreError> {
         Ok(self
             .journal

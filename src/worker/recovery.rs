@@ -51,6 +51,24 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         self.status.update(|s| s.printer = Some(printer.clone()));
         self.printer = Some(printer);
         tracing::info!(kassa = %self.cfg.name, model = %info.model, serial = %info.serial, "recovery: device found");
+        // Another FN than the one the journal last worked with: whatever
+        // is pending, nothing more is printed on it until someone checked
+        // (the old FN's open shift must not be "closed" with made-up data).
+        let fn_info = self.device.call(|k| k.fn_info()).await?;
+        let journaled = self
+            .store
+            .last_fn_serial()
+            .map_err(|e| KktError::Protocol(format!("journal: {e}")))?;
+        if let Some(old) = journaled
+            && !old.is_empty()
+            && old != fn_info.serial
+        {
+            self.halt(format!(
+                "ФН заменён: журнал кассы вёлся на ФН {old}, а в ККТ ФН {}. Печать остановлена, нужна проверка",
+                fn_info.serial
+            ));
+            return Ok(());
+        }
         let pending = self
             .store
             .pending()

@@ -157,6 +157,9 @@ pub trait Store: Send + Sync + 'static {
     /// place in FIFO order.
     fn retry_refused_answer(&self, seq: i64) -> Result<(), StoreError>;
 
+    /// The FN serial of the kassa's most recent journaled shift (open or
+    /// closed): the FN the kassa last worked with.
+    fn last_fn_serial(&self) -> Result<Option<String>, StoreError>;
     /// The shift that is not closed (opening, open or closing), if any.
     fn current_shift(&self) -> Result<Option<ShiftRecord>, StoreError>;
     /// A new shift in OPENING with a fresh syncId, before the device is
@@ -421,6 +424,10 @@ impl Store for MemoryStore {
             s.outbox.insert(seq, msg);
         }
         Ok(())
+    }
+
+    fn last_fn_serial(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.lock().shifts.last().map(|(r, _)| r.fn_serial.clone()))
     }
 
     fn current_shift(&self) -> Result<Option<ShiftRecord>, StoreError> {

@@ -754,7 +754,44 @@ async fn recovery_halts_on_another_kind_of_receipt<J: Store>(store: Arc<J>) {
     assert!(approves(&source).is_empty());
 }
 
+/// AUDIT P1.6: an FN swap is caught even when nothing was mid-print: the
+/// kassa stops, prints nothing on the new FN and does not "close" the old
+/// FN's shift with made-up data.
+async fn fn_swapped_while_idle_halts_the_kassa<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    let rec = store.begin_shift("1111111111111111", 1).unwrap();
+    let doc = source::ShiftDoc {
+        fn_serial: "1111111111111111".into(),
+        shift_number: 7,
+        fd_number: 1,
+        fiscal_sign: 42,
+        time: jiff::civil::date(2026, 11, 24).at(9, 0, 0, 0),
+    };
+    let msg = OutboxMessage::OpenShift {
+        shift_id: rec.id.clone(),
+        opened: doc.clone(),
+    };
+    store.shift_opened(rec.row, &doc, &msg).unwrap();
+    source.push("op-1", Ok(sale(5000)));
+    let run = start(&sim, &source, &store);
+    wait_for("halt", || run.handle.status.get().halted.is_some()).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let halted = run.handle.status.get().halted.unwrap();
+    run.stop().await;
+    assert!(halted.contains("ФН заменён"), "{halted}");
+    assert!(halted.contains("1111111111111111"), "{halted}");
+    assert_eq!(receipts_in_archive(&sim), 0);
+    assert!(
+        source
+            .lock()
+            .delivered
+            .iter()
+            .all(|m| !matches!(m, OutboxMessage::CloseShift { .. }))
+    );
+}
+
 on_both_stores!(
+    fn_swapped_while_idle_halts_the_kassa,
     recovery_matches_the_journaled_summary_not_a_fresh_render,
     recovery_finds_the_receipt_after_another_document,
     recovery_halts_on_another_kind_of_receipt,
