@@ -308,7 +308,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         false
     }
 
-    fn needs_recovery(&self) -> bool {
+    pub(super) fn needs_recovery(&self) -> bool {
         self.recovered_gen != Some(self.device.generation())
     }
 

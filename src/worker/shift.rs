@@ -267,6 +267,33 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
 
     /// Closes the shift now (command or schedule); the Russian outcome.
     pub(super) async fn close_shift_now(&mut self) -> Result<String, String> {
+        // A Z-report must not take the FD number an interrupted receipt
+        // was expected at: reconcile with the FN first, and never close
+        // while an operation is in PRINTING.
+        if let Some(reason) = &self.halted {
+            return Err(format!("печать остановлена, смена не закрыта: {reason}"));
+        }
+        if self.needs_recovery()
+            && let Err(e) = self.recover().await
+        {
+            self.device_trouble(&e);
+            return Err(format!(
+                "сначала нужна сверка с ФН, смена не закрыта: {}",
+                e.message_ru()
+            ));
+        }
+        if let Some(reason) = &self.halted {
+            return Err(format!("печать остановлена, смена не закрыта: {reason}"));
+        }
+        let printing = match self.store.pending() {
+            Ok(p) => p
+                .iter()
+                .any(|o| matches!(o.phase, super::store::Phase::Printing { .. })),
+            Err(e) => return Err(format!("ошибка журнала, смена не закрыта: {e}")),
+        };
+        if printing || self.needs_recovery() {
+            return Err("сначала нужна сверка с ФН (чек в печати), смена не закрыта".into());
+        }
         let run = async {
             let state = self.device.call(|k| k.shift_state()).await?;
             let Some(number) = state.open_number() else {

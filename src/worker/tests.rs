@@ -790,7 +790,53 @@ async fn fn_swapped_while_idle_halts_the_kassa<J: Store>(store: Arc<J>) {
     );
 }
 
+/// AUDIT P1.9: a close-shift command that arrives before recovery ran
+/// waits for it: the Z-report never takes the FD number an interrupted
+/// receipt was expected at.
+async fn close_shift_command_runs_after_recovery<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    {
+        let mut k = sim.clone();
+        use kkt::Kkt;
+        k.open_shift("x").unwrap();
+    }
+    store.insert_received("op-1", "{}").unwrap();
+    store
+        .start_printing(
+            "op-1",
+            2,
+            "9999078900001234",
+            ReceiptKind::Sale,
+            Money(5000),
+        )
+        .unwrap();
+    let sim2 = sim.clone();
+    let device = DeviceHandle::spawn(
+        "test",
+        Box::new(move || Ok(Box::new(sim2.clone()) as Box<dyn kkt::Kkt>)),
+    )
+    .unwrap();
+    let (kassa, handle) = Kassa::new(settings(), source.clone(), store.clone(), device);
+    // Queued before the loop starts: handled before its first turn.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    handle.commands.send(Command::CloseShift(tx)).await.unwrap();
+    let (stop, stop_rx) = watch::channel(false);
+    let join = tokio::spawn(kassa.run(stop_rx));
+    let run = Running { handle, stop, join };
+    let answer = rx.await.unwrap();
+    wait_for("approve", || approves(&source).len() == 1).await;
+    let halted = run.handle.status.get().halted;
+    run.stop().await;
+    assert_eq!(halted, None);
+    assert_eq!(answer, Ok("смена №1 закрыта".to_string()));
+    let archive = sim.state().archive.clone();
+    assert_eq!(archive[1].kind, DocumentKind::ShiftClose, "{archive:?}");
+    assert_eq!(receipts_in_archive(&sim), 1);
+}
+
 on_both_stores!(
+    close_shift_command_runs_after_recovery,
     fn_swapped_while_idle_halts_the_kassa,
     recovery_matches_the_journaled_summary_not_a_fresh_render,
     recovery_finds_the_receipt_after_another_document,
