@@ -513,8 +513,18 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             // The device reconnected since recovery: reconcile first.
             return;
         }
-        let expected_fd = fn_info.last_fd_number + 1;
-        let total = receipt.total().unwrap_or_default();
+        let expected_fd = match super::shift::next_fd(fn_info.last_fd_number) {
+            Ok(n) => n,
+            Err(e) => {
+                self.device_trouble(&e);
+                return;
+            }
+        };
+        let Some(total) = receipt.total() else {
+            // render() already refuses such sums; never journal a made-up 0.
+            self.reject(&op.id, &decoded, "Ошибка данных: сумма чека слишком велика");
+            return;
+        };
         if let Err(e) =
             self.store
                 .start_printing(&op.id, expected_fd, &fn_info.serial, receipt.kind, total)

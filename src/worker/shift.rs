@@ -17,6 +17,13 @@ use kkt::{ArchivedDocument, DocumentKind, KktError, ShiftState};
 /// How far back the FN archive is searched for a shift document.
 const ARCHIVE_SEARCH_LIMIT: u32 = 500;
 
+/// The number the FN's next document will get; a device claiming its last
+/// is `u32::MAX` is answering nonsense, never wrapped to 0.
+pub(super) fn next_fd(last: u32) -> Result<u32, KktError> {
+    last.checked_add(1)
+        .ok_or_else(|| KktError::Protocol(format!("the FN reports last document number {last}")))
+}
+
 fn journal(e: StoreError) -> KktError {
     KktError::Protocol(format!("journal: {e}"))
 }
@@ -56,7 +63,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             Some(r) => r,
             None => self
                 .store
-                .begin_shift(&fn_info.serial, fn_info.last_fd_number + 1)
+                .begin_shift(&fn_info.serial, next_fd(fn_info.last_fd_number)?)
                 .map_err(journal)?,
         };
         let cashier = self.cfg.cashier.clone();
@@ -107,7 +114,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             Some(r) => r,
             None => self
                 .store
-                .begin_shift(&fn_info.serial, fn_info.last_fd_number + 1)
+                .begin_shift(&fn_info.serial, next_fd(fn_info.last_fd_number)?)
                 .map_err(journal)?,
         };
         let found = self
@@ -167,7 +174,11 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                     time: d.doc.time,
                 },
                 receipts: self.count_receipts(opened.fd_number, d.doc.number).await?,
-                documents: d.doc.number - opened.fd_number + 1,
+                documents: d
+                    .doc
+                    .number
+                    .saturating_sub(opened.fd_number)
+                    .saturating_add(1),
             },
             None => {
                 // Cannot be described exactly; record it so a new shift can
@@ -205,7 +216,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             return Ok(0);
         }
         let mut n = 0;
-        for fd in from + 1..to {
+        for fd in from.saturating_add(1)..to {
             let doc = self.device.call(move |k| k.read_document(fd)).await?;
             if doc.kind == DocumentKind::Receipt {
                 n += 1;
@@ -221,7 +232,9 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         after: u32,
         last: u32,
     ) -> Result<Option<ArchivedDocument>, KktError> {
-        let lowest = after.max(last.saturating_sub(ARCHIVE_SEARCH_LIMIT)) + 1;
+        let lowest = after
+            .max(last.saturating_sub(ARCHIVE_SEARCH_LIMIT))
+            .saturating_add(1);
         for fd in (lowest..=last).rev() {
             let doc = self.device.call(move |k| k.read_document(fd)).await?;
             if doc.kind == kind {
@@ -234,7 +247,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     async fn close_shift(&mut self, rec: &ShiftRecord) -> Result<(), KktError> {
         let fn_info = self.device.call(|k| k.fn_info()).await?;
         self.store
-            .shift_closing(rec.row, fn_info.last_fd_number + 1)
+            .shift_closing(rec.row, next_fd(fn_info.last_fd_number)?)
             .map_err(journal)?;
         let cashier = self.cfg.cashier.clone();
         let closed = self.device.call(move |k| k.close_shift(&cashier)).await?;

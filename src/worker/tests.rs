@@ -861,3 +861,12 @@ on_both_stores!(
     expired_shift_is_closed_and_reopened,
     close_shift_command_closes_and_reports,
 );
+
+/// AUDIT P2.15: a device claiming its last FD is u32::MAX is an error,
+/// never a wrap to FD 0 journaled as the expected number.
+#[test]
+fn next_fd_never_wraps() {
+    assert_eq!(shift::next_fd(41).unwrap(), 42);
+    let err = shift::next_fd(u32::MAX).unwrap_err();
+    assert_eq!(err.class(), kkt::ErrorClass::Link);
+}
