@@ -249,7 +249,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             match self.recover().await {
                 Ok(()) => {}
                 Err(e) => {
-                    self.device_trouble(&e);
+                    self.trouble(&e);
                     return false;
                 }
             }
@@ -280,7 +280,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                     }
                 }
                 Err(e) => {
-                    self.note_error("journal", &e.to_string());
+                    self.journal_error(&e);
                     self.next_print = Instant::now() + self.cfg.device_retry;
                 }
             }
@@ -365,7 +365,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         let existing = match self.store.get(&op.id) {
             Ok(e) => e,
             Err(e) => {
-                self.note_error("journal", &e.to_string());
+                self.journal_error(&e);
                 return false;
             }
         };
@@ -403,7 +403,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             },
         };
         if let Err(e) = result {
-            self.note_error("journal", &e.to_string());
+            self.journal_error(&e);
         }
         self.state_dirty = true;
         new_work
@@ -434,7 +434,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 None
             }
             Err(e) => {
-                self.note_error("journal", &e.to_string());
+                self.journal_error(&e);
                 None
             }
         }
@@ -494,12 +494,12 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         let shift_id = match self.ensure_shift().await {
             Ok(id) => id,
             Err(e) => {
-                self.device_trouble(&e);
+                self.trouble(&e);
                 return;
             }
         };
         if let Err(e) = self.finish_interrupted_print().await {
-            self.device_trouble(&e);
+            self.trouble(&e);
             return;
         }
         let fn_info = match self.device.call(|k| k.fn_info()).await {
@@ -529,7 +529,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             self.store
                 .start_printing(&op.id, expected_fd, &fn_info.serial, receipt.kind, total)
         {
-            self.note_error("journal", &e.to_string());
+            self.journal_error(&e);
             self.next_print = Instant::now() + self.cfg.device_retry;
             return;
         }
@@ -567,7 +567,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         if let Err(e) = self.store.printed(op_id, &fiscal) {
             // The receipt exists; the journal still says PRINTING, so
             // recovery will find it in the FN archive and record it.
-            self.note_error("journal", &e.to_string());
+            self.journal_error(&e);
             self.recovered_gen = None;
             return;
         }
@@ -575,7 +575,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         let msg = self.approve_message(op_id, decoded, receipt, &fiscal, shift_id);
         if let Err(e) = self.store.queue_approve(op_id, &msg) {
             // Recovery queues approves of PRINTED operations.
-            self.note_error("journal", &e.to_string());
+            self.journal_error(&e);
             self.recovered_gen = None;
             return;
         }
@@ -596,7 +596,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             message: message.to_string(),
         };
         if let Err(e) = self.store.reject(op_id, message, &msg) {
-            self.note_error("journal", &e.to_string());
+            self.journal_error(&e);
         }
         self.state_dirty = true;
     }
@@ -620,10 +620,29 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             Ok(RecoveryOutcome::Halted) => {}
             Err(e) => {
                 // Cannot even ask: wait, and recover before anything else.
-                self.device_trouble(&e);
+                self.trouble(&e);
                 self.recovered_gen = None;
             }
         }
+    }
+
+    /// A step failed on the device or on the journal: say which, wait,
+    /// retry.
+    pub(super) fn trouble(&mut self, e: &super::error::WorkerError) {
+        match e {
+            super::error::WorkerError::Device(k) => self.device_trouble(k),
+            super::error::WorkerError::Journal(_) => {
+                tracing::error!(kassa = %self.cfg.name, error = %e, "journal trouble; waiting");
+                self.note_error(e.layer(), &e.message_ru());
+                self.next_print = Instant::now() + self.cfg.device_retry;
+            }
+        }
+    }
+
+    /// The journal failed: its own layer and words, never a printer fault.
+    pub(super) fn journal_error(&mut self, e: &super::store::StoreError) {
+        let e = super::error::WorkerError::Journal(e.clone());
+        self.note_error(e.layer(), &e.message_ru());
     }
 
     pub(super) fn device_trouble(&mut self, e: &KktError) {
@@ -670,7 +689,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         let refused = match self.store.refused_answers() {
             Ok(r) => r,
             Err(e) => {
-                self.note_error("journal", &e.to_string());
+                self.journal_error(&e);
                 return false;
             }
         };
@@ -682,7 +701,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             tracing::info!(kassa = %self.cfg.name, op = %answer.op_id, seq = answer.seq, "sending a refused answer again");
             match self.store.retry_refused_answer(answer.seq) {
                 Ok(()) => requeued = true,
-                Err(e) => self.note_error("journal", &e.to_string()),
+                Err(e) => self.journal_error(&e),
             }
         }
         if requeued {
@@ -700,7 +719,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             Ok(Some(x)) => x,
             Ok(None) => return DeliverResult::Empty,
             Err(e) => {
-                self.note_error("journal", &e.to_string());
+                self.journal_error(&e);
                 self.next_outbox = Instant::now() + self.cfg.device_retry;
                 return DeliverResult::Retry;
             }
@@ -747,7 +766,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         };
         self.outbox_backoff = Duration::from_millis(200);
         if let Err(e) = self.store.outbox_done(seq, &delivery) {
-            self.note_error("journal", &e.to_string());
+            self.journal_error(&e);
             return DeliverResult::Retry;
         }
         if delivery == Delivery::Accepted {

@@ -10,11 +10,12 @@
 //! - another FN serial, or an archived document that does not match, stops
 //!   the kassa: it is reported, never guessed.
 
+use super::error::WorkerError;
 use super::kassa::Kassa;
 use super::source::{FiscalData, PrinterInfo, ReceiptSource};
 use super::store::{Phase, Store};
 use crate::receipt::render;
-use kkt::{DocumentKind, KktError, Operation, ShiftState};
+use kkt::{DocumentKind, Operation, ShiftState};
 
 /// How many FN documents after the expected number recovery reads while
 /// looking for an interrupted receipt.
@@ -43,7 +44,7 @@ pub enum RecoveryOutcome {
 
 impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     /// Full recovery; sets the recovered generation when it succeeds.
-    pub(super) async fn recover(&mut self) -> Result<(), KktError> {
+    pub(super) async fn recover(&mut self) -> Result<(), WorkerError> {
         let info = self.device.call(|k| k.device_info()).await?;
         let generation = self.device.generation();
         let printer = PrinterInfo::from_device(&info);
@@ -55,10 +56,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         // is pending, nothing more is printed on it until someone checked
         // (the old FN's open shift must not be "closed" with made-up data).
         let fn_info = self.device.call(|k| k.fn_info()).await?;
-        let journaled = self
-            .store
-            .last_fn_serial()
-            .map_err(|e| KktError::Protocol(format!("journal: {e}")))?;
+        let journaled = self.store.last_fn_serial()?;
         if let Some(old) = journaled
             && !old.is_empty()
             && old != fn_info.serial
@@ -69,10 +67,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             ));
             return Ok(());
         }
-        let pending = self
-            .store
-            .pending()
-            .map_err(|e| KktError::Protocol(format!("journal: {e}")))?;
+        let pending = self.store.pending()?;
         for op in pending {
             if matches!(op.phase, Phase::Printing { .. })
                 && self.recover_op(&op.id).await? == RecoveryOutcome::Halted
@@ -90,9 +85,8 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
 
     /// Queues the approve of operations recorded PRINTED whose approve was
     /// not queued (a crash between the two journal writes).
-    async fn queue_missing_approves(&mut self) -> Result<(), KktError> {
-        let journal = |e: super::store::StoreError| KktError::Protocol(format!("journal: {e}"));
-        for op in self.store.printed_unqueued().map_err(journal)? {
+    async fn queue_missing_approves(&mut self) -> Result<(), WorkerError> {
+        for op in self.store.printed_unqueued()? {
             let Phase::Printed(fiscal) = &op.phase else {
                 continue;
             };
@@ -107,14 +101,14 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 return Ok(());
             };
             let msg = self.approve_message(&op.id, &decoded, receipt.as_ref(), fiscal, shift_id);
-            self.store.queue_approve(&op.id, &msg).map_err(journal)?;
+            self.store.queue_approve(&op.id, &msg)?;
         }
         Ok(())
     }
 
     /// Continues printing interrupted by paper out (the document itself is
     /// already in the FN), and cancels a receipt nobody is printing.
-    pub(super) async fn finish_interrupted_print(&mut self) -> Result<(), KktError> {
+    pub(super) async fn finish_interrupted_print(&mut self) -> Result<(), WorkerError> {
         let status = self.device.call(|k| k.status()).await?;
         if status.awaiting_continue {
             tracing::info!(kassa = %self.cfg.name, "continuing interrupted printing");
@@ -135,9 +129,8 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     }
 
     /// Recovers one operation in PRINTING.
-    pub(super) async fn recover_op(&mut self, id: &str) -> Result<RecoveryOutcome, KktError> {
-        let journal = |e: super::store::StoreError| KktError::Protocol(format!("journal: {e}"));
-        let Some(op) = self.store.get(id).map_err(journal)? else {
+    pub(super) async fn recover_op(&mut self, id: &str) -> Result<RecoveryOutcome, WorkerError> {
+        let Some(op) = self.store.get(id)? else {
             return Ok(RecoveryOutcome::NotPrinted);
         };
         let (expected_fd, fn_serial, kind, total) = match &op.phase {
@@ -164,7 +157,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 tracing::info!(kassa = %self.cfg.name, op = %id, "cancelling the unfinished receipt");
                 self.device.call(|k| k.cancel_receipt()).await?;
             }
-            self.store.not_printed(id).map_err(journal)?;
+            self.store.not_printed(id)?;
             tracing::info!(kassa = %self.cfg.name, op = %id, "receipt was not made: will print again");
             return Ok(RecoveryOutcome::NotPrinted);
         }

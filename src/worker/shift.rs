@@ -9,9 +9,10 @@
 //! answered, or someone used the printer's keyboard) is adopted: its
 //! document is looked up in the FN archive.
 
+use super::error::WorkerError;
 use super::kassa::Kassa;
 use super::source::{OutboxMessage, ReceiptSource, ShiftDoc};
-use super::store::{ShiftClose, ShiftRecord, Store, StoreError};
+use super::store::{ShiftClose, ShiftRecord, Store};
 use kkt::{ArchivedDocument, DocumentKind, KktError, ShiftState};
 
 /// How far back the FN archive is searched for a shift document.
@@ -24,16 +25,12 @@ pub(super) fn next_fd(last: u32) -> Result<u32, KktError> {
         .ok_or_else(|| KktError::Protocol(format!("the FN reports last document number {last}")))
 }
 
-fn journal(e: StoreError) -> KktError {
-    KktError::Protocol(format!("journal: {e}"))
-}
-
 impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     /// Makes sure a shift is open; returns its syncId.
-    pub(super) async fn ensure_shift(&mut self) -> Result<String, KktError> {
+    pub(super) async fn ensure_shift(&mut self) -> Result<String, WorkerError> {
         let state = self.device.call(|k| k.shift_state()).await?;
         self.status.update(|s| s.apply_shift_state(&state));
-        let rec = self.store.current_shift().map_err(journal)?;
+        let rec = self.store.current_shift()?;
         match state {
             ShiftState::Closed { .. } => {
                 let intent = match rec {
@@ -57,14 +54,13 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
 
     /// Opens a shift on the device under the journaled syncId of `intent`
     /// (a shift left in OPENING) or of a new one.
-    async fn open_shift(&mut self, intent: Option<ShiftRecord>) -> Result<String, KktError> {
+    async fn open_shift(&mut self, intent: Option<ShiftRecord>) -> Result<String, WorkerError> {
         let fn_info = self.device.call(|k| k.fn_info()).await?;
         let rec = match intent {
             Some(r) => r,
             None => self
                 .store
-                .begin_shift(&fn_info.serial, next_fd(fn_info.last_fd_number)?)
-                .map_err(journal)?,
+                .begin_shift(&fn_info.serial, next_fd(fn_info.last_fd_number)?)?,
         };
         let cashier = self.cfg.cashier.clone();
         let opened = self.device.call(move |k| k.open_shift(&cashier)).await?;
@@ -79,9 +75,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             shift_id: rec.id.clone(),
             opened: doc.clone(),
         };
-        self.store
-            .shift_opened(rec.row, &doc, &msg)
-            .map_err(journal)?;
+        self.store.shift_opened(rec.row, &doc, &msg)?;
         tracing::info!(kassa = %self.cfg.name, shift = doc.shift_number, fd = doc.fd_number, "shift opened");
         self.refresh_shift_status().await;
         Ok(rec.id)
@@ -93,7 +87,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         &mut self,
         number: u32,
         rec: Option<ShiftRecord>,
-    ) -> Result<ShiftRecord, KktError> {
+    ) -> Result<ShiftRecord, WorkerError> {
         let fn_info = self.device.call(|k| k.fn_info()).await?;
         let mut intent = None;
         if let Some(r) = rec {
@@ -102,7 +96,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                     if r.closing.is_some() {
                         // The Z-report was started but the shift is still
                         // open: it was not made.
-                        self.store.shift_close_not_made(r.row).map_err(journal)?;
+                        self.store.shift_close_not_made(r.row)?;
                     }
                     return Ok(ShiftRecord { closing: None, ..r });
                 }
@@ -114,16 +108,15 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             Some(r) => r,
             None => self
                 .store
-                .begin_shift(&fn_info.serial, next_fd(fn_info.last_fd_number)?)
-                .map_err(journal)?,
+                .begin_shift(&fn_info.serial, next_fd(fn_info.last_fd_number)?)?,
         };
         let found = self
             .find_document(DocumentKind::ShiftOpen, 0, fn_info.last_fd_number)
             .await?;
         let Some(d) = found else {
-            return Err(KktError::Protocol(format!(
+            return Err(WorkerError::Device(KktError::Protocol(format!(
                 "shift {number} is open but its opening document is not in the last {ARCHIVE_SEARCH_LIMIT} FN documents"
-            )));
+            ))));
         };
         let doc = ShiftDoc {
             fn_serial: fn_info.serial.clone(),
@@ -136,9 +129,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             shift_id: rec.id.clone(),
             opened: doc.clone(),
         };
-        self.store
-            .shift_opened(rec.row, &doc, &msg)
-            .map_err(journal)?;
+        self.store.shift_opened(rec.row, &doc, &msg)?;
         tracing::info!(kassa = %self.cfg.name, shift = number, fd = doc.fd_number, "adopted a shift opened outside the journal");
         Ok(ShiftRecord {
             opened: Some(doc),
@@ -149,7 +140,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
 
     /// The journal's shift `r` is no longer open on the device: find its
     /// close document and record it.
-    async fn reconcile_closed(&mut self, r: &ShiftRecord) -> Result<(), KktError> {
+    async fn reconcile_closed(&mut self, r: &ShiftRecord) -> Result<(), WorkerError> {
         let Some(opened) = r.opened.clone() else {
             return Ok(());
         };
@@ -204,14 +195,12 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             receipts: close.receipts,
             documents: close.documents,
         };
-        self.store
-            .shift_closed(r.row, &close, &msg)
-            .map_err(journal)?;
+        self.store.shift_closed(r.row, &close, &msg)?;
         tracing::info!(kassa = %self.cfg.name, shift = opened.shift_number, "recorded a shift closed outside the journal");
         Ok(())
     }
 
-    async fn count_receipts(&mut self, from: u32, to: u32) -> Result<u32, KktError> {
+    async fn count_receipts(&mut self, from: u32, to: u32) -> Result<u32, WorkerError> {
         if to.saturating_sub(from) > ARCHIVE_SEARCH_LIMIT {
             return Ok(0);
         }
@@ -231,7 +220,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         kind: DocumentKind,
         after: u32,
         last: u32,
-    ) -> Result<Option<ArchivedDocument>, KktError> {
+    ) -> Result<Option<ArchivedDocument>, WorkerError> {
         let lowest = after
             .max(last.saturating_sub(ARCHIVE_SEARCH_LIMIT))
             .saturating_add(1);
@@ -244,11 +233,10 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         Ok(None)
     }
 
-    async fn close_shift(&mut self, rec: &ShiftRecord) -> Result<(), KktError> {
+    async fn close_shift(&mut self, rec: &ShiftRecord) -> Result<(), WorkerError> {
         let fn_info = self.device.call(|k| k.fn_info()).await?;
         self.store
-            .shift_closing(rec.row, next_fd(fn_info.last_fd_number)?)
-            .map_err(journal)?;
+            .shift_closing(rec.row, next_fd(fn_info.last_fd_number)?)?;
         let cashier = self.cfg.cashier.clone();
         let closed = self.device.call(move |k| k.close_shift(&cashier)).await?;
         let doc = ShiftDoc {
@@ -270,9 +258,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             receipts: close.receipts,
             documents: close.documents,
         };
-        self.store
-            .shift_closed(rec.row, &close, &msg)
-            .map_err(journal)?;
+        self.store.shift_closed(rec.row, &close, &msg)?;
         tracing::info!(kassa = %self.cfg.name, shift = doc.shift_number, fd = doc.fd_number, "shift closed");
         self.refresh_shift_status().await;
         Ok(())
@@ -289,7 +275,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         if self.needs_recovery()
             && let Err(e) = self.recover().await
         {
-            self.device_trouble(&e);
+            self.trouble(&e);
             return Err(format!(
                 "сначала нужна сверка с ФН, смена не закрыта: {}",
                 e.message_ru()
@@ -312,15 +298,15 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             let Some(number) = state.open_number() else {
                 return Ok("смена уже закрыта".to_string());
             };
-            let rec = self.store.current_shift().map_err(journal)?;
+            let rec = self.store.current_shift()?;
             let rec = self.adopt_if_needed(number, rec).await?;
             self.close_shift(&rec).await?;
-            Ok::<_, KktError>(format!("смена №{number} закрыта"))
+            Ok::<_, WorkerError>(format!("смена №{number} закрыта"))
         };
         match run.await {
             Ok(text) => Ok(text),
             Err(e) => {
-                self.device_trouble(&e);
+                self.trouble(&e);
                 Err(e.message_ru())
             }
         }
@@ -329,8 +315,11 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     /// The syncId of shift `number` for a recovered receipt; `None` when
     /// neither the journal nor the device knows that shift (an approve
     /// must never reference an empty or a wrong retailShift).
-    pub(super) async fn shift_id_for(&mut self, number: u32) -> Result<Option<String>, KktError> {
-        let rec = self.store.current_shift().map_err(journal)?;
+    pub(super) async fn shift_id_for(
+        &mut self,
+        number: u32,
+    ) -> Result<Option<String>, WorkerError> {
+        let rec = self.store.current_shift()?;
         if let Some(r) = &rec
             && r.opened.as_ref().is_some_and(|o| o.shift_number == number)
             && !r.id.is_empty()

@@ -107,7 +107,7 @@ pub struct RefusedAnswer {
     pub op_id: String,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("journal: {0}")]
 pub struct StoreError(pub String);
 

@@ -870,3 +870,51 @@ fn next_fd_never_wraps() {
     let err = shift::next_fd(u32::MAX).unwrap_err();
     assert_eq!(err.class(), kkt::ErrorClass::Link);
 }
+
+/// AUDIT P1.10: a journal that cannot be written is reported as a journal
+/// fault in Russian, not as «ККТ прислала непонятный ответ».
+#[tokio::test]
+async fn journal_failure_is_not_reported_as_a_printer_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.db");
+    {
+        let j = Arc::new(crate::journal::Journal::open(&path).unwrap());
+        let store = journal_store::JournalStore::new(j, "test", crate::journal::Source::Moysklad);
+        store.insert_received("op-1", "{}").unwrap();
+        store
+            .start_printing(
+                "op-1",
+                1,
+                "9999078900001234",
+                ReceiptKind::Sale,
+                Money(5000),
+            )
+            .unwrap();
+    }
+    // Reads work, every write fails (as on a full or read-only disk).
+    let j = Arc::new(crate::journal::Journal::open_read_only(&path).unwrap());
+    let store = Arc::new(journal_store::JournalStore::new(
+        j,
+        "test",
+        crate::journal::Source::Moysklad,
+    ));
+    let (sim, source) = setup();
+    let run = start(&sim, &source, &store);
+    wait_for("journal error in status", || {
+        run.handle
+            .status
+            .get()
+            .last_error
+            .is_some_and(|e| e.layer == "journal")
+    })
+    .await;
+    let err = run.handle.status.get().last_error.unwrap();
+    run.stop().await;
+    assert!(
+        err.message.starts_with("Ошибка журнала на диске"),
+        "{}",
+        err.message
+    );
+    assert!(!err.message.contains("ККТ"), "{}", err.message);
+    assert_eq!(receipts_in_archive(&sim), 0);
+}
