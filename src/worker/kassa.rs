@@ -653,7 +653,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
 
     fn cloud_trouble(&mut self, e: &SourceError) {
         tracing::warn!(kassa = %self.cfg.name, error = %e, "cloud trouble");
-        self.note_error("cloud", &format!("облако: {e}"));
+        self.note_error("cloud", &cloud_text(e));
     }
 
     pub(super) fn note_error(&mut self, layer: &str, message: &str) {
@@ -818,6 +818,21 @@ enum DeliverResult {
     Delivered,
     Empty,
     Retry,
+}
+
+/// A cloud failure in Russian for status and `/state` (AUDIT P5.21); the
+/// English detail stays in the log.
+pub(super) fn cloud_text(e: &SourceError) -> String {
+    match e {
+        // Already written for the shop (e.g. an operation without id).
+        SourceError::Transient { message, .. } if message.starts_with("облако") => {
+            message.clone()
+        }
+        SourceError::Transient { .. } => "облако временно недоступно, повтор позже".into(),
+        SourceError::Permanent { status, .. } => {
+            format!("облако отказало в запросе (ответ {status})")
+        }
+    }
 }
 
 /// The layer a device error belongs to, for status and /state.

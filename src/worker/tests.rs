@@ -871,6 +871,22 @@ fn next_fd_never_wraps() {
     assert_eq!(err.class(), kkt::ErrorClass::Link);
 }
 
+/// AUDIT P5.21: cloud failures read in Russian in status, no English
+/// error text.
+#[test]
+fn cloud_failures_are_named_in_russian() {
+    let t = kassa::cloud_text(&SourceError::Transient {
+        message: "connection refused".into(),
+        retry_after: None,
+    });
+    assert_eq!(t, "облако временно недоступно, повтор позже");
+    let t = kassa::cloud_text(&SourceError::Permanent {
+        status: 412,
+        message: "Precondition Failed".into(),
+    });
+    assert_eq!(t, "облако отказало в запросе (ответ 412)");
+}
+
 /// AUDIT P1.10: a journal that cannot be written is reported as a journal
 /// fault in Russian, not as «ККТ прислала непонятный ответ».
 #[tokio::test]
