@@ -244,26 +244,36 @@ fn price_line(
     let net = match p.sum {
         None => exact_net,
         Some(given) => {
-            let given = given.0 as i128;
+            let exact = i64::try_from(exact_net).map_err(|_| at("сумма слишком велика"))?;
+            let given_i = given.0 as i128;
             // Within one kopeck of the exact value: accept the cloud's rounding.
-            if (given * denominator - numerator).abs() > denominator {
+            let off = given_i
+                .checked_mul(denominator)
+                .and_then(|g| g.checked_sub(numerator))
+                .and_then(i128::checked_abs)
+                .ok_or_else(|| at("сумма слишком велика"))?;
+            if off > denominator {
                 return Err(at(&format!(
-                    "сумма позиции {} ₽ не равна количеству × цене со скидкой ({} ₽)",
-                    Money(given as i64),
-                    Money(exact_net as i64)
+                    "сумма позиции {given} ₽ не равна количеству × цене со скидкой ({} ₽)",
+                    Money(exact)
                 )));
             }
-            given
+            given_i
         }
     };
     let gross = if op.vat_included.unwrap_or(true) {
         net
     } else {
         let added = match vat.fraction() {
-            Some((rate, _)) => div_round(net * rate as i128, 100),
+            Some((rate, _)) => div_round(
+                net.checked_mul(rate as i128)
+                    .ok_or_else(|| at("сумма слишком велика"))?,
+                100,
+            ),
             None => 0,
         };
-        net + added
+        net.checked_add(added)
+            .ok_or_else(|| at("сумма слишком велика"))?
     };
     let sum = i64::try_from(gross).map_err(|_| at("сумма слишком велика"))?;
     Ok(PricedLine {
@@ -285,10 +295,7 @@ fn vat_rate(p: &PositionInput, op: &OperationInput) -> Result<VatRate, String> {
         return Ok(VatRate::NoVat);
     };
     if vat % PERCENT_SCALE as i64 != 0 {
-        return Err(format!(
-            "неизвестная ставка НДС {} %",
-            vat as f64 / PERCENT_SCALE as f64
-        ));
+        return Err(format!("неизвестная ставка НДС {} %", percent_text(vat)));
     }
     match vat / PERCENT_SCALE as i64 {
         0 => Ok(VatRate::Vat0),
@@ -299,6 +306,20 @@ fn vat_rate(p: &PositionInput, op: &OperationInput) -> Result<VatRate, String> {
         22 => Ok(VatRate::Vat22),
         other => Err(format!("неизвестная ставка НДС {other} %")),
     }
+}
+
+/// A rate in millionths of a percent as Russian text («12,5», «0,000001»),
+/// in integers: no float ever touches a rate.
+fn percent_text(millionths: i64) -> String {
+    let scale = PERCENT_SCALE as u64;
+    let abs = millionths.unsigned_abs();
+    let sign = if millionths < 0 { "-" } else { "" };
+    let (whole, frac) = (abs / scale, abs % scale);
+    if frac == 0 {
+        return format!("{sign}{whole}");
+    }
+    let frac = format!("{frac:06}");
+    format!("{sign}{whole},{}", frac.trim_end_matches('0'))
 }
 
 /// Integer division rounded half away from zero.
@@ -353,7 +374,9 @@ fn goods_positions(
         return Ok(vec![Position {
             name,
             quantity: line.quantity,
-            price: unit_price(line.sum, line.quantity),
+            price: unit_price(line.sum, line.quantity).ok_or_else(|| {
+                RejectReason::new(format!("позиция {}: цена слишком велика", line.number))
+            })?,
             sum: line.sum,
             vat: line.vat,
             method: PaymentMethod::FullPayment,
@@ -361,8 +384,8 @@ fn goods_positions(
             marking_code: None,
         }]);
     }
-    let n = input.marks.len() as i64;
-    if line.quantity.0 != n * Quantity::SCALE {
+    let n = i64::try_from(input.marks.len()).unwrap_or(i64::MAX);
+    if n.checked_mul(Quantity::SCALE) != Some(line.quantity.0) {
         return Err(RejectReason::new(format!(
             "позиция {}: кодов маркировки {n}, а количество {}",
             line.number, line.quantity
@@ -397,8 +420,14 @@ fn goods_positions(
         .collect())
 }
 
-fn unit_price(sum: Money, quantity: Quantity) -> Money {
-    Money(div_round(sum.0 as i128 * Quantity::SCALE as i128, quantity.0 as i128) as i64)
+/// The price of one unit; `None` when it does not fit (a large sum over a
+/// tiny quantity) or the quantity is not positive.
+fn unit_price(sum: Money, quantity: Quantity) -> Option<Money> {
+    if quantity.0 <= 0 {
+        return None;
+    }
+    let exact = div_round(sum.0 as i128 * Quantity::SCALE as i128, quantity.0 as i128);
+    i64::try_from(exact).ok().map(Money)
 }
 
 fn advance_positions(
@@ -423,10 +452,13 @@ fn advance_positions(
     if order_total <= 0 {
         return Err(RejectReason::new("сумма позиций должна быть больше нуля"));
     }
-    if sum.0 as i128 > order_total {
+    // Bounded by i64 from here on, so the shares below cannot overflow.
+    let order_money = i64::try_from(order_total)
+        .map(Money)
+        .map_err(|_| RejectReason::new("сумма позиций слишком велика"))?;
+    if sum > order_money {
         return Err(RejectReason::new(format!(
-            "сумма предоплаты {sum} ₽ больше суммы позиций {} ₽",
-            Money(order_total as i64)
+            "сумма предоплаты {sum} ₽ больше суммы позиций {order_money} ₽"
         )));
     }
     // Largest remainder: floor shares, then one kopeck each to the groups

@@ -6,9 +6,11 @@
 //! - [`kassa`]: the loop (poll, print, approve/reject);
 //! - [`recovery`]: exactly-once reconciliation with the FN;
 //! - [`shift`]: fiscal shifts in step with MoySklad retail shifts;
-//! - [`status`]: live status for `status` and `POST /state`.
+//! - [`status`]: live status for `status` and `POST /state`;
+//! - [`error`]: device vs journal failures of a step.
 
 pub mod daemon;
+pub mod error;
 pub mod journal_store;
 pub mod kassa;
 pub mod moysklad;

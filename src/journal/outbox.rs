@@ -15,7 +15,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::error::JournalError;
 use super::key::OpKey;
-use super::ops::{find_op_by_rowid, transition};
+use super::ops::{find_op, find_op_by_rowid, transition};
 use super::state::{Event, StateName};
 use super::store::{Failure, Journal, now_ms, timestamp};
 
@@ -213,6 +213,28 @@ impl Journal {
     /// Entries the cloud refused for good, oldest first.
     pub fn outbox_failed(&self, kassa: &str) -> Result<Vec<OutboxEntry>, JournalError> {
         self.read(|conn| entries(conn, kassa, OutboxStatus::Failed, i64::MAX))
+    }
+
+    /// The body of the first `kind` entry ever queued for operation `key`
+    /// (whatever its status): what a re-sent approve/reject must repeat
+    /// byte for byte.
+    pub fn first_outbox_body(
+        &self,
+        key: &OpKey,
+        kind: OutboxKind,
+    ) -> Result<Option<String>, JournalError> {
+        self.read(|conn| {
+            let Some((op_row, _)) = find_op(conn, key)? else {
+                return Ok(None);
+            };
+            Ok(conn
+                .query_row(
+                    "SELECT body FROM outbox WHERE operation = ?1 AND kind = ?2 ORDER BY id LIMIT 1",
+                    params![op_row, kind.as_str()],
+                    |r| r.get::<_, String>(0),
+                )
+                .optional()?)
+        })
     }
 
     /// One entry by id.

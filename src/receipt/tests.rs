@@ -555,3 +555,48 @@ fn seed_derived_samples_render() {
     let err = render(&OperationInput::from_cloud(&bad), &ctx).unwrap_err();
     assert!(err.0.starts_with("Ошибка данных"), "{err}");
 }
+
+/// AUDIT P2.13: a large sum over a tiny quantity gives a unit price that
+/// does not fit in kopecks: rejected, never wrapped into a wrong price.
+#[test]
+fn unit_price_overflow_rejects_instead_of_wrapping() {
+    let mut p = pos(1, 8_000_000_000_000_000_000, 0, 20);
+    p.quantity = Quantity(Quantity::SCALE / 2);
+    let mut o = op(ReceiptKind::Sale, vec![p]);
+    o.vat_included = Some(false);
+    // 0.5 × 8e18 = 4e18, +20 % VAT = 4.8e18: the line fits, the unit
+    // price (9.6e18) does not.
+    o.cash = Some(Money(4_800_000_000_000_000_000));
+    let err = render(&o, &ctx()).unwrap_err();
+    assert!(err.0.contains("цена слишком велика"), "{err}");
+}
+
+/// AUDIT P2: a given line sum far from quantity × price with huge values
+/// is rejected with a reason, without overflowing.
+#[test]
+fn huge_given_line_sum_rejects_without_overflow() {
+    // quantity × price × 100 % just below i128::MAX: the product fits,
+    // the comparison with the given sum did not.
+    let mut p = pos(1, 184_467_440_737, 0, 20);
+    p.quantity = Quantity(i64::MAX);
+    p.sum = Some(Money(i64::MIN));
+    let mut o = op(ReceiptKind::Sale, vec![p]);
+    o.cash = Some(Money(1));
+    let err = render(&o, &ctx()).unwrap_err();
+    assert!(err.0.contains("слишком велика"), "{err}");
+}
+
+/// AUDIT P3.17: an unknown fractional VAT rate is named in integers with a
+/// Russian decimal comma, not through a float («12.5», «1e-6»).
+#[test]
+fn fractional_vat_rate_is_named_without_floats() {
+    let mut p = pos(1, 100, 0, 0);
+    p.vat_millionths = Some(12_500_000);
+    let mut o = op(ReceiptKind::Sale, vec![p]);
+    o.cash = Some(Money(100));
+    let err = render(&o, &ctx()).unwrap_err();
+    assert!(err.0.contains("неизвестная ставка НДС 12,5 %"), "{err}");
+    assert_eq!(percent_text(1), "0,000001");
+    assert_eq!(percent_text(-7_250_000), "-7,25");
+    assert_eq!(percent_text(20_000_000), "20");
+}

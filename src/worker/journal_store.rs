@@ -6,7 +6,9 @@
 //! queued. Maps the journal's states onto the worker's [`Phase`]s one to one.
 
 use super::source::{FiscalData, OutboxMessage, ShiftDoc};
-use super::store::{Counts, Delivery, Phase, ShiftClose, ShiftRecord, Store, StoreError, StoredOp};
+use super::store::{
+    Counts, Delivery, Phase, RefusedAnswer, ShiftClose, ShiftRecord, Store, StoreError, StoredOp,
+};
 use crate::journal::{
     Event, Journal, JournalError, OpKey, OpRecord, OpState, OutboxKind, OutboxRequest,
     PrintedReceipt, ReceiptSummary, ShiftEvent, ShiftState, Source, StateName,
@@ -80,10 +82,12 @@ fn phase_of(state: &OpState) -> Phase {
         OpState::Printing {
             expected_fd,
             fn_serial,
-            ..
+            summary,
         } => Phase::Printing {
             expected_fd: *expected_fd,
             fn_serial: fn_serial.clone(),
+            kind: summary.kind,
+            total: summary.total,
         },
         OpState::Printed(p) => Phase::Printed(fiscal_of(p)),
         OpState::Approving(p) => Phase::Approving(fiscal_of(p)),
@@ -273,6 +277,46 @@ impl Store for JournalStore {
             Delivery::Refused(why) => self.journal.outbox_failed_permanently(seq, why),
         }
         .map_err(err)
+    }
+
+    fn original_answer(&self, id: &str) -> Result<Option<OutboxMessage>, StoreError> {
+        let key = self.key(id);
+        for kind in [OutboxKind::Approve, OutboxKind::Reject] {
+            if let Some(body) = self.journal.first_outbox_body(&key, kind).map_err(err)? {
+                return serde_json::from_str(&body)
+                    .map(Some)
+                    .map_err(|e| StoreError(format!("unreadable outbox body of {id}: {e}")));
+            }
+        }
+        Ok(None)
+    }
+
+    fn refused_answers(&self) -> Result<Vec<RefusedAnswer>, StoreError> {
+        Ok(self
+            .journal
+            .outbox_failed(&self.kassa)
+            .map_err(err)?
+            .into_iter()
+            .filter(|e| matches!(e.kind, OutboxKind::Approve | OutboxKind::Reject))
+            .filter_map(|e| {
+                e.operation.map(|key| RefusedAnswer {
+                    seq: e.id,
+                    op_id: key.op_id,
+                })
+            })
+            .collect())
+    }
+
+    fn retry_refused_answer(&self, seq: i64) -> Result<(), StoreError> {
+        self.journal.outbox_retry(seq).map_err(err)
+    }
+
+    fn last_fn_serial(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .journal
+            .last_shift(&self.kassa)
+            .map_err(err)?
+            .map(|r| r.fn_serial))
     }
 
     fn current_shift(&self) -> Result<Option<ShiftRecord>, StoreError> {

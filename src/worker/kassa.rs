@@ -42,6 +42,10 @@ pub struct KassaSettings {
     pub device_retry: Duration,
     /// Longest wait between outbox retries.
     pub outbox_retry_max: Duration,
+    /// First wait before an approve/reject the cloud refused (4xx) is sent
+    /// again; doubles up to `refused_retry_max`.
+    pub refused_retry_min: Duration,
+    pub refused_retry_max: Duration,
     /// Close the shift every day at this local time, if set.
     pub daily_close: Option<jiff::civil::Time>,
 }
@@ -57,6 +61,8 @@ impl KassaSettings {
             state_interval: Duration::from_secs(300),
             device_retry: Duration::from_secs(2),
             outbox_retry_max: Duration::from_secs(60),
+            refused_retry_min: Duration::from_secs(30),
+            refused_retry_max: Duration::from_secs(300),
             daily_close: None,
         }
     }
@@ -88,6 +94,15 @@ pub struct Kassa<S: ReceiptSource, J: Store> {
     poll_backoff: Duration,
     next_outbox: Instant,
     outbox_backoff: Duration,
+    /// When refused approves/rejects go back in the queue.
+    next_refused_retry: Instant,
+    refused_backoff: Duration,
+    /// Some approve/reject is parked after a refusal (as of the last turn).
+    refused_pending: bool,
+    /// The last operation whose refused answer was re-queued because the
+    /// cloud handed it out again, and when: the cloud hands out the same
+    /// operation on every poll, which must not become a tight loop.
+    last_handout_retry: Option<(String, Instant)>,
     next_print: Instant,
     next_state: Instant,
     last_state: Instant,
@@ -145,6 +160,10 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         let kassa = Kassa {
             poll_backoff: cfg.poll_interval,
             outbox_backoff: Duration::from_millis(200),
+            next_refused_retry: now,
+            refused_backoff: cfg.refused_retry_min,
+            refused_pending: true,
+            last_handout_retry: None,
             cfg,
             source,
             store,
@@ -214,6 +233,9 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         if self.outbox_pending {
             wake = wake.min(self.next_outbox);
         }
+        if self.refused_pending {
+            wake = wake.min(self.next_refused_retry);
+        }
         wake
     }
 
@@ -227,7 +249,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             match self.recover().await {
                 Ok(()) => {}
                 Err(e) => {
-                    self.device_trouble(&e);
+                    self.trouble(&e);
                     return false;
                 }
             }
@@ -236,6 +258,9 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             // ARCHITECTURE: state goes out at start, whatever else is queued.
             self.state_sent_once = true;
             self.report_state().await;
+        }
+        if self.refused_pending && now >= self.next_refused_retry {
+            let _ = self.retry_refused(None);
         }
         if now >= self.next_outbox {
             match self.deliver_one().await {
@@ -255,7 +280,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                     }
                 }
                 Err(e) => {
-                    self.note_error("journal", &e.to_string());
+                    self.journal_error(&e);
                     self.next_print = Instant::now() + self.cfg.device_retry;
                 }
             }
@@ -283,7 +308,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         false
     }
 
-    fn needs_recovery(&self) -> bool {
+    pub(super) fn needs_recovery(&self) -> bool {
         self.recovered_gen != Some(self.device.generation())
     }
 
@@ -340,7 +365,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         let existing = match self.store.get(&op.id) {
             Ok(e) => e,
             Err(e) => {
-                self.note_error("journal", &e.to_string());
+                self.journal_error(&e);
                 return false;
             }
         };
@@ -361,42 +386,57 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                         None => Ok(()),
                     }
                 }
+                // The cloud asks again for an operation whose answer it
+                // refused: send that answer again now.
+                Phase::Approving(_) | Phase::Rejecting { .. } => {
+                    let now = Instant::now();
+                    let recently = self.last_handout_retry.as_ref().is_some_and(|(id, at)| {
+                        *id == stored.id && now < *at + self.cfg.refused_retry_min
+                    });
+                    if !recently && self.retry_refused(Some(&stored.id)) {
+                        self.last_handout_retry = Some((stored.id.clone(), now));
+                    }
+                    Ok(())
+                }
                 // Pending or answer still in the outbox: nothing new to do.
                 _ => Ok(()),
             },
         };
         if let Err(e) = result {
-            self.note_error("journal", &e.to_string());
+            self.journal_error(&e);
         }
         self.state_dirty = true;
         new_work
     }
 
-    fn resend_message(&self, stored: &StoredOp) -> Option<OutboxMessage> {
-        let decoded = self.source.decode(&stored.id, &stored.body);
-        match &stored.phase {
-            Phase::Approved(fiscal) => {
-                let receipt = decoded
-                    .input
-                    .as_ref()
-                    .ok()
-                    .and_then(|i| render(i, &self.render_context()).ok());
-                let shift_id = self
-                    .store
-                    .current_shift()
-                    .ok()
-                    .flatten()
-                    .map(|s| s.id)
-                    .unwrap_or_default();
-                Some(self.approve_message(&stored.id, &decoded, receipt.as_ref(), fiscal, shift_id))
+    /// The answer to send again for a settled operation: exactly the one
+    /// journaled the first time (same shift, printer, tax system), never
+    /// one rendered again with today's settings.
+    fn resend_message(&mut self, stored: &StoredOp) -> Option<OutboxMessage> {
+        let want_approve = match &stored.phase {
+            Phase::Approved(_) => true,
+            Phase::Rejected { .. } => false,
+            _ => return None,
+        };
+        match self.store.original_answer(&stored.id) {
+            Ok(Some(msg)) if matches!(msg, OutboxMessage::Approve { .. }) == want_approve => {
+                Some(msg)
             }
-            Phase::Rejected { message } => Some(OutboxMessage::Reject {
-                op_id: stored.id.clone(),
-                kind: decoded.kind,
-                reference: decoded.reference,
-                message: message.clone(),
-            }),
-            _ => None,
+            Ok(found) => {
+                tracing::error!(kassa = %self.cfg.name, op = %stored.id, found = ?found.map(|m| m.label()), "no journaled answer to send again");
+                self.note_error(
+                    "journal",
+                    &format!(
+                        "в журнале нет исходного ответа по операции {}: повтор не отправлен",
+                        stored.id
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                self.journal_error(&e);
+                None
+            }
         }
     }
 
@@ -454,12 +494,12 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         let shift_id = match self.ensure_shift().await {
             Ok(id) => id,
             Err(e) => {
-                self.device_trouble(&e);
+                self.trouble(&e);
                 return;
             }
         };
         if let Err(e) = self.finish_interrupted_print().await {
-            self.device_trouble(&e);
+            self.trouble(&e);
             return;
         }
         let fn_info = match self.device.call(|k| k.fn_info()).await {
@@ -473,13 +513,23 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             // The device reconnected since recovery: reconcile first.
             return;
         }
-        let expected_fd = fn_info.last_fd_number + 1;
-        let total = receipt.total().unwrap_or_default();
+        let expected_fd = match super::shift::next_fd(fn_info.last_fd_number) {
+            Ok(n) => n,
+            Err(e) => {
+                self.device_trouble(&e);
+                return;
+            }
+        };
+        let Some(total) = receipt.total() else {
+            // render() already refuses such sums; never journal a made-up 0.
+            self.reject(&op.id, &decoded, "Ошибка данных: сумма чека слишком велика");
+            return;
+        };
         if let Err(e) =
             self.store
                 .start_printing(&op.id, expected_fd, &fn_info.serial, receipt.kind, total)
         {
-            self.note_error("journal", &e.to_string());
+            self.journal_error(&e);
             self.next_print = Instant::now() + self.cfg.device_retry;
             return;
         }
@@ -497,7 +547,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                     receipt_number: printed.receipt_number,
                     total: printed.total,
                 };
-                self.record_printed(&op.id, &decoded, &receipt, fiscal, shift_id);
+                self.record_printed(&op.id, &decoded, Some(&receipt), fiscal, shift_id);
             }
             Err(e) => {
                 tracing::warn!(kassa = %self.cfg.name, op = %op.id, error = %e, "print failed; checking the FN");
@@ -510,22 +560,22 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         &mut self,
         op_id: &str,
         decoded: &super::source::SourceOperation,
-        receipt: &kkt::Receipt,
+        receipt: Option<&kkt::Receipt>,
         fiscal: FiscalData,
         shift_id: String,
     ) {
         if let Err(e) = self.store.printed(op_id, &fiscal) {
             // The receipt exists; the journal still says PRINTING, so
             // recovery will find it in the FN archive and record it.
-            self.note_error("journal", &e.to_string());
+            self.journal_error(&e);
             self.recovered_gen = None;
             return;
         }
         tracing::info!(kassa = %self.cfg.name, op = %op_id, fd = fiscal.fd_number, fp = fiscal.fiscal_sign, "printed");
-        let msg = self.approve_message(op_id, decoded, Some(receipt), &fiscal, shift_id);
+        let msg = self.approve_message(op_id, decoded, receipt, &fiscal, shift_id);
         if let Err(e) = self.store.queue_approve(op_id, &msg) {
             // Recovery queues approves of PRINTED operations.
-            self.note_error("journal", &e.to_string());
+            self.journal_error(&e);
             self.recovered_gen = None;
             return;
         }
@@ -546,7 +596,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             message: message.to_string(),
         };
         if let Err(e) = self.store.reject(op_id, message, &msg) {
-            self.note_error("journal", &e.to_string());
+            self.journal_error(&e);
         }
         self.state_dirty = true;
     }
@@ -570,10 +620,29 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             Ok(RecoveryOutcome::Halted) => {}
             Err(e) => {
                 // Cannot even ask: wait, and recover before anything else.
-                self.device_trouble(&e);
+                self.trouble(&e);
                 self.recovered_gen = None;
             }
         }
+    }
+
+    /// A step failed on the device or on the journal: say which, wait,
+    /// retry.
+    pub(super) fn trouble(&mut self, e: &super::error::WorkerError) {
+        match e {
+            super::error::WorkerError::Device(k) => self.device_trouble(k),
+            super::error::WorkerError::Journal(_) => {
+                tracing::error!(kassa = %self.cfg.name, error = %e, "journal trouble; waiting");
+                self.note_error(e.layer(), &e.message_ru());
+                self.next_print = Instant::now() + self.cfg.device_retry;
+            }
+        }
+    }
+
+    /// The journal failed: its own layer and words, never a printer fault.
+    pub(super) fn journal_error(&mut self, e: &super::store::StoreError) {
+        let e = super::error::WorkerError::Journal(e.clone());
+        self.note_error(e.layer(), &e.message_ru());
     }
 
     pub(super) fn device_trouble(&mut self, e: &KktError) {
@@ -584,7 +653,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
 
     fn cloud_trouble(&mut self, e: &SourceError) {
         tracing::warn!(kassa = %self.cfg.name, error = %e, "cloud trouble");
-        self.note_error("cloud", &format!("облако: {e}"));
+        self.note_error("cloud", &cloud_text(e));
     }
 
     pub(super) fn note_error(&mut self, layer: &str, message: &str) {
@@ -612,12 +681,45 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         self.halted = Some(reason);
     }
 
+    /// Puts refused approves/rejects (of `only` that operation, or all of
+    /// them) back in the outbox. An answer is never dropped: a refused one
+    /// is retried with a capped backoff, the receipt is never reprinted.
+    /// True if something was re-queued.
+    fn retry_refused(&mut self, only: Option<&str>) -> bool {
+        let refused = match self.store.refused_answers() {
+            Ok(r) => r,
+            Err(e) => {
+                self.journal_error(&e);
+                return false;
+            }
+        };
+        let mut requeued = false;
+        for answer in &refused {
+            if only.is_some_and(|id| id != answer.op_id) {
+                continue;
+            }
+            tracing::info!(kassa = %self.cfg.name, op = %answer.op_id, seq = answer.seq, "sending a refused answer again");
+            match self.store.retry_refused_answer(answer.seq) {
+                Ok(()) => requeued = true,
+                Err(e) => self.journal_error(&e),
+            }
+        }
+        if requeued {
+            self.outbox_pending = true;
+            self.next_outbox = Instant::now();
+        }
+        if only.is_none() {
+            self.refused_pending = false;
+        }
+        requeued
+    }
+
     async fn deliver_one(&mut self) -> DeliverResult {
         let (seq, msg) = match self.store.outbox_head() {
             Ok(Some(x)) => x,
             Ok(None) => return DeliverResult::Empty,
             Err(e) => {
-                self.note_error("journal", &e.to_string());
+                self.journal_error(&e);
                 self.next_outbox = Instant::now() + self.cfg.device_retry;
                 return DeliverResult::Retry;
             }
@@ -626,7 +728,25 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         let delivery = match result {
             Ok(()) => Delivery::Accepted,
             Err(SourceError::Permanent { status, message }) => {
-                tracing::error!(kassa = %self.cfg.name, msg = %msg.label(), status, message = %message, "cloud refused the message for good");
+                tracing::error!(kassa = %self.cfg.name, msg = %msg.label(), status, message = %message, "cloud refused the message");
+                if let Some(op_id) = msg.op_id() {
+                    // Parked, shown in status, and sent again later.
+                    let what = match msg {
+                        OutboxMessage::Approve { .. } => "подтверждение чека",
+                        _ => "отказ по операции",
+                    };
+                    self.note_error(
+                        "cloud",
+                        &format!(
+                            "облако не принимает {what} {op_id} (ответ {status}); повтор через {} с",
+                            self.refused_backoff.as_secs()
+                        ),
+                    );
+                    self.refused_pending = true;
+                    self.next_refused_retry = Instant::now() + self.refused_backoff;
+                    self.refused_backoff =
+                        (self.refused_backoff * 2).min(self.cfg.refused_retry_max);
+                }
                 Delivery::Refused(format!("{status}: {message}"))
             }
             Err(e @ SourceError::Transient { .. }) => {
@@ -646,10 +766,15 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         };
         self.outbox_backoff = Duration::from_millis(200);
         if let Err(e) = self.store.outbox_done(seq, &delivery) {
-            self.note_error("journal", &e.to_string());
+            self.journal_error(&e);
             return DeliverResult::Retry;
         }
-        tracing::info!(kassa = %self.cfg.name, msg = %msg.label(), "delivered");
+        if delivery == Delivery::Accepted {
+            if msg.op_id().is_some() {
+                self.refused_backoff = self.cfg.refused_retry_min;
+            }
+            tracing::info!(kassa = %self.cfg.name, msg = %msg.label(), "delivered");
+        }
         self.state_dirty = true;
         DeliverResult::Delivered
     }
@@ -693,6 +818,21 @@ enum DeliverResult {
     Delivered,
     Empty,
     Retry,
+}
+
+/// A cloud failure in Russian for status and `/state` (AUDIT P5.21); the
+/// English detail stays in the log.
+pub(super) fn cloud_text(e: &SourceError) -> String {
+    match e {
+        // Already written for the shop (e.g. an operation without id).
+        SourceError::Transient { message, .. } if message.starts_with("облако") => {
+            message.clone()
+        }
+        SourceError::Transient { .. } => "облако временно недоступно, повтор позже".into(),
+        SourceError::Permanent { status, .. } => {
+            format!("облако отказало в запросе (ответ {status})")
+        }
+    }
 }
 
 /// The layer a device error belongs to, for status and /state.

@@ -9,7 +9,9 @@
 //! means the cloud already has that result (an earlier attempt went through
 //! but its answer was lost): it counts as delivered.
 
-use super::source::{OutboxMessage, PrinterInfo, ShiftDoc, SourceOperation, StateReport};
+use super::source::{
+    OutboxMessage, PrinterInfo, ShiftDoc, SourceError, SourceOperation, StateReport,
+};
 use crate::cloud::models::{
     self, Approve, Cheque, ChequePrinter, CloseShift, Driver, Environment, FiscalMemoryError,
     FiscalMemoryInfo, FiscalMemoryState, Meta, MetaRef, OpenShift, PosState, Reject, ShiftCheque,
@@ -40,6 +42,33 @@ pub fn decode(id: &str, body: &str) -> SourceOperation {
         Ok(op) => source_operation(&op).unwrap_or_else(|| unreadable(id, body, "нет syncId")),
         Err(e) => unreadable(id, body, &e.to_string()),
     }
+}
+
+/// The journal key of an operation that cannot be read: its syncId, else
+/// its full meta href (unique per operation, and what the reject is sent
+/// to). Never empty: an empty key would make every such operation look
+/// like the first one.
+pub fn unreadable_key(meta: &Meta) -> Option<String> {
+    if let Some(id) = meta.sync_id() {
+        return Some(id.to_string());
+    }
+    let href = meta.href.trim();
+    (!href.is_empty()).then(|| href.to_string())
+}
+
+/// A polled operation that cannot be read, to be journaled and rejected;
+/// an error when it has no identity at all (nothing to key it by and
+/// nothing to send the reject to), which status shows.
+fn unreadable_polled(meta: &Meta, why: &str) -> Result<Box<SourceOperation>, SourceError> {
+    let Some(id) = unreadable_key(meta) else {
+        tracing::error!(why = %why, "the cloud handed out an operation without syncId or href");
+        return Err(SourceError::Transient {
+            message: "облако выдало операцию без идентификатора (нет syncId и href)".into(),
+            retry_after: None,
+        });
+    };
+    let body = serde_json::json!({ "meta": meta }).to_string();
+    Ok(Box::new(unreadable(&id, &body, why)))
 }
 
 /// An operation whose body cannot make a receipt: it is rejected.
@@ -304,32 +333,12 @@ impl<P: crate::cloud::PosApi + ?Sized + 'static> super::source::ReceiptSource
             Ok(None) => Ok(Polled::Empty),
             Ok(Some(op)) => match source_operation(&op) {
                 Some(so) => Ok(Polled::Operation(Box::new(so))),
-                None => {
-                    let id = op.meta.last_id().unwrap_or("").to_string();
-                    let body = serde_json::json!({ "meta": op.meta }).to_string();
-                    Ok(Polled::Operation(Box::new(unreadable(
-                        &id,
-                        &body,
-                        "нет syncId",
-                    ))))
-                }
+                None => unreadable_polled(&op.meta, "нет syncId").map(Polled::Operation),
             },
             Err(CloudError::BadOperation {
                 meta: Some(meta),
                 source,
-            }) => {
-                let id = meta
-                    .sync_id()
-                    .or_else(|| meta.last_id())
-                    .unwrap_or("")
-                    .to_string();
-                let body = serde_json::json!({ "meta": meta }).to_string();
-                Ok(Polled::Operation(Box::new(unreadable(
-                    &id,
-                    &body,
-                    &source.to_string(),
-                ))))
-            }
+            }) => unreadable_polled(&meta, &source.to_string()).map(Polled::Operation),
             Err(e) => classify(e).map(|()| Polled::Empty),
         }
     }
@@ -367,6 +376,26 @@ mod tests {
 
     fn time() -> kkt::DateTime {
         jiff::civil::date(2026, 11, 24).at(10, 15, 0, 0)
+    }
+
+    /// AUDIT P1.4: operations without a syncId are keyed by their href,
+    /// never all by "".
+    #[test]
+    fn unreadable_operations_are_keyed_by_href_never_empty() {
+        let a = Meta::from_href("https://x/api/posap/1.0/entity/retaildemand/81fdf852");
+        let b = Meta::from_href("https://x/api/posap/1.0/entity/retaildemand/91fdf853");
+        let (ka, kb) = (unreadable_key(&a).unwrap(), unreadable_key(&b).unwrap());
+        assert_ne!(ka, kb);
+        assert_eq!(ka, a.href);
+        let op = unreadable_polled(&a, "нет syncId").unwrap();
+        assert_eq!(op.id, a.href);
+        assert_eq!(op.reference["href"], a.href);
+        assert!(op.input.is_err());
+        let synced = Meta::from_href("https://x/api/posap/1.0/entity/retaildemand/syncid/s-1");
+        assert_eq!(unreadable_key(&synced).as_deref(), Some("s-1"));
+        let nothing = Meta::from_href("");
+        assert_eq!(unreadable_key(&nothing), None);
+        assert!(unreadable_polled(&nothing, "нет syncId").is_err());
     }
 
     #[test]

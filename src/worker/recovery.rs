@@ -10,11 +10,26 @@
 //! - another FN serial, or an archived document that does not match, stops
 //!   the kassa: it is reported, never guessed.
 
+use super::error::WorkerError;
 use super::kassa::Kassa;
 use super::source::{FiscalData, PrinterInfo, ReceiptSource};
 use super::store::{Phase, Store};
 use crate::receipt::render;
-use kkt::{DocumentKind, KktError, ShiftState};
+use kkt::{DocumentKind, Operation, ShiftState};
+
+/// How many FN documents after the expected number recovery reads while
+/// looking for an interrupted receipt.
+const RECOVERY_SCAN_LIMIT: u32 = 50;
+
+/// The settlement sign in Russian, for halt messages.
+fn operation_ru(op: Operation) -> &'static str {
+    match op {
+        Operation::Income => "чек прихода",
+        Operation::IncomeReturn => "чек возврата прихода",
+        Operation::Expense => "чек расхода",
+        Operation::ExpenseReturn => "чек возврата расхода",
+    }
+}
 
 /// What recovery concluded about one operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +44,7 @@ pub enum RecoveryOutcome {
 
 impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     /// Full recovery; sets the recovered generation when it succeeds.
-    pub(super) async fn recover(&mut self) -> Result<(), KktError> {
+    pub(super) async fn recover(&mut self) -> Result<(), WorkerError> {
         let info = self.device.call(|k| k.device_info()).await?;
         let generation = self.device.generation();
         let printer = PrinterInfo::from_device(&info);
@@ -37,10 +52,22 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         self.status.update(|s| s.printer = Some(printer.clone()));
         self.printer = Some(printer);
         tracing::info!(kassa = %self.cfg.name, model = %info.model, serial = %info.serial, "recovery: device found");
-        let pending = self
-            .store
-            .pending()
-            .map_err(|e| KktError::Protocol(format!("journal: {e}")))?;
+        // Another FN than the one the journal last worked with: whatever
+        // is pending, nothing more is printed on it until someone checked
+        // (the old FN's open shift must not be "closed" with made-up data).
+        let fn_info = self.device.call(|k| k.fn_info()).await?;
+        let journaled = self.store.last_fn_serial()?;
+        if let Some(old) = journaled
+            && !old.is_empty()
+            && old != fn_info.serial
+        {
+            self.halt(format!(
+                "ФН заменён: журнал кассы вёлся на ФН {old}, а в ККТ ФН {}. Печать остановлена, нужна проверка",
+                fn_info.serial
+            ));
+            return Ok(());
+        }
+        let pending = self.store.pending()?;
         for op in pending {
             if matches!(op.phase, Phase::Printing { .. })
                 && self.recover_op(&op.id).await? == RecoveryOutcome::Halted
@@ -58,9 +85,8 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
 
     /// Queues the approve of operations recorded PRINTED whose approve was
     /// not queued (a crash between the two journal writes).
-    async fn queue_missing_approves(&mut self) -> Result<(), KktError> {
-        let journal = |e: super::store::StoreError| KktError::Protocol(format!("journal: {e}"));
-        for op in self.store.printed_unqueued().map_err(journal)? {
+    async fn queue_missing_approves(&mut self) -> Result<(), WorkerError> {
+        for op in self.store.printed_unqueued()? {
             let Phase::Printed(fiscal) = &op.phase else {
                 continue;
             };
@@ -70,16 +96,19 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 .clone()
                 .ok()
                 .and_then(|i| render(&i, &self.render_context()).ok());
-            let shift_id = self.shift_id_for(fiscal.shift_number).await?;
+            let Some(shift_id) = self.shift_id_for(fiscal.shift_number).await? else {
+                self.halt_unknown_shift(&op.id, fiscal.fd_number, fiscal.shift_number);
+                return Ok(());
+            };
             let msg = self.approve_message(&op.id, &decoded, receipt.as_ref(), fiscal, shift_id);
-            self.store.queue_approve(&op.id, &msg).map_err(journal)?;
+            self.store.queue_approve(&op.id, &msg)?;
         }
         Ok(())
     }
 
     /// Continues printing interrupted by paper out (the document itself is
     /// already in the FN), and cancels a receipt nobody is printing.
-    pub(super) async fn finish_interrupted_print(&mut self) -> Result<(), KktError> {
+    pub(super) async fn finish_interrupted_print(&mut self) -> Result<(), WorkerError> {
         let status = self.device.call(|k| k.status()).await?;
         if status.awaiting_continue {
             tracing::info!(kassa = %self.cfg.name, "continuing interrupted printing");
@@ -100,16 +129,17 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     }
 
     /// Recovers one operation in PRINTING.
-    pub(super) async fn recover_op(&mut self, id: &str) -> Result<RecoveryOutcome, KktError> {
-        let journal = |e: super::store::StoreError| KktError::Protocol(format!("journal: {e}"));
-        let Some(op) = self.store.get(id).map_err(journal)? else {
+    pub(super) async fn recover_op(&mut self, id: &str) -> Result<RecoveryOutcome, WorkerError> {
+        let Some(op) = self.store.get(id)? else {
             return Ok(RecoveryOutcome::NotPrinted);
         };
-        let (expected_fd, fn_serial) = match &op.phase {
+        let (expected_fd, fn_serial, kind, total) = match &op.phase {
             Phase::Printing {
                 expected_fd,
                 fn_serial,
-            } => (*expected_fd, fn_serial.clone()),
+                kind,
+                total,
+            } => (*expected_fd, fn_serial.clone(), *kind, *total),
             Phase::Received => return Ok(RecoveryOutcome::NotPrinted),
             _ => return Ok(RecoveryOutcome::Printed),
         };
@@ -127,42 +157,55 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 tracing::info!(kassa = %self.cfg.name, op = %id, "cancelling the unfinished receipt");
                 self.device.call(|k| k.cancel_receipt()).await?;
             }
-            self.store.not_printed(id).map_err(journal)?;
+            self.store.not_printed(id)?;
             tracing::info!(kassa = %self.cfg.name, op = %id, "receipt was not made: will print again");
             return Ok(RecoveryOutcome::NotPrinted);
         }
-        let doc = self
-            .device
-            .call(move |k| k.read_document(expected_fd))
-            .await?;
-        let decoded = self.source.decode(id, &op.body);
-        let receipt = match decoded
-            .input
-            .clone()
-            .and_then(|i| render(&i, &self.render_context()))
-        {
-            Ok(r) => r,
-            Err(reason) => {
-                self.halt(format!(
-                    "операция {id} в состоянии печати больше не превращается в чек ({reason}); ФД {expected_fd} требует проверки"
-                ));
-                return Ok(RecoveryOutcome::Halted);
-            }
-        };
-        let matches = doc.kind == DocumentKind::Receipt
-            && doc.operation == Some(receipt.kind.operation())
-            && doc.total == receipt.total();
-        if !matches {
+        // The receipt is the first receipt at or after the expected number
+        // (the device may have made another document first, e.g. an
+        // automatic report). Bounded: a long gap is itself suspicious.
+        let last = fn_info.last_fd_number;
+        if last - expected_fd >= RECOVERY_SCAN_LIMIT {
             self.halt(format!(
-                "ФД {expected_fd} в архиве ФН не совпадает с операцией {id}: в архиве {:?}/{:?} на {}, ожидался чек {:?} на {}. Печать остановлена",
-                doc.kind,
-                doc.operation,
-                doc.total.map(|t| t.to_string()).unwrap_or_else(|| "?".into()),
-                receipt.kind.operation(),
-                receipt.total().map(|t| t.to_string()).unwrap_or_default(),
+                "операция {id}: ожидался чек ФД {expected_fd}, но в ФН уже {last} документов; сверка с ФН невозможна, печать остановлена, нужна проверка"
             ));
             return Ok(RecoveryOutcome::Halted);
         }
+        let mut found = None;
+        for fd in expected_fd..=last {
+            let doc = self.device.call(move |k| k.read_document(fd)).await?;
+            if doc.kind == DocumentKind::Receipt {
+                found = Some(doc);
+                break;
+            }
+        }
+        let Some(doc) = found else {
+            self.halt(format!(
+                "операция {id}: в ФН нет чека среди ФД {expected_fd}–{last}, хотя номер документа уже занят. Печать остановлена, нужна проверка"
+            ));
+            return Ok(RecoveryOutcome::Halted);
+        };
+        let matches = doc.operation == Some(kind.operation()) && doc.total == Some(total);
+        if !matches {
+            self.halt(format!(
+                "ФД {} в архиве ФН не совпадает с операцией {id}: в архиве {} на {}, ожидался {} на {}. Печать остановлена, нужна проверка",
+                doc.doc.number,
+                doc.operation.map(operation_ru).unwrap_or("чек без признака расчёта"),
+                doc.total.map(|t| t.to_string()).unwrap_or_else(|| "неизвестную сумму".into()),
+                operation_ru(kind.operation()),
+                total,
+            ));
+            return Ok(RecoveryOutcome::Halted);
+        }
+        let decoded = self.source.decode(id, &op.body);
+        // For the approve's buyer contact and tax system only; what was
+        // printed is checked above against the journal.
+        let receipt = decoded
+            .input
+            .clone()
+            .and_then(|i| render(&i, &self.render_context()))
+            .ok();
+        let found_fd = doc.doc.number;
         // The receipt number and shift are those of the device's current
         // shift when this is the FN's last document (the usual case: nothing
         // is printed between a receipt and its journal entry).
@@ -173,7 +216,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             }
             | ShiftState::Expired {
                 number, receipts, ..
-            } if fn_info.last_fd_number == expected_fd => (number, receipts),
+            } if fn_info.last_fd_number == found_fd => (number, receipts),
             other => (
                 other
                     .open_number()
@@ -189,13 +232,25 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             time: doc.doc.time,
             shift_number,
             receipt_number,
-            total: doc.total.unwrap_or_default(),
+            total,
         };
-        let shift_id = self.shift_id_for(shift_number).await?;
-        tracing::info!(kassa = %self.cfg.name, op = %id, fd = expected_fd, "receipt found in the FN archive: recorded as printed");
-        self.record_printed(id, &decoded, &receipt, fiscal, shift_id);
+        let Some(shift_id) = self.shift_id_for(shift_number).await? else {
+            self.halt_unknown_shift(id, fiscal.fd_number, shift_number);
+            return Ok(RecoveryOutcome::Halted);
+        };
+        tracing::info!(kassa = %self.cfg.name, op = %id, fd = found_fd, "receipt found in the FN archive: recorded as printed");
+        self.record_printed(id, &decoded, receipt.as_ref(), fiscal, shift_id);
         self.finish_interrupted_print().await.ok();
         Ok(RecoveryOutcome::Printed)
+    }
+
+    /// A receipt exists in the FN but its shift cannot be named: its
+    /// approve would reference a wrong or empty retailShift. Stop and say
+    /// so; never guess.
+    fn halt_unknown_shift(&mut self, id: &str, fd: u32, shift_number: u32) {
+        self.halt(format!(
+            "чек по операции {id} (ФД {fd}) есть в ФН, но его смена №{shift_number} неизвестна журналу: подтверждение не отправлено, печать остановлена, нужна проверка"
+        ));
     }
 
     fn journal_shift_number(&self) -> Option<u32> {

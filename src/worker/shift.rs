@@ -9,24 +9,28 @@
 //! answered, or someone used the printer's keyboard) is adopted: its
 //! document is looked up in the FN archive.
 
+use super::error::WorkerError;
 use super::kassa::Kassa;
 use super::source::{OutboxMessage, ReceiptSource, ShiftDoc};
-use super::store::{ShiftClose, ShiftRecord, Store, StoreError};
+use super::store::{ShiftClose, ShiftRecord, Store};
 use kkt::{ArchivedDocument, DocumentKind, KktError, ShiftState};
 
 /// How far back the FN archive is searched for a shift document.
 const ARCHIVE_SEARCH_LIMIT: u32 = 500;
 
-fn journal(e: StoreError) -> KktError {
-    KktError::Protocol(format!("journal: {e}"))
+/// The number the FN's next document will get; a device claiming its last
+/// is `u32::MAX` is answering nonsense, never wrapped to 0.
+pub(super) fn next_fd(last: u32) -> Result<u32, KktError> {
+    last.checked_add(1)
+        .ok_or_else(|| KktError::Protocol(format!("the FN reports last document number {last}")))
 }
 
 impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     /// Makes sure a shift is open; returns its syncId.
-    pub(super) async fn ensure_shift(&mut self) -> Result<String, KktError> {
+    pub(super) async fn ensure_shift(&mut self) -> Result<String, WorkerError> {
         let state = self.device.call(|k| k.shift_state()).await?;
         self.status.update(|s| s.apply_shift_state(&state));
-        let rec = self.store.current_shift().map_err(journal)?;
+        let rec = self.store.current_shift()?;
         match state {
             ShiftState::Closed { .. } => {
                 let intent = match rec {
@@ -50,14 +54,13 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
 
     /// Opens a shift on the device under the journaled syncId of `intent`
     /// (a shift left in OPENING) or of a new one.
-    async fn open_shift(&mut self, intent: Option<ShiftRecord>) -> Result<String, KktError> {
+    async fn open_shift(&mut self, intent: Option<ShiftRecord>) -> Result<String, WorkerError> {
         let fn_info = self.device.call(|k| k.fn_info()).await?;
         let rec = match intent {
             Some(r) => r,
             None => self
                 .store
-                .begin_shift(&fn_info.serial, fn_info.last_fd_number + 1)
-                .map_err(journal)?,
+                .begin_shift(&fn_info.serial, next_fd(fn_info.last_fd_number)?)?,
         };
         let cashier = self.cfg.cashier.clone();
         let opened = self.device.call(move |k| k.open_shift(&cashier)).await?;
@@ -72,9 +75,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             shift_id: rec.id.clone(),
             opened: doc.clone(),
         };
-        self.store
-            .shift_opened(rec.row, &doc, &msg)
-            .map_err(journal)?;
+        self.store.shift_opened(rec.row, &doc, &msg)?;
         tracing::info!(kassa = %self.cfg.name, shift = doc.shift_number, fd = doc.fd_number, "shift opened");
         self.refresh_shift_status().await;
         Ok(rec.id)
@@ -86,7 +87,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         &mut self,
         number: u32,
         rec: Option<ShiftRecord>,
-    ) -> Result<ShiftRecord, KktError> {
+    ) -> Result<ShiftRecord, WorkerError> {
         let fn_info = self.device.call(|k| k.fn_info()).await?;
         let mut intent = None;
         if let Some(r) = rec {
@@ -95,7 +96,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                     if r.closing.is_some() {
                         // The Z-report was started but the shift is still
                         // open: it was not made.
-                        self.store.shift_close_not_made(r.row).map_err(journal)?;
+                        self.store.shift_close_not_made(r.row)?;
                     }
                     return Ok(ShiftRecord { closing: None, ..r });
                 }
@@ -107,16 +108,15 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             Some(r) => r,
             None => self
                 .store
-                .begin_shift(&fn_info.serial, fn_info.last_fd_number + 1)
-                .map_err(journal)?,
+                .begin_shift(&fn_info.serial, next_fd(fn_info.last_fd_number)?)?,
         };
         let found = self
             .find_document(DocumentKind::ShiftOpen, 0, fn_info.last_fd_number)
             .await?;
         let Some(d) = found else {
-            return Err(KktError::Protocol(format!(
+            return Err(WorkerError::Device(KktError::Protocol(format!(
                 "shift {number} is open but its opening document is not in the last {ARCHIVE_SEARCH_LIMIT} FN documents"
-            )));
+            ))));
         };
         let doc = ShiftDoc {
             fn_serial: fn_info.serial.clone(),
@@ -129,9 +129,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             shift_id: rec.id.clone(),
             opened: doc.clone(),
         };
-        self.store
-            .shift_opened(rec.row, &doc, &msg)
-            .map_err(journal)?;
+        self.store.shift_opened(rec.row, &doc, &msg)?;
         tracing::info!(kassa = %self.cfg.name, shift = number, fd = doc.fd_number, "adopted a shift opened outside the journal");
         Ok(ShiftRecord {
             opened: Some(doc),
@@ -142,7 +140,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
 
     /// The journal's shift `r` is no longer open on the device: find its
     /// close document and record it.
-    async fn reconcile_closed(&mut self, r: &ShiftRecord) -> Result<(), KktError> {
+    async fn reconcile_closed(&mut self, r: &ShiftRecord) -> Result<(), WorkerError> {
         let Some(opened) = r.opened.clone() else {
             return Ok(());
         };
@@ -167,7 +165,11 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                     time: d.doc.time,
                 },
                 receipts: self.count_receipts(opened.fd_number, d.doc.number).await?,
-                documents: d.doc.number - opened.fd_number + 1,
+                documents: d
+                    .doc
+                    .number
+                    .saturating_sub(opened.fd_number)
+                    .saturating_add(1),
             },
             None => {
                 // Cannot be described exactly; record it so a new shift can
@@ -193,19 +195,17 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             receipts: close.receipts,
             documents: close.documents,
         };
-        self.store
-            .shift_closed(r.row, &close, &msg)
-            .map_err(journal)?;
+        self.store.shift_closed(r.row, &close, &msg)?;
         tracing::info!(kassa = %self.cfg.name, shift = opened.shift_number, "recorded a shift closed outside the journal");
         Ok(())
     }
 
-    async fn count_receipts(&mut self, from: u32, to: u32) -> Result<u32, KktError> {
+    async fn count_receipts(&mut self, from: u32, to: u32) -> Result<u32, WorkerError> {
         if to.saturating_sub(from) > ARCHIVE_SEARCH_LIMIT {
             return Ok(0);
         }
         let mut n = 0;
-        for fd in from + 1..to {
+        for fd in from.saturating_add(1)..to {
             let doc = self.device.call(move |k| k.read_document(fd)).await?;
             if doc.kind == DocumentKind::Receipt {
                 n += 1;
@@ -220,8 +220,10 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         kind: DocumentKind,
         after: u32,
         last: u32,
-    ) -> Result<Option<ArchivedDocument>, KktError> {
-        let lowest = after.max(last.saturating_sub(ARCHIVE_SEARCH_LIMIT)) + 1;
+    ) -> Result<Option<ArchivedDocument>, WorkerError> {
+        let lowest = after
+            .max(last.saturating_sub(ARCHIVE_SEARCH_LIMIT))
+            .saturating_add(1);
         for fd in (lowest..=last).rev() {
             let doc = self.device.call(move |k| k.read_document(fd)).await?;
             if doc.kind == kind {
@@ -231,11 +233,10 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         Ok(None)
     }
 
-    async fn close_shift(&mut self, rec: &ShiftRecord) -> Result<(), KktError> {
+    async fn close_shift(&mut self, rec: &ShiftRecord) -> Result<(), WorkerError> {
         let fn_info = self.device.call(|k| k.fn_info()).await?;
         self.store
-            .shift_closing(rec.row, fn_info.last_fd_number + 1)
-            .map_err(journal)?;
+            .shift_closing(rec.row, next_fd(fn_info.last_fd_number)?)?;
         let cashier = self.cfg.cashier.clone();
         let closed = self.device.call(move |k| k.close_shift(&cashier)).await?;
         let doc = ShiftDoc {
@@ -257,9 +258,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             receipts: close.receipts,
             documents: close.documents,
         };
-        self.store
-            .shift_closed(rec.row, &close, &msg)
-            .map_err(journal)?;
+        self.store.shift_closed(rec.row, &close, &msg)?;
         tracing::info!(kassa = %self.cfg.name, shift = doc.shift_number, fd = doc.fd_number, "shift closed");
         self.refresh_shift_status().await;
         Ok(())
@@ -267,39 +266,73 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
 
     /// Closes the shift now (command or schedule); the Russian outcome.
     pub(super) async fn close_shift_now(&mut self) -> Result<String, String> {
+        // A Z-report must not take the FD number an interrupted receipt
+        // was expected at: reconcile with the FN first, and never close
+        // while an operation is in PRINTING.
+        if let Some(reason) = &self.halted {
+            return Err(format!("печать остановлена, смена не закрыта: {reason}"));
+        }
+        if self.needs_recovery()
+            && let Err(e) = self.recover().await
+        {
+            self.trouble(&e);
+            return Err(format!(
+                "сначала нужна сверка с ФН, смена не закрыта: {}",
+                e.message_ru()
+            ));
+        }
+        if let Some(reason) = &self.halted {
+            return Err(format!("печать остановлена, смена не закрыта: {reason}"));
+        }
+        let printing = match self.store.pending() {
+            Ok(p) => p
+                .iter()
+                .any(|o| matches!(o.phase, super::store::Phase::Printing { .. })),
+            Err(e) => return Err(format!("ошибка журнала, смена не закрыта: {e}")),
+        };
+        if printing || self.needs_recovery() {
+            return Err("сначала нужна сверка с ФН (чек в печати), смена не закрыта".into());
+        }
         let run = async {
             let state = self.device.call(|k| k.shift_state()).await?;
             let Some(number) = state.open_number() else {
                 return Ok("смена уже закрыта".to_string());
             };
-            let rec = self.store.current_shift().map_err(journal)?;
+            let rec = self.store.current_shift()?;
             let rec = self.adopt_if_needed(number, rec).await?;
             self.close_shift(&rec).await?;
-            Ok::<_, KktError>(format!("смена №{number} закрыта"))
+            Ok::<_, WorkerError>(format!("смена №{number} закрыта"))
         };
         match run.await {
             Ok(text) => Ok(text),
             Err(e) => {
-                self.device_trouble(&e);
+                self.trouble(&e);
                 Err(e.message_ru())
             }
         }
     }
 
-    /// The syncId of shift `number` for a recovered receipt.
-    pub(super) async fn shift_id_for(&mut self, number: u32) -> Result<String, KktError> {
-        let rec = self.store.current_shift().map_err(journal)?;
+    /// The syncId of shift `number` for a recovered receipt; `None` when
+    /// neither the journal nor the device knows that shift (an approve
+    /// must never reference an empty or a wrong retailShift).
+    pub(super) async fn shift_id_for(
+        &mut self,
+        number: u32,
+    ) -> Result<Option<String>, WorkerError> {
+        let rec = self.store.current_shift()?;
         if let Some(r) = &rec
             && r.opened.as_ref().is_some_and(|o| o.shift_number == number)
+            && !r.id.is_empty()
         {
-            return Ok(r.id.clone());
+            return Ok(Some(r.id.clone()));
         }
         let state = self.device.call(|k| k.shift_state()).await?;
-        if state.open_number() == Some(number) {
-            return Ok(self.adopt_if_needed(number, rec).await?.id);
+        if number != 0 && state.open_number() == Some(number) {
+            let id = self.adopt_if_needed(number, rec).await?.id;
+            return Ok((!id.is_empty()).then_some(id));
         }
         tracing::warn!(kassa = %self.cfg.name, shift = number, "recovered receipt's shift is not known to the journal");
-        Ok(rec.map(|r| r.id).unwrap_or_default())
+        Ok(None)
     }
 
     async fn refresh_shift_status(&mut self) {

@@ -21,6 +21,11 @@ pub enum Phase {
     Printing {
         expected_fd: u32,
         fn_serial: String,
+        /// What was sent to the device, as journaled before printing:
+        /// recovery matches the FN archive against this, never against a
+        /// fresh render.
+        kind: kkt::ReceiptKind,
+        total: kkt::Money,
     },
     /// The FN made the receipt; approve not queued yet.
     Printed(FiscalData),
@@ -88,11 +93,21 @@ pub struct Counts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
     Accepted,
-    /// Refused for good; kept for `status`, never sent again.
+    /// Refused (4xx); kept for `status`. Shift messages stay parked;
+    /// approve/reject are put back in the queue later
+    /// ([`Store::retry_refused_answer`]): an answer is never dropped.
     Refused(String),
 }
 
-#[derive(Debug, thiserror::Error)]
+/// An approve or reject the cloud refused, parked until it is retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedAnswer {
+    /// Outbox entry.
+    pub seq: i64,
+    pub op_id: String,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("journal: {0}")]
 pub struct StoreError(pub String);
 
@@ -132,7 +147,19 @@ pub trait Store: Send + Sync + 'static {
     /// Settles an outbox message; an approve/reject also settles its
     /// operation (APPROVED / REJECTED).
     fn outbox_done(&self, seq: i64, delivery: &Delivery) -> Result<(), StoreError>;
+    /// The first approve (or, if none, reject) ever queued for operation
+    /// `id`: a re-sent answer repeats it exactly, never a re-rendered one.
+    fn original_answer(&self, id: &str) -> Result<Option<OutboxMessage>, StoreError>;
+    /// Approves and rejects the cloud refused (parked, not delivered),
+    /// oldest first.
+    fn refused_answers(&self) -> Result<Vec<RefusedAnswer>, StoreError>;
+    /// Puts a refused approve/reject back in the queue, same body, same
+    /// place in FIFO order.
+    fn retry_refused_answer(&self, seq: i64) -> Result<(), StoreError>;
 
+    /// The FN serial of the kassa's most recent journaled shift (open or
+    /// closed): the FN the kassa last worked with.
+    fn last_fn_serial(&self) -> Result<Option<String>, StoreError>;
     /// The shift that is not closed (opening, open or closing), if any.
     fn current_shift(&self) -> Result<Option<ShiftRecord>, StoreError>;
     /// A new shift in OPENING with a fresh syncId, before the device is
@@ -173,7 +200,9 @@ struct MemoryInner {
     ops: BTreeMap<String, (u64, StoredOp)>,
     next_seq: i64,
     outbox: BTreeMap<i64, OutboxMessage>,
-    refused: Vec<String>,
+    refused: BTreeMap<i64, (OutboxMessage, String)>,
+    /// First approve/reject queued per operation.
+    answers: BTreeMap<String, OutboxMessage>,
     shifts: Vec<(ShiftRecord, bool)>,
 }
 
@@ -261,8 +290,8 @@ impl Store for MemoryStore {
         id: &str,
         expected_fd: u32,
         fn_serial: &str,
-        _kind: kkt::ReceiptKind,
-        _total: kkt::Money,
+        kind: kkt::ReceiptKind,
+        total: kkt::Money,
     ) -> Result<(), StoreError> {
         let mut s = self.lock();
         let op = s.op(id)?;
@@ -272,6 +301,8 @@ impl Store for MemoryStore {
         op.phase = Phase::Printing {
             expected_fd,
             fn_serial: fn_serial.to_string(),
+            kind,
+            total,
         };
         Ok(())
     }
@@ -295,6 +326,9 @@ impl Store for MemoryStore {
         op.phase = Phase::Approving(f.clone());
         let seq = s.seq();
         s.outbox.insert(seq, approve.clone());
+        s.answers
+            .entry(id.to_string())
+            .or_insert_with(|| approve.clone());
         Ok(())
     }
 
@@ -319,6 +353,9 @@ impl Store for MemoryStore {
         };
         let seq = s.seq();
         s.outbox.insert(seq, reject.clone());
+        s.answers
+            .entry(id.to_string())
+            .or_insert_with(|| reject.clone());
         Ok(())
     }
 
@@ -347,7 +384,7 @@ impl Store for MemoryStore {
             return Ok(());
         };
         if let Delivery::Refused(why) = delivery {
-            s.refused.push(format!("{}: {why}", msg.label()));
+            s.refused.insert(seq, (msg, why.clone()));
             return Ok(());
         }
         if let Some(id) = msg.op_id() {
@@ -361,6 +398,36 @@ impl Store for MemoryStore {
             };
         }
         Ok(())
+    }
+
+    fn original_answer(&self, id: &str) -> Result<Option<OutboxMessage>, StoreError> {
+        Ok(self.lock().answers.get(id).cloned())
+    }
+
+    fn refused_answers(&self) -> Result<Vec<RefusedAnswer>, StoreError> {
+        Ok(self
+            .lock()
+            .refused
+            .iter()
+            .filter_map(|(seq, (msg, _))| {
+                msg.op_id().map(|id| RefusedAnswer {
+                    seq: *seq,
+                    op_id: id.to_string(),
+                })
+            })
+            .collect())
+    }
+
+    fn retry_refused_answer(&self, seq: i64) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        if let Some((msg, _)) = s.refused.remove(&seq) {
+            s.outbox.insert(seq, msg);
+        }
+        Ok(())
+    }
+
+    fn last_fn_serial(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.lock().shifts.last().map(|(r, _)| r.fn_serial.clone()))
     }
 
     fn current_shift(&self) -> Result<Option<ShiftRecord>, StoreError> {
@@ -445,7 +512,11 @@ impl Store for MemoryStore {
         let s = self.lock();
         let mut c = Counts {
             outbox: s.outbox.len() as u32,
-            undeliverable: s.refused.clone(),
+            undeliverable: s
+                .refused
+                .values()
+                .map(|(msg, why)| format!("{}: {why}", msg.label()))
+                .collect(),
             ..Counts::default()
         };
         for (_, op) in s.ops.values() {

@@ -43,6 +43,8 @@ fn sale(total: i64) -> OperationInput {
 
 fn settings() -> KassaSettings {
     let mut s = KassaSettings::new("test");
+    s.refused_retry_min = Duration::from_millis(30);
+    s.refused_retry_max = Duration::from_millis(60);
     s.poll_interval = Duration::from_millis(5);
     s.idle_poll_max = Duration::from_millis(20);
     s.device_retry = Duration::from_millis(20);
@@ -58,6 +60,15 @@ struct Running {
 }
 
 fn start<J: Store>(sim: &SimKkt, source: &Arc<ScriptedSource>, store: &Arc<J>) -> Running {
+    start_with(settings(), sim, source, store)
+}
+
+fn start_with<J: Store>(
+    cfg: KassaSettings,
+    sim: &SimKkt,
+    source: &Arc<ScriptedSource>,
+    store: &Arc<J>,
+) -> Running {
     let sim2 = sim.clone();
     let device = DeviceHandle::spawn(
         "test",
@@ -69,7 +80,7 @@ fn start<J: Store>(sim: &SimKkt, source: &Arc<ScriptedSource>, store: &Arc<J>) -
         }),
     )
     .unwrap();
-    let (kassa, handle) = Kassa::new(settings(), source.clone(), store.clone(), device);
+    let (kassa, handle) = Kassa::new(cfg, source.clone(), store.clone(), device);
     let (stop, rx) = watch::channel(false);
     let join = tokio::spawn(kassa.run(rx));
     Running { handle, stop, join }
@@ -492,6 +503,91 @@ async fn close_shift_command_closes_and_reports<J: Store>(store: Arc<J>) {
     assert!(sim.state().shift_open.is_none());
 }
 
+/// AUDIT P1.1: a refused approve is parked, shown in status, and sent
+/// again later (capped backoff); the receipt is printed once.
+async fn refused_approve_is_retried_later_not_dropped<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.lock().refuse_answers = 2;
+    source.push("op-1", Ok(sale(5000)));
+    let run = start(&sim, &source, &store);
+    wait_for("first refusal", || !source.lock().refused.is_empty()).await;
+    wait_for("refusal in status", || {
+        run.handle.status.get().last_error.is_some_and(|e| {
+            e.message
+                .contains("облако не принимает подтверждение чека op-1")
+        })
+    })
+    .await;
+    wait_for("approve", || approves(&source).len() == 1).await;
+    run.stop().await;
+    assert_eq!(source.lock().refused.len(), 2);
+    assert_eq!(receipts_in_archive(&sim), 1, "never reprinted");
+    let phase = store.get("op-1").unwrap().unwrap().phase;
+    assert!(matches!(phase, Phase::Approved(_)), "{phase:?}");
+    assert!(store.refused_answers().unwrap().is_empty());
+}
+
+/// AUDIT P1.1: the cloud handing out an operation whose answer it refused
+/// re-queues that answer at once, long before the backoff.
+async fn refused_reject_is_requeued_when_handed_out_again<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.lock().refuse_answers = 1;
+    source.push(
+        "bad",
+        Err(crate::receipt::RejectReason("Ошибка данных".into())),
+    );
+    let mut cfg = settings();
+    cfg.refused_retry_min = Duration::from_secs(3600);
+    cfg.refused_retry_max = Duration::from_secs(3600);
+    let run = start_with(cfg, &sim, &source, &store);
+    wait_for("reject delivered", || {
+        source
+            .lock()
+            .delivered
+            .iter()
+            .any(|m| matches!(m, OutboxMessage::Reject { .. }))
+    })
+    .await;
+    run.stop().await;
+    assert_eq!(source.lock().refused.len(), 1);
+    let phase = store.get("bad").unwrap().unwrap().phase;
+    assert!(matches!(phase, Phase::Rejected { .. }), "{phase:?}");
+    assert_eq!(receipts_in_archive(&sim), 0);
+}
+
+/// AUDIT P1.2: after a shift change, an approve sent again is the one
+/// journaled the first time (same retailShift), not a re-rendered one.
+async fn resent_approve_repeats_the_journaled_one_after_a_shift_change<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    let run = start(&sim, &source, &store);
+    wait_for("approve", || approves(&source).len() == 1).await;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    run.handle
+        .commands
+        .send(Command::CloseShift(tx))
+        .await
+        .unwrap();
+    rx.await.unwrap().unwrap();
+    // A new shift with a new syncId, opened by the next sale.
+    source.push("op-2", Ok(sale(700)));
+    wait_for("approve of op-2", || approves(&source).len() == 2).await;
+    let op = source.lock().all[0].clone();
+    source.lock().queue.push_back(op);
+    wait_for("second approve of op-1", || approves(&source).len() == 3).await;
+    run.stop().await;
+    assert_eq!(receipts_in_archive(&sim), 2);
+    let sent: Vec<OutboxMessage> = source
+        .lock()
+        .delivered
+        .iter()
+        .filter(|m| m.op_id() == Some("op-1"))
+        .cloned()
+        .collect();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0], sent[1], "byte for byte the first approve");
+}
+
 /// While the printer is unreachable the worker neither rejects nor
 /// hammers the cloud: operations stay queued (or RECEIVED), and polling
 /// waits until the printer is back.
@@ -517,8 +613,239 @@ async fn unplugged_printer_waits_without_hammering_the_cloud<J: Store>(store: Ar
     assert_eq!(receipts_in_archive(&sim), 2);
 }
 
+/// AUDIT P1.3: a recovered receipt whose shift nobody knows any more
+/// (closed on the device, not in the journal) is never approved with an
+/// empty retailShift: the kassa stops and says why.
+async fn recovered_receipt_of_unknown_shift_is_never_approved_with_empty_shift<J: Store>(
+    store: Arc<J>,
+) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    {
+        let mut k = sim.clone();
+        use kkt::Kkt;
+        k.open_shift("x").unwrap();
+        let receipt = crate::receipt::render(&sale(5000), &Default::default()).unwrap();
+        store.insert_received("op-1", "{}").unwrap();
+        store
+            .start_printing(
+                "op-1",
+                2,
+                "9999078900001234",
+                ReceiptKind::Sale,
+                Money(5000),
+            )
+            .unwrap();
+        k.print_receipt(&receipt).unwrap();
+        k.close_shift("x").unwrap();
+    }
+    let run = start(&sim, &source, &store);
+    wait_for("halt", || run.handle.status.get().halted.is_some()).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let halted = run.handle.status.get().halted.unwrap();
+    run.stop().await;
+    assert!(halted.contains("неизвестна журналу"), "{halted}");
+    let delivered = source.lock().delivered.clone();
+    assert!(
+        delivered.iter().all(|m| !matches!(
+            m,
+            OutboxMessage::Approve { shift_id, .. } if shift_id.is_empty()
+        )),
+        "{delivered:?}"
+    );
+    assert!(approves(&source).is_empty());
+    assert_eq!(receipts_in_archive(&sim), 1, "never reprinted");
+}
+
+/// AUDIT P1.7: recovery matches the archive against what was journaled
+/// before printing, not against the body rendered again today.
+async fn recovery_matches_the_journaled_summary_not_a_fresh_render<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    // Today the body would render to another total (settings changed).
+    source.push("op-1", Ok(sale(4000)));
+    {
+        let mut k = sim.clone();
+        use kkt::Kkt;
+        k.open_shift("x").unwrap();
+        let receipt = crate::receipt::render(&sale(5000), &Default::default()).unwrap();
+        store.insert_received("op-1", "{}").unwrap();
+        store
+            .start_printing(
+                "op-1",
+                2,
+                "9999078900001234",
+                ReceiptKind::Sale,
+                Money(5000),
+            )
+            .unwrap();
+        k.print_receipt(&receipt).unwrap();
+    }
+    let run = start(&sim, &source, &store);
+    wait_for("approve", || approves(&source).len() == 1).await;
+    let halted = run.handle.status.get().halted;
+    run.stop().await;
+    assert_eq!(halted, None);
+    assert_eq!(approves(&source), vec![("op-1".into(), 2)]);
+    assert_eq!(receipts_in_archive(&sim), 1);
+}
+
+/// AUDIT P1.8: the device made another document at the expected number;
+/// the receipt is the next one. It is found and approved, not reprinted.
+async fn recovery_finds_the_receipt_after_another_document<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    {
+        let mut k = sim.clone();
+        use kkt::Kkt;
+        store.insert_received("op-1", "{}").unwrap();
+        store
+            .start_printing(
+                "op-1",
+                1,
+                "9999078900001234",
+                ReceiptKind::Sale,
+                Money(5000),
+            )
+            .unwrap();
+        // FD 1 is the shift-open report, FD 2 the receipt.
+        k.open_shift("x").unwrap();
+        let receipt = crate::receipt::render(&sale(5000), &Default::default()).unwrap();
+        k.print_receipt(&receipt).unwrap();
+    }
+    let run = start(&sim, &source, &store);
+    wait_for("approve", || approves(&source).len() == 1).await;
+    let halted = run.handle.status.get().halted;
+    run.stop().await;
+    assert_eq!(halted, None);
+    assert_eq!(approves(&source), vec![("op-1".into(), 2)]);
+    assert_eq!(receipts_in_archive(&sim), 1);
+}
+
+/// AUDIT P1.8: a receipt of another kind at the expected number halts
+/// with a Russian message naming both.
+async fn recovery_halts_on_another_kind_of_receipt<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    {
+        let mut k = sim.clone();
+        use kkt::Kkt;
+        k.open_shift("x").unwrap();
+        let mut ret = sale(5000);
+        ret.kind = ReceiptKind::SaleReturn;
+        let receipt = crate::receipt::render(&ret, &Default::default()).unwrap();
+        k.print_receipt(&receipt).unwrap();
+    }
+    store.insert_received("op-1", "{}").unwrap();
+    store
+        .start_printing(
+            "op-1",
+            2,
+            "9999078900001234",
+            ReceiptKind::Sale,
+            Money(5000),
+        )
+        .unwrap();
+    let run = start(&sim, &source, &store);
+    wait_for("halt", || run.handle.status.get().halted.is_some()).await;
+    let halted = run.handle.status.get().halted.unwrap();
+    run.stop().await;
+    assert!(halted.contains("чек возврата прихода"), "{halted}");
+    assert!(halted.contains("ожидался чек прихода"), "{halted}");
+    assert!(approves(&source).is_empty());
+}
+
+/// AUDIT P1.6: an FN swap is caught even when nothing was mid-print: the
+/// kassa stops, prints nothing on the new FN and does not "close" the old
+/// FN's shift with made-up data.
+async fn fn_swapped_while_idle_halts_the_kassa<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    let rec = store.begin_shift("1111111111111111", 1).unwrap();
+    let doc = source::ShiftDoc {
+        fn_serial: "1111111111111111".into(),
+        shift_number: 7,
+        fd_number: 1,
+        fiscal_sign: 42,
+        time: jiff::civil::date(2026, 11, 24).at(9, 0, 0, 0),
+    };
+    let msg = OutboxMessage::OpenShift {
+        shift_id: rec.id.clone(),
+        opened: doc.clone(),
+    };
+    store.shift_opened(rec.row, &doc, &msg).unwrap();
+    source.push("op-1", Ok(sale(5000)));
+    let run = start(&sim, &source, &store);
+    wait_for("halt", || run.handle.status.get().halted.is_some()).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let halted = run.handle.status.get().halted.unwrap();
+    run.stop().await;
+    assert!(halted.contains("ФН заменён"), "{halted}");
+    assert!(halted.contains("1111111111111111"), "{halted}");
+    assert_eq!(receipts_in_archive(&sim), 0);
+    assert!(
+        source
+            .lock()
+            .delivered
+            .iter()
+            .all(|m| !matches!(m, OutboxMessage::CloseShift { .. }))
+    );
+}
+
+/// AUDIT P1.9: a close-shift command that arrives before recovery ran
+/// waits for it: the Z-report never takes the FD number an interrupted
+/// receipt was expected at.
+async fn close_shift_command_runs_after_recovery<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    {
+        let mut k = sim.clone();
+        use kkt::Kkt;
+        k.open_shift("x").unwrap();
+    }
+    store.insert_received("op-1", "{}").unwrap();
+    store
+        .start_printing(
+            "op-1",
+            2,
+            "9999078900001234",
+            ReceiptKind::Sale,
+            Money(5000),
+        )
+        .unwrap();
+    let sim2 = sim.clone();
+    let device = DeviceHandle::spawn(
+        "test",
+        Box::new(move || Ok(Box::new(sim2.clone()) as Box<dyn kkt::Kkt>)),
+    )
+    .unwrap();
+    let (kassa, handle) = Kassa::new(settings(), source.clone(), store.clone(), device);
+    // Queued before the loop starts: handled before its first turn.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    handle.commands.send(Command::CloseShift(tx)).await.unwrap();
+    let (stop, stop_rx) = watch::channel(false);
+    let join = tokio::spawn(kassa.run(stop_rx));
+    let run = Running { handle, stop, join };
+    let answer = rx.await.unwrap();
+    wait_for("approve", || approves(&source).len() == 1).await;
+    let halted = run.handle.status.get().halted;
+    run.stop().await;
+    assert_eq!(halted, None);
+    assert_eq!(answer, Ok("смена №1 закрыта".to_string()));
+    let archive = sim.state().archive.clone();
+    assert_eq!(archive[1].kind, DocumentKind::ShiftClose, "{archive:?}");
+    assert_eq!(receipts_in_archive(&sim), 1);
+}
+
 on_both_stores!(
+    close_shift_command_runs_after_recovery,
+    fn_swapped_while_idle_halts_the_kassa,
+    recovery_matches_the_journaled_summary_not_a_fresh_render,
+    recovery_finds_the_receipt_after_another_document,
+    recovery_halts_on_another_kind_of_receipt,
+    recovered_receipt_of_unknown_shift_is_never_approved_with_empty_shift,
     unplugged_printer_waits_without_hammering_the_cloud,
+    resent_approve_repeats_the_journaled_one_after_a_shift_change,
+    refused_approve_is_retried_later_not_dropped,
+    refused_reject_is_requeued_when_handed_out_again,
     sale_is_printed_once_and_approved_after_openshift,
     invalid_operation_is_rejected_and_not_printed,
     paper_out_after_fiscalisation_approves_without_reprint,
@@ -534,3 +861,76 @@ on_both_stores!(
     expired_shift_is_closed_and_reopened,
     close_shift_command_closes_and_reports,
 );
+
+/// AUDIT P2.15: a device claiming its last FD is u32::MAX is an error,
+/// never a wrap to FD 0 journaled as the expected number.
+#[test]
+fn next_fd_never_wraps() {
+    assert_eq!(shift::next_fd(41).unwrap(), 42);
+    let err = shift::next_fd(u32::MAX).unwrap_err();
+    assert_eq!(err.class(), kkt::ErrorClass::Link);
+}
+
+/// AUDIT P5.21: cloud failures read in Russian in status, no English
+/// error text.
+#[test]
+fn cloud_failures_are_named_in_russian() {
+    let t = kassa::cloud_text(&SourceError::Transient {
+        message: "connection refused".into(),
+        retry_after: None,
+    });
+    assert_eq!(t, "облако временно недоступно, повтор позже");
+    let t = kassa::cloud_text(&SourceError::Permanent {
+        status: 412,
+        message: "Precondition Failed".into(),
+    });
+    assert_eq!(t, "облако отказало в запросе (ответ 412)");
+}
+
+/// AUDIT P1.10: a journal that cannot be written is reported as a journal
+/// fault in Russian, not as «ККТ прислала непонятный ответ».
+#[tokio::test]
+async fn journal_failure_is_not_reported_as_a_printer_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.db");
+    {
+        let j = Arc::new(crate::journal::Journal::open(&path).unwrap());
+        let store = journal_store::JournalStore::new(j, "test", crate::journal::Source::Moysklad);
+        store.insert_received("op-1", "{}").unwrap();
+        store
+            .start_printing(
+                "op-1",
+                1,
+                "9999078900001234",
+                ReceiptKind::Sale,
+                Money(5000),
+            )
+            .unwrap();
+    }
+    // Reads work, every write fails (as on a full or read-only disk).
+    let j = Arc::new(crate::journal::Journal::open_read_only(&path).unwrap());
+    let store = Arc::new(journal_store::JournalStore::new(
+        j,
+        "test",
+        crate::journal::Source::Moysklad,
+    ));
+    let (sim, source) = setup();
+    let run = start(&sim, &source, &store);
+    wait_for("journal error in status", || {
+        run.handle
+            .status
+            .get()
+            .last_error
+            .is_some_and(|e| e.layer == "journal")
+    })
+    .await;
+    let err = run.handle.status.get().last_error.unwrap();
+    run.stop().await;
+    assert!(
+        err.message.starts_with("Ошибка журнала на диске"),
+        "{}",
+        err.message
+    );
+    assert!(!err.message.contains("ККТ"), "{}", err.message);
+    assert_eq!(receipts_in_archive(&sim), 0);
+}

@@ -288,6 +288,10 @@ pub struct SourceInner {
     pub all: Vec<SourceOperation>,
     pub delivered: Vec<OutboxMessage>,
     pub fail_deliveries: u32,
+    /// Approves/rejects to refuse with a 4xx, one per delivery attempt.
+    pub refuse_answers: u32,
+    /// Answers refused so far.
+    pub refused: Vec<OutboxMessage>,
     pub fail_polls: u32,
     pub states: u32,
     pub polls: u32,
@@ -334,6 +338,14 @@ impl ReceiptSource for ScriptedSource {
             return Err(SourceError::Transient {
                 message: "502".into(),
                 retry_after: None,
+            });
+        }
+        if s.refuse_answers > 0 && msg.op_id().is_some() {
+            s.refuse_answers -= 1;
+            s.refused.push(msg.clone());
+            return Err(SourceError::Permanent {
+                status: 412,
+                message: "refused".into(),
             });
         }
         if let Some(id) = msg.op_id() {

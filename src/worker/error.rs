@@ -1,0 +1,36 @@
+//! Why one step of a kassa's loop failed: the device, or the journal.
+//!
+//! Recovery and shift handling talk to both the printer and the journal.
+//! Their failures need different words in `status`: a full disk is not a
+//! printer fault, and must never read «ККТ прислала непонятный ответ».
+
+use super::store::StoreError;
+use kkt::KktError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// The printer or its link.
+    #[error(transparent)]
+    Device(#[from] KktError),
+    /// The journal on disk (full disk, damaged file, refused transition).
+    #[error(transparent)]
+    Journal(#[from] StoreError),
+}
+
+impl WorkerError {
+    /// The layer for status and `/state`.
+    pub fn layer(&self) -> &'static str {
+        match self {
+            WorkerError::Device(e) => super::kassa::layer_of(e),
+            WorkerError::Journal(_) => "journal",
+        }
+    }
+
+    /// The Russian text for the shop.
+    pub fn message_ru(&self) -> String {
+        match self {
+            WorkerError::Device(e) => e.message_ru(),
+            WorkerError::Journal(e) => format!("Ошибка журнала на диске: {}", e.0),
+        }
+    }
+}
