@@ -63,6 +63,7 @@ pub async fn run_daemon(
     let mut daemon = Daemon::new();
     // One limiter per token: MoySklad counts requests per user.
     let mut limiters: Vec<(String, Arc<RateLimiter>)> = Vec::new();
+    let mut queues: Vec<((String, String), String)> = Vec::new();
     for k in &config.kassas {
         let store = Arc::new(JournalStore::new(journal.clone(), &k.name, k.source()));
         let ms = match &k.cloud {
@@ -104,6 +105,18 @@ pub async fn run_daemon(
             Some(id) => id.clone(),
             None => org_id_from_cloud(&*api, &k.name).await?,
         };
+        // Two master kassas on one organisation's queue would both be
+        // handed the same operation and both print it.
+        let queue = (ms.api_url.trim_end_matches('/').to_string(), org_id.clone());
+        if let Some((_, other)) = queues.iter().find(|(q, _)| *q == queue) {
+            anyhow::bail!(
+                "kassas {other} and {} both serve organisation {} at {}: each operation would be printed twice; keep one",
+                k.name,
+                queue.1,
+                queue.0
+            );
+        }
+        queues.push((queue, k.name.clone()));
         let source = Arc::new(MoySkladSource::new(api, &org_id, &ms.api_url));
         let device = open_device(k)?;
         let (kassa, handle) = Kassa::new(settings(k), source, store, device);
