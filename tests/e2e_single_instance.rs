@@ -8,6 +8,20 @@ use masterkassa::fake_cloud::{FakeCloud, FakeCloudConfig};
 use shtrih::emulator::{Emulator, EmulatorConfig};
 use std::time::{Duration, Instant};
 
+/// `masterkassa run --config cfg` in the foreground, until it exits.
+fn run_to_exit(cfg: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_masterkassa"))
+        .arg("run")
+        .arg("--config")
+        .arg(cfg)
+        .env(
+            "MASTERKASSA_TEST_TOKEN",
+            "0123456789abcdef0123456789abcdef01234567",
+        )
+        .output()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_daemon_on_the_same_journal_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
@@ -26,18 +40,7 @@ async fn a_second_daemon_on_the_same_journal_refuses_to_start() {
 
     let second = tokio::task::spawn_blocking({
         let cfg = cfg.clone();
-        move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_masterkassa"))
-                .arg("run")
-                .arg("--config")
-                .arg(&cfg)
-                .env(
-                    "MASTERKASSA_TEST_TOKEN",
-                    "0123456789abcdef0123456789abcdef01234567",
-                )
-                .output()
-                .unwrap()
-        }
+        move || run_to_exit(&cfg)
     });
     let out = tokio::time::timeout(Duration::from_secs(60), second)
         .await
@@ -85,16 +88,7 @@ baud = 115200
     );
     let cfg = dir.path().join("config.toml");
     std::fs::write(&cfg, text).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_masterkassa"))
-        .arg("run")
-        .arg("--config")
-        .arg(&cfg)
-        .env(
-            "MASTERKASSA_TEST_TOKEN",
-            "0123456789abcdef0123456789abcdef01234567",
-        )
-        .output()
-        .unwrap();
+    let out = run_to_exit(&cfg);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(
