@@ -340,26 +340,25 @@ fn print_status(out: &mut String, r: &StatusReport) {
     let _ = writeln!(out, "Смена:          {shift}");
 }
 
-fn print_opened(out: &mut String, r: &ShiftOpened) {
-    let _ = writeln!(out, "Смена № {} открыта.", r.shift_number);
+/// The "ФД …, ФП …, time" line every shift report prints for its fiscal document.
+fn print_doc_line(out: &mut String, doc: &kkt::FiscalDoc) {
     let _ = writeln!(
         out,
         "ФД {}, ФП {}, {}",
-        r.doc.number,
-        r.doc.fiscal_sign,
-        r.doc.time.strftime("%d.%m.%Y %H:%M")
+        doc.number,
+        doc.fiscal_sign,
+        doc.time.strftime("%d.%m.%Y %H:%M")
     );
+}
+
+fn print_opened(out: &mut String, r: &ShiftOpened) {
+    let _ = writeln!(out, "Смена № {} открыта.", r.shift_number);
+    print_doc_line(out, &r.doc);
 }
 
 fn print_closed(out: &mut String, r: &ShiftClosed) {
     let _ = writeln!(out, "Смена № {} закрыта.", r.shift_number);
-    let _ = writeln!(
-        out,
-        "ФД {}, ФП {}, {}",
-        r.doc.number,
-        r.doc.fiscal_sign,
-        r.doc.time.strftime("%d.%m.%Y %H:%M")
-    );
+    print_doc_line(out, &r.doc);
     let _ = writeln!(
         out,
         "Чеков за смену: {}, документов: {}",
