@@ -43,6 +43,11 @@ async fn get(http: &reqwest::Client, url: &str) -> (u16, reqwest::header::Header
     (status, headers, r.text().await.expect("text"))
 }
 
+/// GET a control endpoint and parse its JSON answer.
+async fn get_json(http: &reqwest::Client, url: &str) -> Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 fn error_code(body: &str) -> u64 {
     let v: Value = serde_json::from_str(body).expect("JSON error body");
     v["errors"][0]["code"].as_u64().expect("code")
@@ -88,14 +93,7 @@ async fn control_endpoint_arms_lists_and_clears() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    let listed: Value = http
-        .get(format!("{ctl}/faults"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = get_json(&http, &format!("{ctl}/faults")).await;
     assert_eq!(
         listed,
         json!([{"kind": "status", "status": 502, "count": 3, "path": "/state"}])
@@ -128,24 +126,10 @@ async fn control_endpoint_arms_lists_and_clears() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let ops: Value = http
-        .get(format!("{ctl}/operations"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ops: Value = get_json(&http, &format!("{ctl}/operations")).await;
     assert_eq!(ops[0]["kind"], "prepayment");
     assert_eq!(ops[0]["fiscalStatus"], "PENDING");
-    let reqs: Value = http
-        .get(format!("{ctl}/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reqs: Value = get_json(&http, &format!("{ctl}/requests")).await;
     assert_eq!(
         reqs.as_array().unwrap().len(),
         2,
