@@ -32,6 +32,16 @@ pub struct Args {
     pub json: bool,
 }
 
+/// `println!` that never panics: when stdout is a closed pipe
+/// (`masterkassa demo | head`) the demo finishes quietly and still removes
+/// its temporary directory.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
@@ -68,8 +78,8 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
     let link = dir.join("kkt");
     let emu = Emulator::spawn(EmulatorConfig::new(&link).state_file(dir.join("emulator.json")))
         .context("cannot start the emulated printer")?;
-    println!("masterkassa demo {}", crate::state::VERSION);
-    println!(
+    out!("masterkassa demo {}", crate::state::VERSION);
+    out!(
         "  ККТ: эмулятор ШТРИХ-М-01Ф на {} ({}), 115200 бод",
         link.display(),
         emu.pty_path().display()
@@ -77,12 +87,12 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
     let cloud = FakeCloud::start(FakeCloudConfig::default())
         .await
         .context("cannot start the fake cloud")?;
-    println!(
+    out!(
         "  Облако: фейковый МойСклад на {} (организация {})",
         cloud.base_url(),
         cloud.org_id()
     );
-    println!("  Журнал: {}", dir.join("journal.db").display());
+    out!("  Журнал: {}", dir.join("journal.db").display());
     let names = [
         "предоплата",
         "продажа с зачётом предоплаты",
@@ -90,7 +100,7 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
         "возврат предоплаты",
         "продажа из примера API как есть (суммы не сходятся)",
     ];
-    println!("  В очереди {} операций:", samples::ALL.len());
+    out!("  В очереди {} операций:", samples::ALL.len());
     for (body, name) in samples::ALL.iter().zip(names) {
         let value: serde_json::Value = serde_json::from_str(body)?;
         let kind = value["meta"]["type"]
@@ -100,7 +110,7 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
         let id = cloud
             .enqueue(kind, value)
             .map_err(|e| anyhow::anyhow!("the fake cloud refused a sample: {e:?}"))?;
-        println!("    {id}  {name}");
+        out!("    {id}  {name}");
     }
     let client = PosClient::new(
         &ClientConfig::with_base_url(cloud.base_url()),
@@ -174,8 +184,12 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
         socket: dir.join("control.sock"),
         journal: dir.join("journal.db"),
     };
-    println!("\n=== masterkassa status ===");
-    print!("{}", crate::cli::status::render(&status, &paths));
+    out!("\n=== masterkassa status ===");
+    {
+        use std::io::Write as _;
+        let text = crate::cli::status::render(&status, &paths);
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    }
 
     let ops = cloud.operations();
     let approves: u32 = ops.iter().map(|o| o.approves_accepted).sum();
@@ -189,7 +203,7 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
         .iter()
         .filter(|d| d.kind == shtrih::emulator::doc_type::RECEIPT)
         .count();
-    println!("\nИтог: чеков в архиве ФН {receipts}, approve {approves}, reject {rejects}.");
+    out!("\nИтог: чеков в архиве ФН {receipts}, approve {approves}, reject {rejects}.");
     if unanswered != 0 || approves != 4 || rejects != 1 || receipts != 4 {
         anyhow::bail!("демо не завершилось как ожидалось (без ответа осталось {unanswered})");
     }
@@ -210,10 +224,10 @@ fn show(endpoint: &str, body: &serde_json::Value, emu: &EmulatorControl, json: b
         "reject" => "Операция отклонена, чек не печатался".to_string(),
         _ => return,
     };
-    println!("\n--- {title} ---");
+    out!("\n--- {title} ---");
     if let Some(entry) = fd.and_then(|fd| emu.printed_document(fd)) {
         for line in &entry.lines {
-            println!("  | {line}");
+            out!("  | {line}");
         }
     }
     let path = match endpoint {
@@ -223,7 +237,7 @@ fn show(endpoint: &str, body: &serde_json::Value, emu: &EmulatorControl, json: b
         _ => "PUT /rpc/closeshift",
     };
     if json {
-        println!("  → {path} {body}");
+        out!("  → {path} {body}");
         return;
     }
     let b = body;
@@ -234,7 +248,7 @@ fn show(endpoint: &str, body: &serde_json::Value, emu: &EmulatorControl, json: b
         .next()
         .unwrap_or("");
     match endpoint {
-        "approve" => println!(
+        "approve" => out!(
             "  → {path}: операция {op}, ФН {}, ФД {}, ФП {}, сумма {}, смена {}",
             b["cheque"]["fnNumber"].as_str().unwrap_or("?"),
             b["cheque"]["fiscalDocNumber"].as_str().unwrap_or("?"),
@@ -247,11 +261,11 @@ fn show(endpoint: &str, body: &serde_json::Value, emu: &EmulatorControl, json: b
                 .next()
                 .unwrap_or("")
         ),
-        "reject" => println!(
+        "reject" => out!(
             "  → {path}: операция {op}: «{}»",
             b["fiscalErrMsg"].as_str().unwrap_or("")
         ),
-        _ => println!(
+        _ => out!(
             "  → {path}: смена {}, ФД {}",
             b["retailShift"]["meta"]["href"]
                 .as_str()
