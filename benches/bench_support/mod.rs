@@ -11,7 +11,7 @@
 use masterkassa::fake_cloud::{FakeCloud, FakeCloudConfig, FakeCloudHandle, FakeStore, OpKind};
 use shtrih::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -444,12 +444,6 @@ impl Drop for Relay {
     }
 }
 
-/// Not inherited by the agent child: it must see only its own port.
-fn set_cloexec(fd: i32) {
-    // SAFETY: fcntl with integer arguments on a descriptor the caller owns.
-    unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-}
-
 fn make_raw(fd: i32) {
     // SAFETY: termios is plain old data, fully written by tcgetattr before
     // use; `fd` is an open terminal descriptor owned by the caller for the
@@ -501,27 +495,11 @@ impl Relay {
     /// A relay in front of the emulator link `device`; its PTY is
     /// symlinked at `link`.
     pub fn start(device: &Path, link: &Path) -> Relay {
-        let mut master: i32 = -1;
-        let mut slave: i32 = -1;
-        // SAFETY: openpty writes two descriptors into the i32s we pass; the
-        // name, termios and winsize pointers may be null (documented).
-        let rc = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(rc, 0, "openpty failed");
-        // SAFETY: openpty succeeded, so both are fresh descriptors that
-        // nothing else owns.
-        let (master, slave) =
-            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-        make_raw(slave.as_raw_fd());
-        let pts = std::fs::read_link(format!("/proc/self/fd/{}", slave.as_raw_fd()))
-            .expect("pty slave name");
+        let shtrih::emulator::pty::Pty {
+            master,
+            slave,
+            slave_path: pts,
+        } = shtrih::emulator::pty::open().expect("openpty");
         let _ = std::fs::remove_file(link);
         std::os::unix::fs::symlink(&pts, link).expect("relay symlink");
 
@@ -533,7 +511,6 @@ impl Relay {
             .open(device)
             .expect("open emulator port");
         make_raw(upstream.as_raw_fd());
-        let master = std::fs::File::from(master);
         let counts = Arc::new(RelayCounts::default());
         let (m2, u2) = (
             master.try_clone().expect("dup"),

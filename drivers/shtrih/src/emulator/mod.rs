@@ -25,7 +25,7 @@ pub mod faults;
 pub mod fn_storage;
 mod handlers;
 pub mod persist;
-mod pty;
+pub mod pty;
 pub mod receipt;
 pub mod serve;
 pub mod tables;

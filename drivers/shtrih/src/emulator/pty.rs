@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// An open PTY pair.
 #[derive(Debug)]
-pub(crate) struct Pty {
+pub struct Pty {
     pub master: File,
     /// Held open so the line never hangs up; never read.
     pub slave: OwnedFd,
@@ -22,7 +22,7 @@ pub(crate) struct Pty {
 
 /// Opens a PTY pair and puts the slave in raw mode (no echo, no line
 /// editing, 8 data bits) as a serial line would be.
-pub(crate) fn open() -> io::Result<Pty> {
+pub fn open() -> io::Result<Pty> {
     let mut master: libc::c_int = -1;
     let mut slave: libc::c_int = -1;
     // SAFETY: `openpty` writes one descriptor into each of the two

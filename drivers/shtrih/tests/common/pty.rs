@@ -8,7 +8,7 @@
 use shtrih::frame::Frame;
 use shtrih::link::responder::Responder;
 use std::io::{self, Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -34,31 +34,11 @@ impl PtyDevice {
     where
         F: FnMut(&Frame) -> Frame + Send + 'static,
     {
-        let mut master: RawFd = -1;
-        let mut slave: RawFd = -1;
-        // SAFETY: openpty writes two fds into the valid locals we pass; the
-        // name, termios and winsize pointers may be null per its contract.
-        let rc = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        if rc != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: both fds were just returned by openpty and are owned by
-        // nobody else; OwnedFd closes each exactly once.
-        let (master, slave) =
-            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-        let path = std::fs::read_link(format!(
-            "/proc/self/fd/{}",
-            std::os::fd::AsRawFd::as_raw_fd(&slave)
-        ))?;
-        let mut master_file = std::fs::File::from(master);
+        let shtrih::emulator::pty::Pty {
+            master: mut master_file,
+            slave,
+            slave_path: path,
+        } = shtrih::emulator::pty::open()?;
         let stop = Arc::new(AtomicBool::new(false));
         let from_host = Arc::new(AtomicU64::new(0));
         let to_host = Arc::new(AtomicU64::new(0));
