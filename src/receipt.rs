@@ -139,6 +139,8 @@ pub fn render(op: &OperationInput, ctx: &RenderContext) -> Result<Receipt, Rejec
         payments,
         buyer_contact: buyer_contact(op)?,
         cashier: ctx.cashier.clone(),
+        header: Vec::new(),
+        footer: Vec::new(),
     })
 }
 
@@ -382,6 +384,7 @@ fn goods_positions(
             method: PaymentMethod::FullPayment,
             object: PaymentObject::COMMODITY,
             marking_code: None,
+            measure: None,
         }]);
     }
     let n = i64::try_from(input.marks.len()).unwrap_or(i64::MAX);
@@ -415,6 +418,7 @@ fn goods_positions(
                 method: PaymentMethod::FullPayment,
                 object: PaymentObject::MARKED,
                 marking_code: Some(code.clone()),
+                measure: None,
             }
         })
         .collect())
@@ -503,6 +507,7 @@ fn advance_positions(
                 method: PaymentMethod::Advance,
                 object: PaymentObject::PAYMENT,
                 marking_code: None,
+                measure: None,
             }
         })
         .collect())

@@ -101,6 +101,7 @@ impl KassatkaReceipt {
                 method: PaymentMethod::FullPayment,
                 object: profile.object,
                 marking_code: None,
+                measure: None,
             });
         }
         let total = positions
@@ -125,6 +126,8 @@ impl KassatkaReceipt {
             },
             buyer_contact: None,
             cashier: profile.cashier.clone(),
+            header: Vec::new(),
+            footer: Vec::new(),
         })
     }
 }

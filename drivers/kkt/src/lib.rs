@@ -16,7 +16,8 @@ pub use error::{ErrorClass, KktError};
 pub use jiff::civil::{Date, DateTime};
 pub use money::{Money, Quantity};
 pub use receipt::{
-    PaymentMethod, PaymentObject, Payments, Position, Receipt, ReceiptKind, TaxSystem, VatRate,
+    MeasureUnit, PaymentMethod, PaymentObject, Payments, Position, Receipt, ReceiptKind, TaxSystem,
+    VatRate,
 };
 
 use serde::{Deserialize, Serialize};

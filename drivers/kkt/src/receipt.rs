@@ -196,6 +196,41 @@ impl PaymentObject {
     pub const MARKED: PaymentObject = PaymentObject(33);
 }
 
+/// Measure of quantity (FFD 1.2 tag 2108). A number, as in the FFD table;
+/// the common values are named. Devices before FFD 1.2 do not take it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MeasureUnit(pub u8);
+
+impl MeasureUnit {
+    /// Штуки или единицы.
+    pub const PIECE: MeasureUnit = MeasureUnit(0);
+    pub const GRAM: MeasureUnit = MeasureUnit(10);
+    pub const KILOGRAM: MeasureUnit = MeasureUnit(11);
+    pub const TONNE: MeasureUnit = MeasureUnit(12);
+    pub const CENTIMETRE: MeasureUnit = MeasureUnit(20);
+    pub const DECIMETRE: MeasureUnit = MeasureUnit(21);
+    pub const METRE: MeasureUnit = MeasureUnit(22);
+    pub const SQUARE_CENTIMETRE: MeasureUnit = MeasureUnit(30);
+    pub const SQUARE_DECIMETRE: MeasureUnit = MeasureUnit(31);
+    pub const SQUARE_METRE: MeasureUnit = MeasureUnit(32);
+    pub const MILLILITRE: MeasureUnit = MeasureUnit(40);
+    pub const LITRE: MeasureUnit = MeasureUnit(41);
+    pub const CUBIC_METRE: MeasureUnit = MeasureUnit(42);
+    pub const KILOWATT_HOUR: MeasureUnit = MeasureUnit(50);
+    pub const GIGACALORIE: MeasureUnit = MeasureUnit(51);
+    pub const DAY: MeasureUnit = MeasureUnit(70);
+    pub const HOUR: MeasureUnit = MeasureUnit(71);
+    pub const MINUTE: MeasureUnit = MeasureUnit(72);
+    pub const SECOND: MeasureUnit = MeasureUnit(73);
+    pub const KILOBYTE: MeasureUnit = MeasureUnit(80);
+    pub const MEGABYTE: MeasureUnit = MeasureUnit(81);
+    pub const GIGABYTE: MeasureUnit = MeasureUnit(82);
+    pub const TERABYTE: MeasureUnit = MeasureUnit(83);
+    /// Иная единица измерения.
+    pub const OTHER: MeasureUnit = MeasureUnit(255);
+}
+
 /// One line of a receipt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
@@ -212,6 +247,9 @@ pub struct Position {
     pub object: PaymentObject,
     /// Marking code (КМ, tag 2000) for marked goods, FFD 1.2.
     pub marking_code: Option<String>,
+    /// Measure of quantity (tag 2108), sent on FFD 1.2 devices only.
+    #[serde(default)]
+    pub measure: Option<MeasureUnit>,
 }
 
 /// How the receipt is paid. The sum of all fields equals the receipt total.
@@ -247,6 +285,13 @@ pub struct Receipt {
     pub buyer_contact: Option<String>,
     /// Cashier name (tag 1021).
     pub cashier: Option<String>,
+    /// Non-fiscal text printed before the receipt (the store's template
+    /// header), one entry per line.
+    #[serde(default)]
+    pub header: Vec<String>,
+    /// Non-fiscal text printed after the receipt (the template footer).
+    #[serde(default)]
+    pub footer: Vec<String>,
 }
 
 impl Receipt {

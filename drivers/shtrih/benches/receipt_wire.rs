@@ -39,6 +39,7 @@ fn ten_position_receipt() -> Receipt {
                 method: PaymentMethod::FullPayment,
                 object: PaymentObject::COMMODITY,
                 marking_code: None,
+                measure: None,
             }
         })
         .collect();
@@ -53,6 +54,8 @@ fn ten_position_receipt() -> Receipt {
         },
         buyer_contact: Some("buyer@example.ru".into()),
         cashier: Some("Кассир Иванова".into()),
+        header: Vec::new(),
+        footer: Vec::new(),
     }
 }
 

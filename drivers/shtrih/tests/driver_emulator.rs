@@ -53,6 +53,7 @@ fn position(name: &str, qty: i64, price: i64, vat: VatRate) -> Position {
         method: PaymentMethod::FullPayment,
         object: PaymentObject::COMMODITY,
         marking_code: None,
+        measure: None,
     }
 }
 
@@ -69,6 +70,8 @@ fn sale(kind: ReceiptKind, positions: Vec<Position>) -> Receipt {
         },
         buyer_contact: Some("buyer@example.ru".into()),
         cashier: Some("Иванова И.И.".into()),
+        header: Vec::new(),
+        footer: Vec::new(),
     }
 }
 

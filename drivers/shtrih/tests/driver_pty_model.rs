@@ -38,6 +38,7 @@ fn sale() -> Receipt {
             method: PaymentMethod::FullPayment,
             object: PaymentObject::COMMODITY,
             marking_code: None,
+            measure: None,
         }],
         payments: Payments {
             electronic: Money(30_100),
@@ -45,6 +46,8 @@ fn sale() -> Receipt {
         },
         buyer_contact: None,
         cashier: None,
+        header: Vec::new(),
+        footer: Vec::new(),
     }
 }
 

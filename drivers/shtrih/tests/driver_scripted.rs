@@ -53,6 +53,7 @@ fn position(name: &str, qty: i64, price: i64) -> Position {
         method: PaymentMethod::FullPayment,
         object: PaymentObject::COMMODITY,
         marking_code: None,
+        measure: None,
     }
 }
 
@@ -68,6 +69,8 @@ fn receipt(positions: Vec<Position>) -> Receipt {
         },
         buyer_contact: Some("+79001234567".into()),
         cashier: Some("Иванова".into()),
+        header: Vec::new(),
+        footer: Vec::new(),
     }
 }
 
