@@ -162,7 +162,7 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
 /// settling, idle CPU % over `idle` if asked).
 async fn daemon(n: usize, idle: Option<Duration>) -> (u64, Option<f64>) {
     let dir = tempfile::tempdir().unwrap();
-    let cloud = masterkassa::fake_cloud::FakeCloud::start(Default::default())
+    let cloud = sim_moysklad::FakeCloud::start(Default::default())
         .await
         .unwrap();
     let emus: Vec<_> = (0..n).map(|i| emulator(dir.path(), i)).collect();

@@ -9,13 +9,10 @@
 //! - [`config`], [`journal`]: configuration and the durable journal;
 //! - drivers live in their own crates (`kkt`, `shtrih`).
 
-pub mod cli;
 pub mod cloud;
 pub mod config;
 pub mod control;
 pub mod device;
-pub mod fake_cloud;
-pub mod fake_kassatka;
 pub mod journal;
 pub mod kassatka;
 pub mod receipt;

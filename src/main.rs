@@ -1,7 +1,16 @@
 //! Entry point: parses the command line and dispatches to `masterkassa::cli`.
 
 use clap::{Parser, Subcommand};
-use masterkassa::cli;
+mod cli;
+
+// The subcommands in `cli` were written as part of the agent library and
+// name its modules `crate::…`; importing them at the binary's root keeps
+// those paths valid while the library itself knows nothing of the
+// stand-ins (the fake cloud, the fake Kassatka, the emulators), which only
+// the binary links.
+use masterkassa::{cloud, config, control, device, journal, kassatka, state, worker};
+use sim_kassatka as fake_kassatka;
+use sim_moysklad as fake_cloud;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -1,4 +1,4 @@
-//! The MoySklad client against the fake cloud (`masterkassa::fake_cloud`):
+//! The MoySklad client against the fake cloud (`sim_moysklad`):
 //! every endpoint, every fault the fake can inject, its rate limits, and
 //! `attach` end to end.
 
@@ -15,7 +15,7 @@ use masterkassa::cloud::{
     ClientConfig, CloudError, ErrorClass, Limits, PosApi, PosClient, RateLimiter, RetryPolicy,
     Secret,
 };
-use masterkassa::fake_cloud::{
+use sim_moysklad::{
     FakeCloud, FakeCloudConfig, FakeCloudHandle, Fault, FaultKind, OpKind, samples,
 };
 

@@ -6,7 +6,6 @@
 
 use masterkassa::cloud::{ClientConfig, Limits, PosApi, PosClient, RateLimiter, Secret};
 use masterkassa::device::{DeviceHandle, shtrih_opener};
-use masterkassa::fake_cloud::{FakeCloud, FakeCloudConfig, Fault, FaultKind, OpKind};
 use masterkassa::journal::{Journal, Source};
 use masterkassa::worker::journal_store::JournalStore;
 use masterkassa::worker::moysklad::MoySkladSource;
@@ -14,6 +13,7 @@ use masterkassa::worker::queue::samples;
 use masterkassa::worker::{Kassa, KassaSettings};
 use shtrih::driver::{Baud, DriverConfig};
 use shtrih::emulator::{Emulator, EmulatorConfig, doc_type};
+use sim_moysklad::{FakeCloud, FakeCloudConfig, Fault, FaultKind, OpKind};
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -7,9 +7,8 @@
 mod crash_support;
 
 use jiff::{SignedDuration, Timestamp};
-use masterkassa::fake_kassatka::{FakeKassatka, FakeKassatkaConfig, ProcessPace, seed_receipts};
-use masterkassa::kassatka::ApiToken;
 use shtrih::emulator::{Emulator, EmulatorConfig, EmulatorHandle, doc_type};
+use sim_kassatka::{FakeKassatka, FakeKassatkaConfig, ProcessPace, seed_receipts};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -82,7 +81,7 @@ async fn kassatka_receipts_print_once_across_kill_9() {
         .count();
     assert!(ours > 0);
 
-    let mut fake_config = FakeKassatkaConfig::new(ApiToken::new(TOKEN).unwrap());
+    let mut fake_config = FakeKassatkaConfig::new(TOKEN);
     fake_config.pace = ProcessPace {
         duration: Duration::from_millis(100),
         polls: 1,

@@ -7,9 +7,9 @@
 mod crash_support;
 
 use masterkassa::control::DaemonStatus;
-use masterkassa::fake_cloud::{FakeCloud, FakeCloudConfig, OpKind};
 use masterkassa::worker::queue::samples;
 use shtrih::emulator::{Emulator, EmulatorConfig};
+use sim_moysklad::{FakeCloud, FakeCloudConfig, OpKind};
 use std::process::Command;
 use std::time::{Duration, Instant};
 

@@ -4,8 +4,8 @@
 
 mod crash_support;
 
-use masterkassa::fake_cloud::{FakeCloud, FakeCloudConfig};
 use shtrih::emulator::{Emulator, EmulatorConfig};
+use sim_moysklad::{FakeCloud, FakeCloudConfig};
 use std::time::{Duration, Instant};
 
 /// `masterkassa run --config cfg` in the foreground, until it exits.

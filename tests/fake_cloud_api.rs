@@ -6,11 +6,11 @@
 
 use std::time::Duration;
 
-use masterkassa::fake_cloud::{
-    FakeCloud, FakeCloudConfig, FakeCloudHandle, FiscalStatus, OpKind, auth, samples,
-};
 use reqwest::Method;
 use serde_json::{Value, json};
+use sim_moysklad::{
+    FakeCloud, FakeCloudConfig, FakeCloudHandle, FiscalStatus, OpKind, auth, samples,
+};
 
 const SHIFT: &str = "288bd078-800c-11e6-8a84-bae5000000a2";
 const SAMPLE_DEMAND_ID: &str = "388bd178-800c-11e6-8a84-bae5000000a2";
@@ -796,7 +796,7 @@ async fn body_over_10_mb_gets_413_in_seed_format() {
 
 #[tokio::test]
 async fn two_stores_keep_their_own_queues_and_shifts() {
-    use masterkassa::fake_cloud::FakeStore;
+    use sim_moysklad::FakeStore;
     let org_b = "bbbbbbbb-7b1d-11e6-8a84-bae500000051";
     let config = FakeCloudConfig {
         token: Some("a".repeat(40)),

@@ -6,8 +6,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use masterkassa::fake_cloud::samples;
 use serde_json::Value;
+use sim_moysklad::samples;
 
 const TOKEN: &str = "6ab89be1ae6ff147753335ee8da948e42612233b";
 

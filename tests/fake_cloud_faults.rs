@@ -6,10 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use masterkassa::fake_cloud::{
+use serde_json::{Value, json};
+use sim_moysklad::{
     EmptyPollForm, FakeCloud, FakeCloudConfig, FakeCloudHandle, Fault, FaultKind, OpKind, samples,
 };
-use serde_json::{Value, json};
 
 const OP: &str = "11111111-1111-4111-8111-111111111111";
 

@@ -2,9 +2,9 @@
 //! as the user runs them: the real binary, the token in the environment,
 //! the fake Kassatka on loopback.
 
-use masterkassa::fake_kassatka::{FakeKassatka, FakeKassatkaConfig, ProcessPace};
 use masterkassa::kassatka::{ApiToken, ClientConfig, KassatkaClient, NoProgress, WaitPolicy};
 use serde_json::Value;
+use sim_kassatka::{FakeKassatka, FakeKassatkaConfig, ProcessPace};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -21,7 +21,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 fn start_fake(runtime: &tokio::runtime::Runtime) -> FakeKassatka {
     runtime.block_on(async {
-        let mut config = FakeKassatkaConfig::new(ApiToken::new(TOKEN).unwrap());
+        let mut config = FakeKassatkaConfig::new(TOKEN);
         config.pace = ProcessPace {
             duration: Duration::from_millis(100),
             polls: 1,

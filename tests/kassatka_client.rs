@@ -3,13 +3,11 @@
 
 use jiff::civil::DateTime;
 use kkt::Money;
-use masterkassa::fake_kassatka::{
-    FakeKassatka, FakeKassatkaConfig, Faults, ProcessPace, seed_receipts,
-};
 use masterkassa::kassatka::{
     ApiToken, ClientConfig, Download, KassatkaClient, KassatkaError, NoProgress, ProcessKey,
     ProcessStatus, ProductsGroups, WaitPolicy,
 };
+use sim_kassatka::{FakeKassatka, FakeKassatkaConfig, Faults, ProcessPace, seed_receipts};
 use std::time::Duration;
 
 const TOKEN: &str = "6d4fbe2d-426b-45c2-864b-2745c09ee578";
@@ -32,7 +30,7 @@ fn policy() -> WaitPolicy {
 }
 
 async fn fake() -> FakeKassatka {
-    let mut config = FakeKassatkaConfig::new(ApiToken::new(TOKEN).unwrap());
+    let mut config = FakeKassatkaConfig::new(TOKEN);
     config.pace = pace();
     FakeKassatka::start(config).await.unwrap()
 }

@@ -9,12 +9,12 @@ use kkt::{
     KktError, Money, Receipt, ReceiptPrinted, ShiftClosed, ShiftOpened, ShiftState, TaxSystem,
 };
 use masterkassa::device::DeviceHandle;
-use masterkassa::fake_kassatka::{FakeKassatka, FakeKassatkaConfig, ProcessPace, seed_receipts};
 use masterkassa::journal::{Journal, Source};
 use masterkassa::kassatka::source::{KassatkaSource, KassatkaSourceSettings};
 use masterkassa::kassatka::{ApiToken, ClientConfig, KassatkaClient, WaitPolicy};
 use masterkassa::worker::journal_store::JournalStore;
 use masterkassa::worker::{Kassa, KassaSettings, Phase, Store};
+use sim_kassatka::{FakeKassatka, FakeKassatkaConfig, ProcessPace, seed_receipts};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -264,7 +264,7 @@ fn totals(printer: &MemKkt) -> Vec<(i64, i64, i64)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_downloaded_receipt_is_printed_once_across_windows_and_restarts() {
-    let mut config = FakeKassatkaConfig::new(ApiToken::new(TOKEN).unwrap());
+    let mut config = FakeKassatkaConfig::new(TOKEN);
     config.pace = ProcessPace {
         duration: Duration::from_millis(20),
         polls: 1,
@@ -333,7 +333,7 @@ fn download_count(fake: &FakeKassatka) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receipt_that_does_not_add_up_is_rejected_and_the_others_print() {
-    let mut config = FakeKassatkaConfig::new(ApiToken::new(TOKEN).unwrap());
+    let mut config = FakeKassatkaConfig::new(TOKEN);
     config.pace = ProcessPace {
         duration: Duration::ZERO,
         polls: 0,
@@ -371,7 +371,7 @@ async fn a_receipt_that_does_not_add_up_is_rejected_and_the_others_print() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_configured_kassa_prints_only_its_own_cash_box() {
-    let mut config = FakeKassatkaConfig::new(ApiToken::new(TOKEN).unwrap());
+    let mut config = FakeKassatkaConfig::new(TOKEN);
     config.pace = ProcessPace {
         duration: Duration::ZERO,
         polls: 0,
@@ -449,7 +449,7 @@ fn direct_source(fake: &FakeKassatka, token: &str, clock: &TestClock) -> Kassatk
 #[tokio::test]
 async fn a_slow_kassatka_never_holds_up_the_worker_and_failures_are_reported() {
     use masterkassa::worker::{Polled, ReceiptSource, SourceError};
-    let mut config = FakeKassatkaConfig::new(ApiToken::new(TOKEN).unwrap());
+    let mut config = FakeKassatkaConfig::new(TOKEN);
     config.pace = ProcessPace {
         duration: Duration::from_secs(3600),
         polls: 0,

@@ -8,8 +8,8 @@
 
 #![allow(dead_code)]
 
-use masterkassa::fake_cloud::{FakeCloud, FakeCloudConfig, FakeCloudHandle, FakeStore, OpKind};
 use shtrih::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use sim_moysklad::{FakeCloud, FakeCloudConfig, FakeCloudHandle, FakeStore, OpKind};
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};

@@ -55,7 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let config = FakeKassatkaConfig {
         listen: args.listen,
-        token,
+        token: token.expose().to_string(),
         pace: ProcessPace {
             duration: Duration::from_millis(args.process_ms),
             polls: args.process_polls,

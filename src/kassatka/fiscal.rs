@@ -62,14 +62,21 @@ impl MappingError {
     }
 }
 
-impl KassatkaReceipt {
+/// A Kassatka receipt as a fiscal receipt. A trait because the receipt type
+/// belongs to the format crate (`kassatka-format`), which knows nothing of
+/// printing.
+pub trait ToKktReceipt {
     /// The receipt to print: one position per product at its discounted
     /// sum, paid by card (electronic) and cash as Kassatka recorded it.
     ///
     /// Checks again that the positions add up to the payments, so a receipt
     /// built by hand (not through [`super::parse_documents`]) cannot print
     /// unbalanced.
-    pub fn to_kkt_receipt(&self, profile: &FiscalProfile) -> Result<Receipt, MappingError> {
+    fn to_kkt_receipt(&self, profile: &FiscalProfile) -> Result<Receipt, MappingError>;
+}
+
+impl ToKktReceipt for KassatkaReceipt {
+    fn to_kkt_receipt(&self, profile: &FiscalProfile) -> Result<Receipt, MappingError> {
         let key = self.key();
         if self.products.is_empty() {
             return Err(MappingError::NoProducts { key });

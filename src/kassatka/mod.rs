@@ -5,25 +5,23 @@
 //!
 //! Pure parts (amount texts, XML documents, the JSON envelope, the mapping to
 //! [`kkt::Receipt`]) are separate from the HTTP [`client`] and the
-//! [`waiting`] loop, so each is testable alone. The fake server that speaks
-//! the same API lives in [`crate::fake_kassatka`].
+//! [`waiting`] loop, so each is testable alone. The XML bodies themselves are
+//! the `kassatka-format` crate, shared with the fake server (`sim-kassatka`).
 
-pub mod amount;
+pub use kassatka_format::{amount, documents, nomenclature, xml_tree};
+
 pub mod assortment;
 pub mod catalogue;
 pub mod client;
 pub mod csv_text;
-pub mod documents;
 pub mod envelope;
 pub mod error;
 pub mod export;
 pub mod fiscal;
-pub mod nomenclature;
 pub mod settings;
 pub mod source;
 pub mod waiting;
 pub mod windows;
-pub mod xml_tree;
 
 pub use client::{
     ApiToken, ClientConfig, DEFAULT_BASE_URL, Download, KassatkaClient, ProcessKey,
@@ -35,6 +33,6 @@ pub use documents::{
 };
 pub use envelope::ProcessStatus;
 pub use error::KassatkaError;
-pub use fiscal::{FiscalProfile, MappingError};
+pub use fiscal::{FiscalProfile, MappingError, ToKktReceipt};
 pub use nomenclature::{NO_GROUP, NomenclatureError, Product, ProductGroup, ProductsGroups};
 pub use waiting::{NoProgress, TerminalProgress, WaitPolicy, WaitProgress};

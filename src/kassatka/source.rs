@@ -464,6 +464,7 @@ impl ReceiptSource for KassatkaSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kassatka::ToKktReceipt;
     use crate::kassatka::documents::parse_documents;
     use crate::receipt::{RenderContext, render};
     use kkt::{Money, Quantity};

@@ -1,6 +1,6 @@
 //! Validators for every body the agent (or a test, as the minion) sends to
 //! the fake cloud. They work on `serde_json::Value` on purpose, independent of
-//! the typed models in `crate::cloud`, so a bug in those models is not
+//! the typed models in the agent's `masterkassa::cloud`, so a bug in those models is not
 //! mirrored here. Each returns what the store needs (ids) or the seed's
 //! [`ApiError`]. Pure: no I/O, no state.
 
@@ -285,7 +285,7 @@ pub fn state(body: &Map<String, Value>) -> Check<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fake_cloud::samples;
+    use crate::samples;
 
     fn obj(s: &str) -> Map<String, Value> {
         serde_json::from_str(s).unwrap()

@@ -5,7 +5,7 @@
 //! settings and the admin resources, the seed's `errors[]` answers, token and
 //! Basic auth, and real rate limits with the seed's headers. Faults can be
 //! switched on at run time. It validates what the agent sends with plain
-//! `serde_json::Value` checks, independent of `crate::cloud`'s models.
+//! `serde_json::Value` checks, independent of the agent's typed models (`masterkassa::cloud`).
 //!
 //! Layout: [`config`] (setup), [`store`] (queue and shifts, pure),
 //! [`validate`] + [`json_checks`] (body checks, pure), [`api_error`] (the

@@ -199,7 +199,7 @@ impl Store {
     fn op_mut(
         &mut self,
         id: &str,
-        kind: crate::fake_cloud::store::OpKind,
+        kind: crate::store::OpKind,
     ) -> Result<&mut OperationRecord, ApiError> {
         match self.ops.iter_mut().find(|o| o.id == id) {
             Some(op) if op.kind == kind => Ok(op),

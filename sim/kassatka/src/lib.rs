@@ -12,8 +12,7 @@ pub mod state;
 
 pub use state::{Faults, NomenclatureUpload, ProcessPace, RecordedRequest};
 
-use crate::kassatka::client::ApiToken;
-use crate::kassatka::documents::{DocumentsError, KassatkaReceipt, parse_documents};
+use kassatka_format::documents::{DocumentsError, KassatkaReceipt, parse_documents};
 use routes::{API_PREFIX, Shared};
 use state::FakeState;
 use std::net::SocketAddr;
@@ -24,7 +23,7 @@ use tokio::task::JoinHandle;
 
 /// The seed document's example receipts export (four receipts of cash box
 /// 189), served by default.
-pub const SEED_DOCUMENTS_XML: &str = include_str!("../../tests/fixtures/kassatka/documents.xml");
+pub const SEED_DOCUMENTS_XML: &str = include_str!("../../../tests/fixtures/kassatka/documents.xml");
 
 /// The seed's example receipts, parsed.
 pub fn seed_receipts() -> Result<Vec<KassatkaReceipt>, DocumentsError> {
@@ -32,12 +31,12 @@ pub fn seed_receipts() -> Result<Vec<KassatkaReceipt>, DocumentsError> {
 }
 
 /// How to start a fake.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct FakeKassatkaConfig {
     /// Where to listen; port 0 picks a free one.
     pub listen: SocketAddr,
-    /// The only token accepted.
-    pub token: ApiToken,
+    /// The only token accepted (kept out of `Debug`).
+    pub token: String,
     pub pace: ProcessPace,
     pub faults: Faults,
     /// The receipts store; `None` means the seed's example receipts.
@@ -46,14 +45,26 @@ pub struct FakeKassatkaConfig {
 
 impl FakeKassatkaConfig {
     /// Loopback on a free port, the seed's receipts, default pace, no faults.
-    pub fn new(token: ApiToken) -> Self {
+    pub fn new(token: impl Into<String>) -> Self {
         FakeKassatkaConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            token,
+            token: token.into(),
             pace: ProcessPace::default(),
             faults: Faults::default(),
             receipts: None,
         }
+    }
+}
+
+impl std::fmt::Debug for FakeKassatkaConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeKassatkaConfig")
+            .field("listen", &self.listen)
+            .field("token", &"<redacted>")
+            .field("pace", &self.pace)
+            .field("faults", &self.faults)
+            .field("receipts", &self.receipts.as_ref().map(Vec::len))
+            .finish()
     }
 }
 
@@ -103,7 +114,7 @@ impl FakeKassatka {
             })?;
         let app = routes::router(Shared {
             state: state.clone(),
-            token: Arc::from(config.token.expose()),
+            token: Arc::from(config.token.as_str()),
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

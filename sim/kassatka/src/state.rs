@@ -4,9 +4,9 @@
 //! process life cycle is unit-tested without a server; the HTTP layer
 //! ([`super::routes`]) only translates requests into calls here.
 
-use crate::kassatka::documents::{KassatkaReceipt, documents_to_xml};
-use crate::kassatka::nomenclature::ProductsGroups;
 use jiff::Timestamp;
+use kassatka_format::documents::{KassatkaReceipt, documents_to_xml};
+use kassatka_format::nomenclature::ProductsGroups;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -264,11 +264,11 @@ fn malformed(xml: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kassatka::documents::parse_documents;
+    use kassatka_format::documents::parse_documents;
 
     fn seed() -> Vec<KassatkaReceipt> {
         parse_documents(include_bytes!(
-            "../../tests/fixtures/kassatka/documents.xml"
+            "../../../tests/fixtures/kassatka/documents.xml"
         ))
         .unwrap()
     }
@@ -378,7 +378,7 @@ mod tests {
         let now = Instant::now();
         let key = s.start_nomenclature("<ProductsGroups>".into(), now);
         assert!(matches!(s.poll(&key, now), ProcessView::Failed(m) if m.contains("nomenclature")));
-        let good = include_str!("../../tests/fixtures/kassatka/nomenclature.xml");
+        let good = include_str!("../../../tests/fixtures/kassatka/nomenclature.xml");
         let key = s.start_nomenclature(good.into(), now);
         assert_eq!(s.poll(&key, now), ProcessView::Success);
         assert_eq!(s.download(&key, now), DownloadView::NoFile);
