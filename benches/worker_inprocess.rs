@@ -18,7 +18,7 @@ use masterkassa::worker::journal_store::JournalStore;
 use masterkassa::worker::queue::MemoryQueue;
 use masterkassa::worker::{Kassa, KassaSettings};
 use shtrih::driver::{Baud, DriverConfig};
-use shtrih::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use sim_shtrih::{Emulator, EmulatorConfig, EmulatorHandle};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

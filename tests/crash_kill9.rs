@@ -14,7 +14,7 @@ mod crash_support;
 
 use crash_support::{Queue, config, operation, serve, spawn_agent};
 use rand::Rng;
-use shtrih::emulator::{Emulator, EmulatorConfig, doc_type};
+use sim_shtrih::{Emulator, EmulatorConfig, doc_type};
 use std::time::{Duration, Instant};
 
 fn kills() -> u32 {

@@ -12,8 +12,8 @@ use masterkassa::worker::moysklad::MoySkladSource;
 use masterkassa::worker::queue::samples;
 use masterkassa::worker::{Kassa, KassaSettings};
 use shtrih::driver::{Baud, DriverConfig};
-use shtrih::emulator::{Emulator, EmulatorConfig, doc_type};
 use sim_moysklad::{FakeCloud, FakeCloudConfig, Fault, FaultKind, OpKind};
+use sim_shtrih::{Emulator, EmulatorConfig, doc_type};
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -7,8 +7,8 @@
 mod crash_support;
 
 use jiff::{SignedDuration, Timestamp};
-use shtrih::emulator::{Emulator, EmulatorConfig, EmulatorHandle, doc_type};
 use sim_kassatka::{FakeKassatka, FakeKassatkaConfig, ProcessPace, seed_receipts};
+use sim_shtrih::{Emulator, EmulatorConfig, EmulatorHandle, doc_type};
 use std::path::Path;
 use std::time::{Duration, Instant};
 

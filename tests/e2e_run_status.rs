@@ -8,8 +8,8 @@ mod crash_support;
 
 use masterkassa::control::DaemonStatus;
 use masterkassa::worker::queue::samples;
-use shtrih::emulator::{Emulator, EmulatorConfig};
 use sim_moysklad::{FakeCloud, FakeCloudConfig, OpKind};
+use sim_shtrih::{Emulator, EmulatorConfig};
 use std::process::Command;
 use std::time::{Duration, Instant};
 

@@ -4,8 +4,8 @@
 
 mod crash_support;
 
-use shtrih::emulator::{Emulator, EmulatorConfig};
 use sim_moysklad::{FakeCloud, FakeCloudConfig};
+use sim_shtrih::{Emulator, EmulatorConfig};
 use std::time::{Duration, Instant};
 
 /// `masterkassa run --config cfg` in the foreground, until it exits.

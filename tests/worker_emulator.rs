@@ -9,7 +9,7 @@ use masterkassa::worker::journal_store::JournalStore;
 use masterkassa::worker::queue::{MemoryQueue, samples};
 use masterkassa::worker::{Kassa, KassaSettings};
 use shtrih::driver::{Baud, DriverConfig};
-use shtrih::emulator::{Emulator, EmulatorConfig, EmulatorHandle, doc_type};
+use sim_shtrih::{Emulator, EmulatorConfig, EmulatorHandle, doc_type};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -232,8 +232,8 @@ async fn paper_out_after_fiscalisation_is_approved_and_not_reprinted() {
 /// it runs only with `MASTERKASSA_SOAK=1` (the crash test covers that path).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn power_cut_during_close_receipt_ends_with_one_receipt() {
-    use shtrih::emulator::CutPoint;
     use shtrih::frame::Code;
+    use sim_shtrih::CutPoint;
     let rig = rig();
     let queue = rig.queue.clone();
     let control = rig.emu.control();

@@ -8,7 +8,7 @@
 use masterkassa::receipt::{OperationInput, RenderContext, render};
 use masterkassa::worker::queue::samples;
 use shtrih::driver::{Baud, DriverConfig};
-use shtrih::emulator::{Emulator, EmulatorConfig, doc_type};
+use sim_shtrih::{Emulator, EmulatorConfig, doc_type};
 use std::io::Write;
 use std::time::Duration;
 

@@ -8,8 +8,8 @@
 
 #![allow(dead_code)]
 
-use shtrih::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use sim_moysklad::{FakeCloud, FakeCloudConfig, FakeCloudHandle, FakeStore, OpKind};
+use sim_shtrih::{Emulator, EmulatorConfig, EmulatorHandle};
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -203,7 +203,7 @@ impl Fleet {
             .map(|e| {
                 e.archive()
                     .iter()
-                    .filter(|d| d.kind == shtrih::emulator::doc_type::RECEIPT)
+                    .filter(|d| d.kind == sim_shtrih::doc_type::RECEIPT)
                     .count()
             })
             .sum()
@@ -495,11 +495,11 @@ impl Relay {
     /// A relay in front of the emulator link `device`; its PTY is
     /// symlinked at `link`.
     pub fn start(device: &Path, link: &Path) -> Relay {
-        let shtrih::emulator::pty::Pty {
+        let sim_shtrih::pty::Pty {
             master,
             slave,
             slave_path: pts,
-        } = shtrih::emulator::pty::open().expect("openpty");
+        } = sim_shtrih::pty::open().expect("openpty");
         let _ = std::fs::remove_file(link);
         std::os::unix::fs::symlink(&pts, link).expect("relay symlink");
 

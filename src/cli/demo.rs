@@ -16,7 +16,7 @@ use crate::worker::moysklad::MoySkladSource;
 use crate::worker::queue::samples;
 use crate::worker::{Kassa, KassaSettings};
 use anyhow::Context;
-use shtrih::emulator::{Emulator, EmulatorConfig, EmulatorControl};
+use sim_shtrih::{Emulator, EmulatorConfig, EmulatorControl};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -201,7 +201,7 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
     let receipts = control
         .archive()
         .iter()
-        .filter(|d| d.kind == shtrih::emulator::doc_type::RECEIPT)
+        .filter(|d| d.kind == sim_shtrih::doc_type::RECEIPT)
         .count();
     out!("\nИтог: чеков в архиве ФН {receipts}, approve {approves}, reject {rejects}.");
     if unanswered != 0 || approves != 4 || rejects != 1 || receipts != 4 {

@@ -466,7 +466,7 @@ mod tests {
 
     #[test]
     fn status_open_shift_and_fd_against_the_emulator() {
-        use shtrih::emulator::{Emulator, EmulatorConfig};
+        use sim_shtrih::{Emulator, EmulatorConfig};
         let dir = tempfile::tempdir().expect("tempdir");
         let emu =
             Emulator::spawn(EmulatorConfig::new(dir.path().join("kkt")).baud(0)).expect("emulator");

@@ -2,14 +2,14 @@
 //! [--control SOCKET]`: serves an emulated Shtrih-M-01F on a PTY linked at
 //! PATH until SIGINT/SIGTERM, keeping its FN and counters in FILE across
 //! restarts. The control socket takes the line commands of
-//! `shtrih::emulator::control` (faults, tape, archive); see docs/emulator.md.
+//! `sim_shtrih::control` (faults, tape, archive); see docs/emulator.md.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use shtrih::emulator::control::ControlServer;
-use shtrih::emulator::{DEFAULT_BAUD, Emulator, EmulatorConfig};
+use sim_shtrih::control::ControlServer;
+use sim_shtrih::{DEFAULT_BAUD, Emulator, EmulatorConfig};
 
 /// Arguments of this subcommand.
 #[derive(Debug, clap::Args)]

@@ -21,7 +21,7 @@ use kkt::{
     TaxSystem, VatRate,
 };
 use shtrih::driver::{Baud, DriverConfig, ShtrihDriver};
-use shtrih::emulator::{Emulator, EmulatorConfig};
+use sim_shtrih::{Emulator, EmulatorConfig};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

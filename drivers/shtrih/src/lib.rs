@@ -7,12 +7,12 @@
 //! - [`link`]: ENQ/ACK/NAK handshake, timeouts, retries over any `Read + Write`;
 //! - [`commands`]: typed requests and answers;
 //! - [`error_codes`]: device error codes → Russian text and error class;
-//! - [`driver`]: implements `kkt::Kkt`;
-//! - [`emulator`]: the device side, serving a PTY like a Shtrih-M-01F.
+//! - [`driver`]: implements `kkt::Kkt`.
+//!
+//! The device side (the emulator) is the `sim-shtrih` crate.
 
 pub mod commands;
 pub mod driver;
-pub mod emulator;
 pub mod error_codes;
 pub mod frame;
 pub mod link;

@@ -8,8 +8,8 @@ use kkt::{
     Payments, Position, Quantity, Receipt, ReceiptKind, ShiftState, TaxSystem, VatRate,
 };
 use shtrih::driver::{Baud, DriverConfig, ShtrihDriver};
-use shtrih::emulator::{CutPoint, Emulator, EmulatorConfig, EmulatorHandle, doc_type};
 use shtrih::frame::Code;
+use sim_shtrih::{CutPoint, Emulator, EmulatorConfig, EmulatorHandle, doc_type};
 use std::time::Duration;
 
 struct Rig {

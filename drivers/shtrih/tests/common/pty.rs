@@ -34,11 +34,11 @@ impl PtyDevice {
     where
         F: FnMut(&Frame) -> Frame + Send + 'static,
     {
-        let shtrih::emulator::pty::Pty {
+        let sim_shtrih::pty::Pty {
             master: mut master_file,
             slave,
             slave_path: path,
-        } = shtrih::emulator::pty::open()?;
+        } = sim_shtrih::pty::open()?;
         let stop = Arc::new(AtomicBool::new(false));
         let from_host = Arc::new(AtomicU64::new(0));
         let to_host = Arc::new(AtomicU64::new(0));

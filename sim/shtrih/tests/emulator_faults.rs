@@ -8,8 +8,8 @@ mod emulator_support;
 use std::time::{Duration, Instant};
 
 use emulator_support::*;
-use shtrih::emulator::{CutPoint, Emulator, EmulatorConfig};
 use shtrih::frame::Code;
+use sim_shtrih::{CutPoint, Emulator, EmulatorConfig};
 
 fn op_v2(price: u64, name: &str) -> Vec<u8> {
     let mut d = vec![1];

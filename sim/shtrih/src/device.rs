@@ -11,16 +11,16 @@ use std::path::PathBuf;
 
 use jiff::civil::{Date, DateTime};
 
-use super::clock::Clock;
 use super::faults::{CutPoint, Faults};
-use super::fn_storage::FnStorage;
 use super::handlers::marking::MarkingState;
 use super::persist::{self, PersistError, PersistedState};
 use super::receipt::OpenReceipt;
 use super::tables::{self, TableIdentity};
 use super::tape::{Header, Tape, TapeEntry};
-use crate::frame::{Code, Frame};
-use crate::wire::Reader;
+use shtrih::frame::{Code, Frame};
+use shtrih::wire::Reader;
+use sim_fn::clock::Clock;
+use sim_fn::storage::FnStorage;
 
 /// Who the emulated device is: names and numbers it reports and prints.
 #[derive(Debug, Clone, PartialEq, Eq)]

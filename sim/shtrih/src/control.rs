@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::{CutPoint, EmulatorControl};
-use crate::frame::Code;
+use shtrih::frame::Code;
 
 /// A parsed control command.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,8 +2,8 @@
 //! device type. Layouts as the vendor's JavaPOS driver (`ReadShortStatus`,
 //! `LongPrinterStatus`, `ReadDeviceMetrics`) and pyshtrih read them.
 
-use crate::emulator::device::{Device, Level, Reply};
-use crate::wire::{Reader, Writer, encode_cp1251};
+use crate::device::{Device, Level, Reply};
+use shtrih::wire::{Reader, Writer, encode_cp1251};
 
 /// Flag bits of the 2-byte "ФР flags" word (JavaPOS `PrinterFlags`).
 pub(crate) mod flag {

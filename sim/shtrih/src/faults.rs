@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use crate::frame::Code;
+use shtrih::frame::Code;
 
 /// When a power cut hits a command, relative to the FN committing its
 /// document.

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 
 use emulator_support::*;
-use shtrih::emulator::control::ControlServer;
+use sim_shtrih::control::ControlServer;
 
 struct Client {
     reader: BufReader<UnixStream>,

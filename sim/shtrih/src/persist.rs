@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::fn_storage::FnStorage;
 use super::tape::Tape;
+use sim_fn::storage::FnStorage;
 
 /// Persisted device state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,8 +6,8 @@
 use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
 
-use super::fn_storage::{Document, Shift};
 use super::receipt::{OpenReceipt, PAYMENT_NAMES};
+use sim_fn::storage::{Document, Shift};
 
 /// Printable characters per line on 57 mm paper.
 pub const WIDTH: usize = 32;
@@ -323,7 +323,7 @@ pub fn cancelled(h: &Header, now: DateTime) -> TapeEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::receipt::{Item, ReceiptType};
+    use crate::receipt::{Item, ReceiptType};
 
     #[test]
     fn receipt_shows_positions_totals_and_fiscal_data() {

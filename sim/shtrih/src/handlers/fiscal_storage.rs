@@ -10,10 +10,10 @@
 //! take the system administrator password (30) and answer without an
 //! operator byte; their error codes are the FN's (0x01–0x2F).
 
-use crate::emulator::device::{Device, Level, PendingDoc, Reply, err};
-use crate::emulator::fn_storage::{Document, FnRefusal, doc_type};
-use crate::emulator::tape;
-use crate::wire::{Reader, Writer};
+use crate::device::{Device, Level, PendingDoc, Reply, err};
+use crate::tape;
+use shtrih::wire::{Reader, Writer};
+use sim_fn::storage::{Document, FnRefusal, doc_type};
 
 /// TLV bytes of one archived document, as 0xFF3B hands them out.
 pub(crate) fn document_tlv(doc: &Document, fn_serial: &str, inn: &str, rn: &str) -> Vec<u8> {
@@ -275,7 +275,7 @@ impl Device {
             .pending_tlvs
             .iter()
             .find(|(tag, _)| *tag == 1021)
-            .map(|(_, v)| crate::wire::decode_cp1251(v));
+            .map(|(_, v)| shtrih::wire::decode_cp1251(v));
         self.pending_doc = None;
         self.pending_tlvs.clear();
         let entry = tape::shift_open(

@@ -5,9 +5,9 @@
 
 use jiff::civil::{Date, Time};
 
-use crate::emulator::device::{Device, Level, Reply, err};
-use crate::emulator::{tables, tape};
-use crate::wire::{Reader, Writer, decode_cp1251};
+use crate::device::{Device, Level, Reply, err};
+use crate::{tables, tape};
+use shtrih::wire::{Reader, Writer, decode_cp1251};
 
 impl Device {
     /// 0x17: flags (receipt/journal), text.

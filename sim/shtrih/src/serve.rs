@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use super::device::{Device, Outcome};
 use super::faults::Faults;
 use super::pty;
-use crate::frame::{ACK, Decoder, ENQ, NAK, Token};
+use shtrih::frame::{ACK, Decoder, ENQ, NAK, Token};
 
 /// A started frame is abandoned when no byte arrives for this long.
 pub const BYTE_TIMEOUT: Duration = Duration::from_millis(150);
@@ -232,7 +232,7 @@ fn sleep_until(t: Instant) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::{Code, Decoder, Frame, Token};
+    use shtrih::frame::{Code, Decoder, Frame, Token};
 
     #[test]
     fn byte_time_is_ten_bits() {

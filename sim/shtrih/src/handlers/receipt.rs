@@ -8,13 +8,11 @@
 //! text field is read to the end of the frame (drivers send 40 or 48
 //! bytes), zeros stripped.
 
-use crate::emulator::device::{Device, Level, Reply, err};
-use crate::emulator::fn_storage::Document;
-use crate::emulator::receipt::{
-    CloseRefusal, Item, OpenReceipt, ReceiptType, change_due, line_sum,
-};
-use crate::emulator::tape;
-use crate::wire::{Reader, Writer, decode_cp1251};
+use crate::device::{Device, Level, Reply, err};
+use crate::receipt::{CloseRefusal, Item, OpenReceipt, ReceiptType, change_due, line_sum};
+use crate::tape;
+use shtrih::wire::{Reader, Writer, decode_cp1251};
+use sim_fn::storage::Document;
 
 fn param<T, E>(r: Result<T, E>) -> Result<T, u8> {
     r.map_err(|_| err::BAD_PARAM)

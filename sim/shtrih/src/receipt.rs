@@ -118,7 +118,7 @@ impl OpenReceipt {
         self.tlvs
             .iter()
             .find(|(t, _)| *t == tag)
-            .map(|(_, v)| crate::wire::decode_cp1251(v))
+            .map(|(_, v)| shtrih::wire::decode_cp1251(v))
     }
 
     /// Buyer phone or e-mail (tag 1008), if sent.

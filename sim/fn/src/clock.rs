@@ -62,7 +62,8 @@ impl Clock {
         *self.lock()
     }
 
-    pub(crate) fn set_offset_secs(&self, secs: i64) {
+    /// Restores a persisted offset (an emulator loading its state file).
+    pub fn set_offset_secs(&self, secs: i64) {
         *self.lock() = secs;
     }
 }

@@ -1,5 +1,5 @@
-//! The device side of the protocol: an emulated Shtrih-M-01F with a
-//! simulated FN, serving a PTY exactly as the printer serves its serial
+//! The Shtrih-M emulator: the device side of the protocol, an emulated
+//! Shtrih-M-01F on the simulated FN of `sim-fn`, serving a PTY exactly as the printer serves its serial
 //! port, so drivers (ours and independent ones) can be tested without
 //! hardware.
 //!
@@ -10,19 +10,17 @@
 //!
 //! Layers: [`serve`] (link timing and transmission faults) → `device`
 //! (passwords, modes, dispatch) → `handlers` (one module per command
-//! family) → [`fn_storage`], [`receipt`], [`tape`], [`tables`] (pure state)
+//! family) → `sim_fn::storage` (the FN), [`receipt`], [`tape`], [`tables`] (pure state)
 //! → [`persist`] (atomic state file). [`control`] is the line protocol of
 //! the control socket.
 //!
 //! The emulator decodes requests itself from the protocol reference and
-//! never uses [`crate::commands`], so a misreading in the driver and one in
+//! never uses `shtrih::commands`, so a misreading in the driver and one in
 //! the emulator cannot cancel out.
 
-pub mod clock;
 pub mod control;
 mod device;
 pub mod faults;
-pub mod fn_storage;
 mod handlers;
 pub mod persist;
 pub mod pty;
@@ -37,12 +35,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
-pub use clock::Clock;
 pub use device::Identity;
 pub use faults::{CutPoint, FaultState, Faults, PowerCut};
-pub use fn_storage::{Document, Shift, doc_type};
 pub use handlers::marking::{MarkingVerdict, verdict as marking_verdict};
 pub use persist::{PersistError, PersistedState};
+pub use sim_fn::clock::{self, Clock};
+pub use sim_fn::storage::{self as fn_storage, Document, Shift, doc_type};
 pub use tape::{Tape, TapeEntry};
 
 use device::Device;

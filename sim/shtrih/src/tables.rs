@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::wire::encode_cp1251;
+use shtrih::wire::encode_cp1251;
 
 /// A field's type, as 0x2E reports it (0 integer, 1 string).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use shtrih::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use sim_shtrih::{Emulator, EmulatorConfig, EmulatorHandle};
 
 pub const STX: u8 = 0x02;
 pub const ENQ: u8 = 0x05;

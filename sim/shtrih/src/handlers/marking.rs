@@ -8,8 +8,8 @@
 //! passes it but the OISM reports the item status wrong (tag 2106 = 0x05);
 //! every other code is fully valid (tag 2106 = 0x0F).
 
-use crate::emulator::device::{Device, Level, Reply, err};
-use crate::wire::{Reader, Writer};
+use crate::device::{Device, Level, Reply, err};
+use shtrih::wire::{Reader, Writer};
 
 /// Marking-code progress within the open receipt (volatile).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
