@@ -465,17 +465,6 @@ async fn operation_status_reads_fiscal_status() {
 }
 
 #[tokio::test]
-async fn mock_pos_api_is_usable_as_a_trait_object() {
-    let mut mock = masterkassa::cloud::MockPosApi::new();
-    mock.expect_poll()
-        .withf(|org| org == ORG)
-        .times(1)
-        .returning(|_| Ok(None));
-    let api: Arc<dyn PosApi> = Arc::new(mock);
-    assert!(api.poll(ORG).await.unwrap().is_none());
-}
-
-#[tokio::test]
 async fn dropped_connection_is_retried() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -1,8 +1,9 @@
 //! The trait boundaries between the worker and the cloud: [`PosApi`] (a
 //! kassa's token-authenticated calls) and [`AdminApi`] (the account
 //! owner's login, used only by `attach`). The real implementations are
-//! [`super::PosClient`] and [`super::AdminClient`]; `mockall` generates
-//! `MockPosApi` / `MockAdminApi` for the worker's tests.
+//! [`super::PosClient`] and [`super::AdminClient`]; in this crate's unit
+//! tests `mockall` generates `MockPosApi` / `MockAdminApi` (a dev-dependency
+//! only: the release binary carries no mocks).
 //!
 //! Both traits are object safe (`Arc<dyn PosApi>`), via `async_trait`.
 
@@ -15,7 +16,7 @@ use super::models::{
 };
 
 /// What one kassa (one retail store token) does with the cloud.
-#[mockall::automock]
+#[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait PosApi: Send + Sync {
     /// `GET /cheque/rpc/master/poll/{orgId}`: the next queued operation,
@@ -55,7 +56,7 @@ pub trait PosApi: Send + Sync {
 }
 
 /// The account owner's calls (Basic auth with login and password).
-#[mockall::automock]
+#[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait AdminApi: Send + Sync {
     /// `GET /admin/retailstore`: the account's retail stores.
@@ -89,4 +90,21 @@ pub async fn fetch_assortment(
         }
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod object_safety {
+    use super::*;
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn mock_pos_api_is_usable_as_a_trait_object() {
+        let mut mock = MockPosApi::new();
+        mock.expect_poll()
+            .withf(|org| org == "org-1")
+            .times(1)
+            .returning(|_| Ok(None));
+        let api: Arc<dyn PosApi> = Arc::new(mock);
+        assert!(api.poll("org-1").await.unwrap().is_none());
+    }
 }

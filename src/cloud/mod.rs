@@ -12,7 +12,9 @@ pub mod models;
 pub mod secret;
 mod transport;
 
-pub use api::{AdminApi, MockAdminApi, MockPosApi, PosApi, fetch_assortment};
+pub use api::{AdminApi, PosApi, fetch_assortment};
+#[cfg(test)]
+pub use api::{MockAdminApi, MockPosApi};
 pub use client::{AdminClient, ClientConfig, DEFAULT_BASE_URL, PosClient};
 pub use error::{CloudError, ErrorClass};
 pub use limiter::{Limits, RateLimiter};

@@ -556,7 +556,7 @@ fn seed_derived_samples_render() {
     assert!(err.0.starts_with("Ошибка данных"), "{err}");
 }
 
-/// AUDIT P2.13: a large sum over a tiny quantity gives a unit price that
+/// A large sum over a tiny quantity gives a unit price that
 /// does not fit in kopecks: rejected, never wrapped into a wrong price.
 #[test]
 fn unit_price_overflow_rejects_instead_of_wrapping() {
@@ -571,7 +571,7 @@ fn unit_price_overflow_rejects_instead_of_wrapping() {
     assert!(err.0.contains("цена слишком велика"), "{err}");
 }
 
-/// AUDIT P2: a given line sum far from quantity × price with huge values
+/// A given line sum far from quantity × price with huge values
 /// is rejected with a reason, without overflowing.
 #[test]
 fn huge_given_line_sum_rejects_without_overflow() {
@@ -586,7 +586,7 @@ fn huge_given_line_sum_rejects_without_overflow() {
     assert!(err.0.contains("слишком велика"), "{err}");
 }
 
-/// AUDIT P3.17: an unknown fractional VAT rate is named in integers with a
+/// An unknown fractional VAT rate is named in integers with a
 /// Russian decimal comma, not through a float («12.5», «1e-6»).
 #[test]
 fn fractional_vat_rate_is_named_without_floats() {

@@ -820,7 +820,7 @@ enum DeliverResult {
     Retry,
 }
 
-/// A cloud failure in Russian for status and `/state` (AUDIT P5.21); the
+/// A cloud failure in Russian for status and `/state`; the
 /// English detail stays in the log.
 pub(super) fn cloud_text(e: &SourceError) -> String {
     match e {

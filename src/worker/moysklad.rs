@@ -378,7 +378,7 @@ mod tests {
         jiff::civil::date(2026, 11, 24).at(10, 15, 0, 0)
     }
 
-    /// AUDIT P1.4: operations without a syncId are keyed by their href,
+    /// Operations without a syncId are keyed by their href,
     /// never all by "".
     #[test]
     fn unreadable_operations_are_keyed_by_href_never_empty() {

@@ -503,7 +503,7 @@ async fn close_shift_command_closes_and_reports<J: Store>(store: Arc<J>) {
     assert!(sim.state().shift_open.is_none());
 }
 
-/// AUDIT P1.1: a refused approve is parked, shown in status, and sent
+/// A refused approve is parked, shown in status, and sent
 /// again later (capped backoff); the receipt is printed once.
 async fn refused_approve_is_retried_later_not_dropped<J: Store>(store: Arc<J>) {
     let (sim, source) = setup();
@@ -527,7 +527,7 @@ async fn refused_approve_is_retried_later_not_dropped<J: Store>(store: Arc<J>) {
     assert!(store.refused_answers().unwrap().is_empty());
 }
 
-/// AUDIT P1.1: the cloud handing out an operation whose answer it refused
+/// The cloud handing out an operation whose answer it refused
 /// re-queues that answer at once, long before the backoff.
 async fn refused_reject_is_requeued_when_handed_out_again<J: Store>(store: Arc<J>) {
     let (sim, source) = setup();
@@ -555,7 +555,7 @@ async fn refused_reject_is_requeued_when_handed_out_again<J: Store>(store: Arc<J
     assert_eq!(receipts_in_archive(&sim), 0);
 }
 
-/// AUDIT P1.2: after a shift change, an approve sent again is the one
+/// After a shift change, an approve sent again is the one
 /// journaled the first time (same retailShift), not a re-rendered one.
 async fn resent_approve_repeats_the_journaled_one_after_a_shift_change<J: Store>(store: Arc<J>) {
     let (sim, source) = setup();
@@ -613,7 +613,7 @@ async fn unplugged_printer_waits_without_hammering_the_cloud<J: Store>(store: Ar
     assert_eq!(receipts_in_archive(&sim), 2);
 }
 
-/// AUDIT P1.3: a recovered receipt whose shift nobody knows any more
+/// A recovered receipt whose shift nobody knows any more
 /// (closed on the device, not in the journal) is never approved with an
 /// empty retailShift: the kassa stops and says why.
 async fn recovered_receipt_of_unknown_shift_is_never_approved_with_empty_shift<J: Store>(
@@ -657,7 +657,7 @@ async fn recovered_receipt_of_unknown_shift_is_never_approved_with_empty_shift<J
     assert_eq!(receipts_in_archive(&sim), 1, "never reprinted");
 }
 
-/// AUDIT P1.7: recovery matches the archive against what was journaled
+/// Recovery matches the archive against what was journaled
 /// before printing, not against the body rendered again today.
 async fn recovery_matches_the_journaled_summary_not_a_fresh_render<J: Store>(store: Arc<J>) {
     let (sim, source) = setup();
@@ -689,7 +689,7 @@ async fn recovery_matches_the_journaled_summary_not_a_fresh_render<J: Store>(sto
     assert_eq!(receipts_in_archive(&sim), 1);
 }
 
-/// AUDIT P1.8: the device made another document at the expected number;
+/// The device made another document at the expected number;
 /// the receipt is the next one. It is found and approved, not reprinted.
 async fn recovery_finds_the_receipt_after_another_document<J: Store>(store: Arc<J>) {
     let (sim, source) = setup();
@@ -721,7 +721,7 @@ async fn recovery_finds_the_receipt_after_another_document<J: Store>(store: Arc<
     assert_eq!(receipts_in_archive(&sim), 1);
 }
 
-/// AUDIT P1.8: a receipt of another kind at the expected number halts
+/// A receipt of another kind at the expected number halts
 /// with a Russian message naming both.
 async fn recovery_halts_on_another_kind_of_receipt<J: Store>(store: Arc<J>) {
     let (sim, source) = setup();
@@ -754,7 +754,7 @@ async fn recovery_halts_on_another_kind_of_receipt<J: Store>(store: Arc<J>) {
     assert!(approves(&source).is_empty());
 }
 
-/// AUDIT P1.6: an FN swap is caught even when nothing was mid-print: the
+/// An FN swap is caught even when nothing was mid-print: the
 /// kassa stops, prints nothing on the new FN and does not "close" the old
 /// FN's shift with made-up data.
 async fn fn_swapped_while_idle_halts_the_kassa<J: Store>(store: Arc<J>) {
@@ -790,7 +790,7 @@ async fn fn_swapped_while_idle_halts_the_kassa<J: Store>(store: Arc<J>) {
     );
 }
 
-/// AUDIT P1.9: a close-shift command that arrives before recovery ran
+/// A close-shift command that arrives before recovery ran
 /// waits for it: the Z-report never takes the FD number an interrupted
 /// receipt was expected at.
 async fn close_shift_command_runs_after_recovery<J: Store>(store: Arc<J>) {
@@ -862,7 +862,7 @@ on_both_stores!(
     close_shift_command_closes_and_reports,
 );
 
-/// AUDIT P2.15: a device claiming its last FD is u32::MAX is an error,
+/// A device claiming its last FD is u32::MAX is an error,
 /// never a wrap to FD 0 journaled as the expected number.
 #[test]
 fn next_fd_never_wraps() {
@@ -871,7 +871,7 @@ fn next_fd_never_wraps() {
     assert_eq!(err.class(), kkt::ErrorClass::Link);
 }
 
-/// AUDIT P5.21: cloud failures read in Russian in status, no English
+/// Cloud failures read in Russian in status, no English
 /// error text.
 #[test]
 fn cloud_failures_are_named_in_russian() {
@@ -887,7 +887,7 @@ fn cloud_failures_are_named_in_russian() {
     assert_eq!(t, "облако отказало в запросе (ответ 412)");
 }
 
-/// AUDIT P1.10: a journal that cannot be written is reported as a journal
+/// A journal that cannot be written is reported as a journal
 /// fault in Russian, not as «ККТ прислала непонятный ответ».
 #[tokio::test]
 async fn journal_failure_is_not_reported_as_a_printer_fault() {
