@@ -7,6 +7,7 @@
 //! - [`link`]: ENQ/ACK/NAK handshake, timeouts, retries over any `Read + Write`;
 //! - [`commands`]: typed requests and answers;
 //! - [`error_codes`]: device error codes → Russian text and error class;
+//! - [`tax_code`]: the VAT byte of operation V2, both directions;
 //! - [`driver`]: implements `kkt::Kkt`;
 //! - [`emulator`]: the device side, serving a PTY like a Shtrih-M-01F.
 
@@ -16,4 +17,5 @@ pub mod emulator;
 pub mod error_codes;
 pub mod frame;
 pub mod link;
+pub mod tax_code;
 pub mod wire;

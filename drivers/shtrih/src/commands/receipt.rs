@@ -64,7 +64,7 @@ pub struct OperationV2 {
     pub sum: Option<u64>,
     /// VAT amount in kopecks; `None` = device computes.
     pub tax_amount: Option<u64>,
-    /// Tax number 1–12 (see [`crate::driver`] for the VAT mapping).
+    /// VAT rate bit mask ([`crate::tax_code`]).
     pub tax: u8,
     pub department: u8,
     /// Payment method sign, tag 1214.

@@ -9,15 +9,36 @@
 //! bytes), zeros stripped.
 
 use crate::emulator::device::{Device, Level, Reply, err};
-use crate::emulator::fn_storage::Document;
+use crate::emulator::fn_storage::{ArchivedPosition, Document};
 use crate::emulator::receipt::{
     CloseRefusal, Item, OpenReceipt, ReceiptType, change_due, line_sum,
 };
 use crate::emulator::tape;
+use crate::tax_code::{self, TaxCodeTable};
 use crate::wire::{Reader, Writer, decode_cp1251};
 
 fn param<T, E>(r: Result<T, E>) -> Result<T, u8> {
     r.map_err(|_| err::BAD_PARAM)
+}
+
+/// Classic tax group 1–4: the first four rows of the default tax table
+/// (20 %, 10 %, 0 %, no VAT).
+fn classic_tax_group(group: u8) -> Option<kkt::VatRate> {
+    tax_code::RATES.get(usize::from(group).checked_sub(1)?).copied().filter(|_| group <= 4)
+}
+
+/// The position as the FN archives it.
+fn archived(item: &Item) -> ArchivedPosition {
+    ArchivedPosition {
+        name: item.name.clone(),
+        quantity: item.quantity,
+        price: item.price,
+        sum: item.sum,
+        vat: item.vat.map(tax_code::tag_1199),
+        method: item.method,
+        object: item.object,
+        measure: item.measure(),
+    }
 }
 
 impl Device {
@@ -99,7 +120,12 @@ impl Device {
         let doc = self
             .state
             .fn_storage
-            .commit_receipt(now, receipt.kind.tag1054(), total)
+            .commit_receipt(
+                now,
+                receipt.kind.tag1054(),
+                total,
+                receipt.items.iter().map(archived).collect(),
+            )
             .map_err(|e| e.code())?;
         if cash_comes_in {
             self.state.cash = self.state.cash.saturating_add(cash_kept);
@@ -152,11 +178,16 @@ impl Device {
             quantity,
             price,
             sum: line_sum(quantity, price),
-            vat: taxes.iter().copied().find(|t| *t != 0).unwrap_or(0),
+            vat: taxes
+                .iter()
+                .copied()
+                .find(|t| *t != 0)
+                .and_then(classic_tax_group),
             department,
             method: 4,
             object: 1,
             marking_code: None,
+            tlvs: Vec::new(),
         });
         Ok(vec![op])
     }
@@ -191,7 +222,8 @@ impl Device {
     }
 
     /// 0xFF46: type (tag 1054), quantity (6, millionths), price, sum and
-    /// tax amount (5 each, all-FF = let the device compute), tax number,
+    /// tax amount (5 each, all-FF = let the device compute), tax byte (a
+    /// bit mask, [`crate::tax_code`]),
     /// department, payment method (1214), payment object (1212), name.
     pub(crate) fn operation_v2(&mut self, r: &mut Reader) -> Reply {
         self.auth(r, Level::Operator)?;
@@ -200,7 +232,7 @@ impl Device {
         let price = param(r.uint(5, "price"))?;
         let sum = param(r.uint(5, "sum"))?;
         let _tax_amount = param(r.uint(5, "tax amount"))?;
-        let vat = param(r.u8("tax"))?;
+        let tax = param(r.u8("tax"))?;
         let department = param(r.u8("department"))?;
         let method = param(r.u8("payment method"))?;
         let object = param(r.u8("payment object"))?;
@@ -209,6 +241,10 @@ impl Device {
         if quantity == 0 || name.is_empty() {
             return Err(err::BAD_PARAM);
         }
+        // A bit mask with one rate, in this model's codes; anything else is
+        // refused as a bad parameter, nothing registered.
+        let table = TaxCodeTable::for_model(self.identity.model_id);
+        let vat = tax_code::rate_of_byte(tax, table).map_err(|_| err::BAD_PARAM)?;
         const COMPUTE: u64 = 0xFF_FFFF_FFFF;
         let sum = if sum == COMPUTE {
             line_sum(quantity, price)
@@ -221,11 +257,12 @@ impl Device {
             quantity,
             price,
             sum,
-            vat,
+            vat: Some(vat),
             department,
             method,
             object,
             marking_code: None,
+            tlvs: Vec::new(),
         });
         Ok(vec![])
     }
