@@ -40,7 +40,7 @@ use std::thread::JoinHandle;
 pub use clock::Clock;
 pub use device::Identity;
 pub use faults::{CutPoint, FaultState, Faults, PowerCut};
-pub use fn_storage::{Document, Shift, doc_type};
+pub use fn_storage::{ArchivedPosition, Document, Shift, doc_type};
 pub use handlers::marking::{MarkingVerdict, verdict as marking_verdict};
 pub use persist::{PersistError, PersistedState};
 pub use tape::{Tape, TapeEntry};
