@@ -153,7 +153,8 @@ impl Device {
         let t = param(r.u8("receipt type"))?;
         let kind = ReceiptType::from_classic(t).ok_or(err::BAD_PARAM)?;
         if self.receipt.is_some() {
-            return Err(err::RECEIPT_OPEN);
+            // What a real ШТРИХ-ЛАЙТ-02Ф answered (vendor log-player capture).
+            return Err(err::WRONG_MODE);
         }
         self.start_receipt(kind)?;
         Ok(vec![op])
@@ -267,25 +268,34 @@ impl Device {
         Ok(vec![])
     }
 
-    /// 0xFF45: 16 payment sums, rounding (kopecks), 6 tax sums, tax system
-    /// mask, text; answers change, FD number, fiscal sign, date and time.
-    pub(crate) fn close_receipt_v2(&mut self, r: &mut Reader) -> Reply {
+    /// 0xFF45 (6 tax sums), 0xFF76 (10) and 0xFF78 (12): 16 payment sums,
+    /// rounding (kopecks), the tax sums, tax system mask, text; answers
+    /// change, FD number, fiscal sign, and for 0xFF45 the date and time
+    /// (the vendor driver's layout; a real device answered 0xFF76 without
+    /// them). Firmware without the 2025 commands answers 0x37.
+    pub(crate) fn close_receipt_extended(&mut self, r: &mut Reader, tax_slots: usize) -> Reply {
+        if tax_slots > 6 && !self.identity.close_v3_v4 {
+            return Err(err::UNSUPPORTED);
+        }
         self.auth(r, Level::Operator)?;
         let mut payments = [0u64; 16];
         for p in payments.iter_mut() {
             *p = param(r.uint(5, "payment"))?;
         }
         let rounding = param(r.u8("rounding"))? as u64;
-        for _ in 0..6 {
+        for _ in 0..tax_slots {
             param(r.uint(5, "tax sum"))?;
         }
         let tax_system = param(r.u8("tax system"))?;
         let (doc, change) = self.finish_receipt(&payments, rounding, tax_system)?;
-        Ok(Writer::new()
+        let w = Writer::new()
             .uint(change, 5)
             .u32(doc.number)
-            .u32(doc.fiscal_sign)
-            .fn_datetime(doc.time)
-            .into_bytes())
+            .u32(doc.fiscal_sign);
+        Ok(if tax_slots == 6 {
+            w.fn_datetime(doc.time).into_bytes()
+        } else {
+            w.into_bytes()
+        })
     }
 }
