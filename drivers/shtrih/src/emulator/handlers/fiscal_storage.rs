@@ -364,14 +364,15 @@ impl Device {
             .into_bytes())
     }
 
-    /// 0xE0 (classic open shift): no data in the answer.
+    /// 0xE0 (classic open shift): answers the operator.
     pub(crate) fn open_shift_classic(&mut self, r: &mut Reader) -> Reply {
-        self.auth(r, Level::Operator)?;
+        let op = self.auth(r, Level::Operator)?;
         if self.state.fn_storage.shift.open {
             return Err(err::WRONG_MODE);
         }
         self.do_open_shift()?;
-        Ok(vec![])
+        // A real device answers with the operator (vendor log capture).
+        Ok(vec![op])
     }
 
     /// 0x41 (Z-report: closes the shift): operator.
