@@ -300,7 +300,8 @@ macro_rules! cash_command {
 cash_command!(CashIn, 0x50, "cash in");
 cash_command!(CashOut, 0x51, "cash out");
 
-/// Width of the text field of 0x17.
+/// Widest text 0x17 prints on a line (the vendor driver cuts a line to
+/// its print width and sends it unpadded).
 pub const PRINT_LINE_WIDTH: usize = 40;
 
 /// 0x17: print a line of text.
@@ -316,12 +317,14 @@ impl Command for PrintLine {
     const NAME: &'static str = "print line";
     type Answer = Operator;
     fn write_body(&self, w: Writer) -> Writer {
-        w.u8(self.flags).text_fixed(&self.text, PRINT_LINE_WIDTH)
+        // An empty line goes as a space, as the vendor driver sends it.
+        let text = if self.text.is_empty() { " " } else { &self.text };
+        w.u8(self.flags).text_var(text, PRINT_LINE_WIDTH)
     }
     fn read_body(r: &mut Reader<'_>) -> Result<Self, WireError> {
         Ok(PrintLine {
             flags: r.u8("flags")?,
-            text: r.text_fixed(PRINT_LINE_WIDTH, "text")?,
+            text: decode_cp1251(r.rest()),
         })
     }
 }
@@ -426,7 +429,7 @@ mod tests {
             roundtrip::request(30, &CashIn { sum });
             roundtrip::request(30, &CashOut { sum });
             roundtrip::answer::<CashIn>(&CashAnswer { operator: op, document_number: doc });
-            roundtrip::request(30, &PrintLine { flags: 2, text });
+            roundtrip::request(30, &PrintLine { flags: 2, text: format!("x{text}") });
             roundtrip::request(30, &Cut { partial });
             roundtrip::answer::<CancelReceipt>(&Operator { operator: op });
         }
