@@ -25,15 +25,16 @@ use crate::commands::{
     self, AcceptMarkingCode, BeginShiftClose, BeginShiftOpen, BindMarkingCode, CancelReceipt,
     CashIn, CashOut, CheckMarkingCode, CloseReceiptV2, Command, ContinuePrint, Cut, DecodeError,
     DeviceErrorCode, DeviceType, DocumentDetails, FindDocument, FnCancelDocument, FnStatus,
-    FnStatusAnswer, FnValidity, FnVersion, FoundDocument, FullStatus, OfdExchangeStatus,
-    OpenReceipt, OpenShift, OperationV2, PrintLine, ReadDocumentBlock, ReadDocumentTlv, ReadTable,
-    OPERATION_NAME_MAX, PRINT_LINE_WIDTH, ShiftParams, ShortStatus, ShortStatusAnswer, TlvItem,
-    WriteOperationTlv, WriteTlv, XReport, ZReport, item_status, payment_index, tlv, tlv_text,
+    FnStatusAnswer, FnValidity, FnVersion, FoundDocument, FullStatus, OPERATION_NAME_MAX,
+    OfdExchangeStatus, OpenReceipt, OpenShift, OperationV2, PRINT_LINE_WIDTH, PrintLine,
+    ReadDocumentBlock, ReadDocumentTlv, ReadTable, ShiftParams, ShortStatus, ShortStatusAnswer,
+    TlvItem, WriteOperationTlv, WriteTlv, XReport, ZReport, item_status, payment_index, tlv,
+    tlv_text,
 };
-use crate::tax_code::{TaxCodeTable, tax_byte};
-use crate::wire::cp1251_prefix;
 use crate::error_codes;
 use crate::link::{Link, LinkConfig, LinkError, Port, STANDARD_BAUD_RATES};
+use crate::tax_code::{TaxCodeTable, tax_byte};
+use crate::wire::cp1251_prefix;
 use kkt::{
     ArchivedDocument, DeviceInfo, DeviceStatus, DocumentKind, FiscalDoc, FnInfo, FnWarnings, Kkt,
     KktError, Money, Operation, Receipt, ReceiptKind, ReceiptPrinted, ShiftClosed, ShiftOpened,
@@ -336,10 +337,9 @@ impl<P: Port> ShtrihDriver<P> {
     /// What the receipt's positions need to know about the device, asked
     /// before the receipt opens so no question interrupts it.
     fn position_plan(&mut self, receipt: &Receipt) -> Result<PositionPlan, KktError> {
-        let needs_model = receipt
-            .positions
-            .iter()
-            .any(|p| tax_byte(p.vat, TaxCodeTable::Standard) != tax_byte(p.vat, TaxCodeTable::Nano));
+        let needs_model = receipt.positions.iter().any(|p| {
+            tax_byte(p.vat, TaxCodeTable::Standard) != tax_byte(p.vat, TaxCodeTable::Nano)
+        });
         let tax_table = if needs_model {
             self.tax_table()?
         } else {

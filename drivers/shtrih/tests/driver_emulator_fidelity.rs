@@ -106,7 +106,9 @@ fn every_rate_prints_and_archives_as_a_real_receipt(model_id: u8) {
         .join("\n");
     for (i, (_, label, _)) in RATES.iter().enumerate() {
         let item = format!("{}. Товар {}", i + 1, i + 1);
-        let at = tape.find(&item).unwrap_or_else(|| panic!("{item} in\n{tape}"));
+        let at = tape
+            .find(&item)
+            .unwrap_or_else(|| panic!("{item} in\n{tape}"));
         let next = tape[at..].lines().nth(2).unwrap_or_default();
         assert_eq!(next.trim(), *label, "position {}", i + 1);
     }

@@ -400,7 +400,9 @@ fn measure_goes_right_after_its_operation_on_ffd_1_2() {
     d.print_receipt(&measured_receipt()).expect("printed");
     assert_eq!(
         codes(&d),
-        vec![0x10, 0x1F, 0xFF01, 0x8D, 0xFF46, 0xFF4D, 0xFF46, 0xFF45, 0xFF40]
+        vec![
+            0x10, 0x1F, 0xFF01, 0x8D, 0xFF46, 0xFF4D, 0xFF46, 0xFF45, 0xFF40
+        ]
     );
     let reqs = &d.link().port().requests;
     // Table 17, row 1, field 17: the FFD version.
@@ -432,7 +434,9 @@ fn header_before_the_receipt_footer_after_it_then_a_cut() {
     d.print_receipt(&r).expect("printed");
     assert_eq!(
         codes(&d),
-        vec![0x10, 0x17, 0x17, 0x17, 0xFF01, 0x8D, 0xFF46, 0xFF45, 0x17, 0x25, 0xFF40]
+        vec![
+            0x10, 0x17, 0x17, 0x17, 0xFF01, 0x8D, 0xFF46, 0xFF45, 0x17, 0x25, 0xFF40
+        ]
     );
     let reqs = &d.link().port().requests;
     let lines: Vec<String> = reqs

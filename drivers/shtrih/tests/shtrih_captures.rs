@@ -137,7 +137,8 @@ fn recorded_close_requests_decode_and_re_encode() {
         assert_eq!(p[1], 100);
         assert_eq!(p[15], 400);
     };
-    let (_, v2) = parse_request::<CloseReceiptV2>(&request("close_v2_cashless_over_total")).unwrap();
+    let (_, v2) =
+        parse_request::<CloseReceiptV2>(&request("close_v2_cashless_over_total")).unwrap();
     expect_payments(&v2.payments);
     assert_eq!(v2.taxes, [100, 200, 300, 400, 500, 600]);
     assert_eq!((v2.tax_system, v2.text.as_str()), (1, "Строка для печати"));
@@ -145,10 +146,14 @@ fn recorded_close_requests_decode_and_re_encode() {
 
     let (_, v3) = parse_request::<CloseReceiptV3>(&request("close_v3")).unwrap();
     expect_payments(&v3.payments);
-    assert_eq!(v3.taxes, [100, 200, 300, 400, 500, 600, 700, 800, 900, 1_000]);
+    assert_eq!(
+        v3.taxes,
+        [100, 200, 300, 400, 500, 600, 700, 800, 900, 1_000]
+    );
     assert_eq!(encoded(&v3), recorded("close_v3", true));
 
-    let (_, v4) = parse_request::<CloseReceiptV4>(&request("close_v4_cashless_over_total")).unwrap();
+    let (_, v4) =
+        parse_request::<CloseReceiptV4>(&request("close_v4_cashless_over_total")).unwrap();
     expect_payments(&v4.payments);
     assert_eq!(v4.taxes[11], 1_200);
     assert_eq!(encoded(&v4), recorded("close_v4_cashless_over_total", true));
@@ -156,20 +161,33 @@ fn recorded_close_requests_decode_and_re_encode() {
 
 #[test]
 fn recorded_answers_decode() {
-    let t = parse_answer::<DeviceType>(&answer("device_type")).unwrap().unwrap();
-    assert_eq!((t.protocol_version, t.protocol_subversion, t.model), (1, 14, 252));
+    let t = parse_answer::<DeviceType>(&answer("device_type"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (t.protocol_version, t.protocol_subversion, t.model),
+        (1, 14, 252)
+    );
     assert_eq!(t.name, "ШТРИХ-ЛАЙТ-02Ф");
     assert_eq!(TaxCodeTable::for_model(t.model), TaxCodeTable::Standard);
 
-    let s = parse_answer::<ShortStatus>(&answer("status_receipt_open")).unwrap().unwrap();
+    let s = parse_answer::<ShortStatus>(&answer("status_receipt_open"))
+        .unwrap()
+        .unwrap();
     assert_eq!((s.operator, s.mode.0, s.submode.0), (30, 0x28, 0));
     assert!(s.mode.document_open());
-    let s = parse_answer::<ShortStatus>(&answer("status_shift_closed")).unwrap().unwrap();
+    let s = parse_answer::<ShortStatus>(&answer("status_shift_closed"))
+        .unwrap()
+        .unwrap();
     assert_eq!((s.mode.0, s.mode.document_open()), (0x04, false));
-    let s = parse_answer::<ShortStatus>(&answer("status_receipt_open_b")).unwrap().unwrap();
+    let s = parse_answer::<ShortStatus>(&answer("status_receipt_open_b"))
+        .unwrap()
+        .unwrap();
     assert!(s.mode.document_open());
 
-    let c = parse_answer::<CloseReceiptV3>(&answer("close_v3")).unwrap().unwrap();
+    let c = parse_answer::<CloseReceiptV3>(&answer("close_v3"))
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (c.change, c.fd_number, c.fiscal_sign, c.time),
         (2_000, 208, 0xB500_3DE9, None)
@@ -186,15 +204,27 @@ fn recorded_answers_decode() {
         parse_answer::<OpenReceipt>(&answer("open_receipt_again")).unwrap(),
         Err(DeviceErrorCode(0x73))
     );
-    assert!(parse_answer::<OperationV2>(&answer("operation_v2_vat22")).unwrap().is_ok());
-    assert!(parse_answer::<WriteOperationTlv>(&answer("operation_tlv_1293")).unwrap().is_ok());
+    assert!(
+        parse_answer::<OperationV2>(&answer("operation_v2_vat22"))
+            .unwrap()
+            .is_ok()
+    );
+    assert!(
+        parse_answer::<WriteOperationTlv>(&answer("operation_tlv_1293"))
+            .unwrap()
+            .is_ok()
+    );
     let op = parse_answer::<OpenShift>(&answer("open_shift")).unwrap();
     assert!(op.is_ok());
 
-    let fs = parse_answer::<FnStatus>(&answer("fn_status")).unwrap().unwrap();
+    let fs = parse_answer::<FnStatus>(&answer("fn_status"))
+        .unwrap()
+        .unwrap();
     assert_eq!(fs.serial, "9287440301120991");
     assert_eq!(fs.last_fd_number, 0x1A9);
-    let v = parse_answer::<ReadTable>(&answer("read_table_17_1_63")).unwrap().unwrap();
+    let v = parse_answer::<ReadTable>(&answer("read_table_17_1_63"))
+        .unwrap()
+        .unwrap();
     assert_eq!(v.as_uint(), 2);
 }
 
@@ -221,5 +251,8 @@ fn the_emulator_answers_the_recorded_session_as_the_device_did() {
     // The second fractional-quantity TLV has no recorded answer of its own;
     // the device took it like the first.
     let req = recorded("operation_tlv_1294", true);
-    assert_eq!(port.exchange(&req[2..req.len() - 1]), vec![0xFF, 0x4D, 0x00]);
+    assert_eq!(
+        port.exchange(&req[2..req.len() - 1]),
+        vec![0xFF, 0x4D, 0x00]
+    );
 }

@@ -34,7 +34,11 @@ fn ff46_tax_byte_is_the_vendor_bit_mask() {
     for (i, (rate, standard, nano)) in vendor.into_iter().enumerate() {
         assert_eq!(RATES[i], rate, "vendor order, vatId {}", i + 1);
         assert_eq!(tax_byte(rate, TaxCodeTable::Standard), standard, "{rate:?}");
-        assert_eq!(tax_byte(rate, TaxCodeTable::Nano), nano, "{rate:?} on NANO-F");
+        assert_eq!(
+            tax_byte(rate, TaxCodeTable::Nano),
+            nano,
+            "{rate:?} on NANO-F"
+        );
     }
     // PrinterConst.PRINTER_MODEL_SHTRIH_NANO_F.
     assert_eq!(TaxCodeTable::for_model(152), TaxCodeTable::Nano);

@@ -318,7 +318,11 @@ impl Command for PrintLine {
     type Answer = Operator;
     fn write_body(&self, w: Writer) -> Writer {
         // An empty line goes as a space, as the vendor driver sends it.
-        let text = if self.text.is_empty() { " " } else { &self.text };
+        let text = if self.text.is_empty() {
+            " "
+        } else {
+            &self.text
+        };
         w.u8(self.flags).text_var(text, PRINT_LINE_WIDTH)
     }
     fn read_body(r: &mut Reader<'_>) -> Result<Self, WireError> {

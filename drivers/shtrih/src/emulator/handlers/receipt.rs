@@ -24,7 +24,10 @@ fn param<T, E>(r: Result<T, E>) -> Result<T, u8> {
 /// Classic tax group 1–4: the first four rows of the default tax table
 /// (20 %, 10 %, 0 %, no VAT).
 fn classic_tax_group(group: u8) -> Option<kkt::VatRate> {
-    tax_code::RATES.get(usize::from(group).checked_sub(1)?).copied().filter(|_| group <= 4)
+    tax_code::RATES
+        .get(usize::from(group).checked_sub(1)?)
+        .copied()
+        .filter(|_| group <= 4)
 }
 
 /// The position as the FN archives it.
