@@ -3,10 +3,9 @@
 //! codes, a 128-character Cyrillic name, measure of quantity (tag 2108)
 //! and the template's header and footer lines.
 
-use kkt::{
-    Kkt, MeasureUnit, Money, PaymentMethod, PaymentObject, Payments, Position, Quantity, Receipt,
-    ReceiptKind, ShiftState, TaxSystem, VatRate,
-};
+mod common;
+
+use kkt::{Kkt, MeasureUnit, Money, Position, Quantity, Receipt, ShiftState, VatRate};
 use shtrih::commands::parse_tlv;
 use shtrih::driver::{Baud, DriverConfig, ShtrihDriver};
 use shtrih::emulator::{Emulator, EmulatorConfig, EmulatorHandle};
@@ -41,33 +40,13 @@ fn rig(model_id: u8) -> Rig {
 
 fn position(name: &str, vat: VatRate) -> Position {
     Position {
-        name: name.into(),
-        quantity: Quantity(1_000_000),
-        price: Money(10_000),
-        sum: Money(10_000),
         vat,
-        method: PaymentMethod::FullPayment,
-        object: PaymentObject::COMMODITY,
-        marking_code: None,
-        measure: None,
+        ..common::receipts::position(name, 1_000_000, 10_000)
     }
 }
 
 fn receipt(positions: Vec<Position>) -> Receipt {
-    let total: i64 = positions.iter().map(|p| p.sum.0).sum();
-    Receipt {
-        kind: ReceiptKind::Sale,
-        tax_system: TaxSystem::General,
-        positions,
-        payments: Payments {
-            cash: Money(total),
-            ..Payments::default()
-        },
-        buyer_contact: None,
-        cashier: None,
-        header: Vec::new(),
-        footer: Vec::new(),
-    }
+    common::receipts::cash_receipt(positions)
 }
 
 /// (rate, label on a real receipt, FFD tag 1199 value).

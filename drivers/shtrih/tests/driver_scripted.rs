@@ -5,9 +5,10 @@
 mod common;
 
 use common::model::{Model, t0};
+use common::receipts::{cash_receipt, position};
 use kkt::{
-    DocumentKind, ErrorClass, Kkt, KktError, Money, Operation, PaymentMethod, PaymentObject,
-    Payments, Position, Quantity, Receipt, ReceiptKind, ShiftState, TaxSystem, VatRate,
+    DocumentKind, ErrorClass, Kkt, KktError, Money, Operation, PaymentObject, Position, Receipt,
+    ShiftState,
 };
 use shtrih::commands::*;
 use shtrih::driver::{DriverConfig, ShtrihDriver};
@@ -42,35 +43,11 @@ fn codes(d: &Driver) -> Vec<u16> {
     d.link().port().requests.iter().map(|f| f.code.0).collect()
 }
 
-fn position(name: &str, qty: i64, price: i64) -> Position {
-    let quantity = Quantity(qty);
-    Position {
-        name: name.into(),
-        quantity,
-        price: Money(price),
-        sum: quantity.times(Money(price)).expect("sum"),
-        vat: VatRate::Vat20,
-        method: PaymentMethod::FullPayment,
-        object: PaymentObject::COMMODITY,
-        marking_code: None,
-        measure: None,
-    }
-}
-
 fn receipt(positions: Vec<Position>) -> Receipt {
-    let total: i64 = positions.iter().map(|p| p.sum.0).sum();
     Receipt {
-        kind: ReceiptKind::Sale,
-        tax_system: TaxSystem::SimplifiedIncome,
-        positions,
-        payments: Payments {
-            cash: Money(total),
-            ..Payments::default()
-        },
         buyer_contact: Some("+79001234567".into()),
         cashier: Some("Иванова".into()),
-        header: Vec::new(),
-        footer: Vec::new(),
+        ..cash_receipt(positions)
     }
 }
 
@@ -320,26 +297,11 @@ const VENDOR_TAX_BYTES: [u8; 12] = [
 const VENDOR_TAX_BYTES_NANO: [u8; 12] = [
     0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x81, 0x82, 0x84, 0x88, 0x90, 0xA0,
 ];
-const RATES_IN_VENDOR_ORDER: [VatRate; 12] = [
-    VatRate::Vat20,
-    VatRate::Vat10,
-    VatRate::Vat0,
-    VatRate::NoVat,
-    VatRate::Vat20_120,
-    VatRate::Vat10_110,
-    VatRate::Vat5,
-    VatRate::Vat7,
-    VatRate::Vat5_105,
-    VatRate::Vat7_107,
-    VatRate::Vat22,
-    VatRate::Vat22_122,
-];
-
 fn tax_bytes_on_the_wire(model_id: Option<u8>) -> (Vec<u8>, Vec<u16>) {
     let model = open_model();
     model.lock().unwrap().model_id = model_id;
     let mut d = driver(model);
-    let positions = RATES_IN_VENDOR_ORDER
+    let positions = shtrih::tax_code::RATES
         .iter()
         .map(|v| {
             let mut p = position("Товар", 1_000_000, 100);
