@@ -25,17 +25,20 @@ use crate::commands::{
     self, AcceptMarkingCode, BeginShiftClose, BeginShiftOpen, BindMarkingCode, CancelReceipt,
     CashIn, CashOut, CheckMarkingCode, CloseReceiptV2, Command, ContinuePrint, Cut, DecodeError,
     DeviceErrorCode, DeviceType, DocumentDetails, FindDocument, FnCancelDocument, FnStatus,
-    FnStatusAnswer, FnValidity, FnVersion, FoundDocument, FullStatus, OfdExchangeStatus,
-    OpenReceipt, OpenShift, OperationV2, PrintLine, ReadDocumentBlock, ReadDocumentTlv, ReadTable,
-    ShiftParams, ShortStatus, ShortStatusAnswer, TlvItem, WriteTlv, XReport, ZReport, item_status,
-    payment_index, tlv_text,
+    FnStatusAnswer, FnValidity, FnVersion, FoundDocument, FullStatus, OPERATION_NAME_MAX,
+    OfdExchangeStatus, OpenReceipt, OpenShift, OperationV2, PRINT_LINE_WIDTH, PrintLine,
+    ReadDocumentBlock, ReadDocumentTlv, ReadTable, ShiftParams, ShortStatus, ShortStatusAnswer,
+    TlvItem, WriteOperationTlv, WriteTlv, XReport, ZReport, item_status, payment_index, tlv,
+    tlv_text,
 };
 use crate::error_codes;
 use crate::link::{Link, LinkConfig, LinkError, Port, STANDARD_BAUD_RATES};
+use crate::tax_code::{TaxCodeTable, tax_byte};
+use crate::wire::cp1251_prefix;
 use kkt::{
     ArchivedDocument, DeviceInfo, DeviceStatus, DocumentKind, FiscalDoc, FnInfo, FnWarnings, Kkt,
     KktError, Money, Operation, Receipt, ReceiptKind, ReceiptPrinted, ShiftClosed, ShiftOpened,
-    ShiftState, VatRate,
+    ShiftState,
 };
 use std::time::{Duration, Instant};
 
@@ -43,6 +46,7 @@ use std::time::{Duration, Instant};
 mod tag {
     pub const BUYER_CONTACT: u16 = 1008;
     pub const CASHIER: u16 = 1021;
+    pub const MEASURE: u16 = 2108;
 }
 
 /// Error code "printing the previous command": the command did not run.
@@ -102,24 +106,25 @@ pub enum Baud {
     Auto,
 }
 
-/// Tax number (0xFF46 "tax" byte) of a VAT rate: the row of the device's
-/// tax table (table 6) in the vendor driver's order (JavaPOS `VatRate` /
-/// `initVatRates`: 20 %, 10 %, 0 %, no VAT, 20/120, 10/110, 5 %, 7 %, 5/105,
-/// 7/107, 22 %, 22/122, numbered from 1).
-pub fn tax_number(vat: VatRate) -> u8 {
-    match vat {
-        VatRate::Vat20 => 1,
-        VatRate::Vat10 => 2,
-        VatRate::Vat0 => 3,
-        VatRate::NoVat => 4,
-        VatRate::Vat20_120 => 5,
-        VatRate::Vat10_110 => 6,
-        VatRate::Vat5 => 7,
-        VatRate::Vat7 => 8,
-        VatRate::Vat5_105 => 9,
-        VatRate::Vat7_107 => 10,
-        VatRate::Vat22 => 11,
-        VatRate::Vat22_122 => 12,
+/// Device facts the positions of one receipt are encoded with.
+#[derive(Debug, Clone, Copy)]
+struct PositionPlan {
+    tax_table: TaxCodeTable,
+    send_measure: bool,
+}
+
+/// `line` split into pieces that each fit the 0x17 print field; an empty
+/// line stays one empty piece (a blank line on paper).
+fn printable_parts(line: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut rest = line;
+    loop {
+        let part = cp1251_prefix(rest, PRINT_LINE_WIDTH);
+        parts.push(part);
+        rest = &rest[part.len()..];
+        if rest.is_empty() || part.is_empty() {
+            return parts;
+        }
     }
 }
 
@@ -127,6 +132,12 @@ pub fn tax_number(vat: VatRate) -> u8 {
 pub struct ShtrihDriver<P: Port> {
     link: Link<P>,
     cfg: DriverConfig,
+    /// Model number from 0xFC, read when first needed (it picks the
+    /// tax-byte table for 22 % and 22/122).
+    model: Option<u8>,
+    /// Whether the device runs FFD 1.2, read when first needed (measure
+    /// of quantity goes on the wire only then).
+    ffd_1_2: Option<bool>,
 }
 
 #[cfg(unix)]
@@ -187,7 +198,12 @@ fn bad(why: impl Into<String>) -> KktError {
 
 impl<P: Port> ShtrihDriver<P> {
     pub fn new(link: Link<P>, cfg: DriverConfig) -> Self {
-        ShtrihDriver { link, cfg }
+        ShtrihDriver {
+            link,
+            cfg,
+            model: None,
+            ffd_1_2: None,
+        }
     }
 
     pub fn link(&self) -> &Link<P> {
@@ -240,13 +256,23 @@ impl<P: Port> ShtrihDriver<P> {
     /// the 40-byte field) and cuts the paper (0x25, partial): the engineer's
     /// print test.
     pub fn print_lines(&mut self, lines: &[String]) -> Result<(), KktError> {
-        for line in lines {
-            self.execute(&PrintLine {
-                flags: 0x02,
-                text: line.clone(),
-            })?;
-        }
+        self.print_text(lines)?;
         self.execute(&Cut { partial: true }).map(|_| ())
+    }
+
+    /// Prints text lines with 0x17 on the receipt tape, as the vendor driver
+    /// prints a receipt's header and trailer lines: a line longer than the
+    /// print field is continued on the next line, cut at a character.
+    fn print_text(&mut self, lines: &[String]) -> Result<(), KktError> {
+        for line in lines {
+            for part in printable_parts(line) {
+                self.execute(&PrintLine {
+                    flags: 0x02,
+                    text: part.to_string(),
+                })?;
+            }
+        }
+        Ok(())
     }
 
     /// Reads a fiscal document's full TLV from the FN archive (0xFF3A, then
@@ -275,6 +301,56 @@ impl<P: Port> ShtrihDriver<P> {
     /// Line speed the link runs at (the detected one after [`Baud::Auto`]).
     pub fn baud(&self) -> u32 {
         self.link.config().baud
+    }
+
+    /// The tax-byte table of the device (0xFC model, read once).
+    fn tax_table(&mut self) -> Result<TaxCodeTable, KktError> {
+        let model = match self.model {
+            Some(m) => m,
+            None => {
+                let m = self.execute(&DeviceType)?.model;
+                self.model = Some(m);
+                m
+            }
+        };
+        Ok(TaxCodeTable::for_model(model))
+    }
+
+    /// Whether the device runs FFD 1.2 (table 17, read once). A device
+    /// whose table cannot be read is taken as older: measure of quantity
+    /// is then left to the device's default (pieces).
+    fn runs_ffd_1_2(&mut self) -> bool {
+        if let Some(known) = self.ffd_1_2 {
+            return known;
+        }
+        let yes = match self.ffd_version() {
+            Ok(v) => v == Some("1.2"),
+            Err(e) => {
+                tracing::warn!(error = %e, "FFD version not readable; measure of quantity not sent");
+                false
+            }
+        };
+        self.ffd_1_2 = Some(yes);
+        yes
+    }
+
+    /// What the receipt's positions need to know about the device, asked
+    /// before the receipt opens so no question interrupts it.
+    fn position_plan(&mut self, receipt: &Receipt) -> Result<PositionPlan, KktError> {
+        let needs_model = receipt.positions.iter().any(|p| {
+            tax_byte(p.vat, TaxCodeTable::Standard) != tax_byte(p.vat, TaxCodeTable::Nano)
+        });
+        let tax_table = if needs_model {
+            self.tax_table()?
+        } else {
+            TaxCodeTable::Standard
+        };
+        let send_measure =
+            receipt.positions.iter().any(|p| p.measure.is_some()) && self.runs_ffd_1_2();
+        Ok(PositionPlan {
+            tax_table,
+            send_measure,
+        })
     }
 
     fn fn_status(&mut self) -> Result<FnStatusAnswer, KktError> {
@@ -451,7 +527,12 @@ impl<P: Port> ShtrihDriver<P> {
     }
 
     /// Registers one position, with its marking code if any.
-    fn register_position(&mut self, kind: ReceiptKind, p: &kkt::Position) -> Result<(), KktError> {
+    fn register_position(
+        &mut self,
+        kind: ReceiptKind,
+        p: &kkt::Position,
+        plan: PositionPlan,
+    ) -> Result<(), KktError> {
         let sale = kind.operation() == Operation::Income;
         if let Some(code) = &p.marking_code {
             let whole = p.quantity.0 % kkt::Quantity::SCALE == 0;
@@ -486,12 +567,21 @@ impl<P: Port> ShtrihDriver<P> {
             price: p.price.0 as u64,
             sum: Some(p.sum.0 as u64),
             tax_amount: None,
-            tax: tax_number(p.vat),
+            tax: tax_byte(p.vat, plan.tax_table),
             department: self.cfg.department,
             payment_method: p.method.code(),
             payment_object: p.object.0,
-            name: p.name.clone(),
+            name: cp1251_prefix(&p.name, OPERATION_NAME_MAX).to_string(),
         })?;
+        if let Some(unit) = p.measure
+            && plan.send_measure
+        {
+            // Bound to the operation just registered (vendor
+            // `FSWriteOperationTLV`); FFD 1.2 puts 2108 in the position.
+            self.execute(&WriteOperationTlv {
+                tlv: tlv(tag::MEASURE, &[unit.0]),
+            })?;
+        }
         if let Some(code) = &p.marking_code {
             self.execute(&BindMarkingCode {
                 code: code.as_bytes().to_vec(),
@@ -502,12 +592,12 @@ impl<P: Port> ShtrihDriver<P> {
     }
 
     /// Everything between "open receipt" and "close receipt".
-    fn fill_receipt(&mut self, receipt: &Receipt) -> Result<(), KktError> {
+    fn fill_receipt(&mut self, receipt: &Receipt, plan: PositionPlan) -> Result<(), KktError> {
         if let Some(cashier) = &receipt.cashier {
             self.write_text_tlv(tag::CASHIER, cashier)?;
         }
         for p in &receipt.positions {
-            self.register_position(receipt.kind, p)?;
+            self.register_position(receipt.kind, p, plan)?;
         }
         if let Some(contact) = &receipt.buyer_contact {
             self.write_text_tlv(tag::BUYER_CONTACT, contact)?;
@@ -569,6 +659,21 @@ impl<P: Port> ShtrihDriver<P> {
         })
     }
 
+    /// The template's trailer lines after a signed receipt, then a cut. The
+    /// receipt is fiscal already, so a failure here is only logged: the
+    /// sale must still be reported as printed.
+    fn print_footer(&mut self, footer: &[String]) {
+        if footer.is_empty() {
+            return;
+        }
+        let printed = self
+            .print_text(footer)
+            .and_then(|()| self.execute(&Cut { partial: true }).map(|_| ()));
+        if let Err(e) = printed {
+            tracing::warn!(error = %e, "receipt footer not printed");
+        }
+    }
+
     /// Best-effort cancel after a failure inside an open receipt.
     fn abandon_receipt(&mut self) {
         if let Err(e) = self.execute(&CancelReceipt) {
@@ -580,6 +685,7 @@ impl<P: Port> ShtrihDriver<P> {
 impl<P: Port> Kkt for ShtrihDriver<P> {
     fn device_info(&mut self) -> Result<DeviceInfo, KktError> {
         let dt = self.execute(&DeviceType)?;
+        self.model = Some(dt.model);
         let full = self.execute(&FullStatus)?;
         let ffd = match self.ffd_version() {
             Ok(v) => v.unwrap_or("unknown").to_string(),
@@ -732,6 +838,9 @@ impl<P: Port> Kkt for ShtrihDriver<P> {
     fn print_receipt(&mut self, receipt: &Receipt) -> Result<ReceiptPrinted, KktError> {
         let total = Self::validate(receipt)?;
         self.ready_for_receipt()?;
+        let plan = self.position_plan(receipt)?;
+        // Non-fiscal: a failure here stops before anything is fiscal.
+        self.print_text(&receipt.header)?;
         let expected_fd = self.fn_status()?.last_fd_number + 1;
         let receipt_type = match receipt.kind.operation() {
             Operation::Income => OpenReceipt::SALE,
@@ -744,7 +853,7 @@ impl<P: Port> Kkt for ShtrihDriver<P> {
             }
             return Err(e);
         }
-        if let Err(e) = self.fill_receipt(receipt) {
+        if let Err(e) = self.fill_receipt(receipt, plan) {
             self.abandon_receipt();
             return Err(e);
         }
@@ -759,6 +868,7 @@ impl<P: Port> Kkt for ShtrihDriver<P> {
                     Ok(Some(doc)) => {
                         tracing::warn!(fd = doc.number, error = %e,
                             "receipt is fiscalised although closing reported an error");
+                        self.print_footer(&receipt.footer);
                         self.printed(
                             FiscalDoc {
                                 number: doc.number,
@@ -783,6 +893,7 @@ impl<P: Port> Kkt for ShtrihDriver<P> {
                 "FD number differs from the FN's next number"
             );
         }
+        self.print_footer(&receipt.footer);
         let time = match answer.time {
             Some(t) => t,
             None => self.find(answer.fd_number)?.time,

@@ -7,6 +7,7 @@
 //! - [`link`]: ENQ/ACK/NAK handshake, timeouts, retries over any `Read + Write`;
 //! - [`commands`]: typed requests and answers;
 //! - [`error_codes`]: device error codes → Russian text and error class;
+//! - [`tax_code`]: the VAT byte of operation V2, both directions;
 //! - [`driver`]: implements `kkt::Kkt`.
 //!
 //! The device side (the emulator) is the `sim-shtrih` crate.
@@ -16,4 +17,5 @@ pub mod driver;
 pub mod error_codes;
 pub mod frame;
 pub mod link;
+pub mod tax_code;
 pub mod wire;

@@ -80,10 +80,10 @@ impl Writer {
         self
     }
 
-    /// CP1251 text cut to at most `max` bytes, no padding.
+    /// CP1251 text cut to at most `max` bytes at a character boundary, no
+    /// padding.
     pub fn text_var(mut self, s: &str, max: usize) -> Self {
-        let mut enc = encode_cp1251(s);
-        enc.truncate(max);
+        let enc = encode_cp1251(cp1251_prefix(s, max));
         self.buf.extend_from_slice(&enc);
         self
     }
@@ -224,6 +224,25 @@ fn make_date(year: i16, month: u8, day: u8, field: &'static str) -> Result<Date,
     })
 }
 
+/// The longest prefix of `s` whose CP1251 form fits `max` bytes. Cut at a
+/// character, so a substitution of two bytes (`₽` → `р.`) is never halved.
+pub fn cp1251_prefix(s: &str, max: usize) -> &str {
+    let mut used = 0;
+    let mut buf = [0u8; 4];
+    for (i, ch) in s.char_indices() {
+        let n = if ch.is_ascii() {
+            1
+        } else {
+            encode_cp1251(ch.encode_utf8(&mut buf)).len()
+        };
+        if used + n > max {
+            return &s[..i];
+        }
+        used += n;
+    }
+    s
+}
+
 /// Encodes text to CP1251. Characters CP1251 cannot hold are replaced on
 /// purpose (₽ → "р.", others → '?') instead of `encoding_rs`'s HTML entities,
 /// which would print literally on a receipt.
@@ -259,6 +278,15 @@ pub fn decode_cp1251(b: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cp1251_prefix_cuts_at_a_character() {
+        let name = "Я".repeat(130);
+        assert_eq!(cp1251_prefix(&name, 128).chars().count(), 128);
+        assert_eq!(cp1251_prefix("ab₽", 3), "ab");
+        assert_eq!(cp1251_prefix("ab₽", 4), "ab₽");
+        assert_eq!(cp1251_prefix("", 4), "");
+    }
     use proptest::prelude::*;
 
     #[test]

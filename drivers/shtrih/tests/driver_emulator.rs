@@ -3,9 +3,11 @@
 //! caller's recovery through the FN archive) gets back on its feet without
 //! printing anything twice.
 
+mod common;
+
 use kkt::{
     DocumentKind, ErrorClass, Kkt, KktError, Money, Operation, PaymentMethod, PaymentObject,
-    Payments, Position, Quantity, Receipt, ReceiptKind, ShiftState, TaxSystem, VatRate,
+    Payments, Position, Receipt, ReceiptKind, ShiftState, TaxSystem, VatRate,
 };
 use shtrih::driver::{Baud, DriverConfig, ShtrihDriver};
 use shtrih::frame::Code;
@@ -43,17 +45,9 @@ fn connect(r: &Rig) -> Driver {
 }
 
 fn position(name: &str, qty: i64, price: i64, vat: VatRate) -> Position {
-    let quantity = Quantity(qty);
     Position {
-        name: name.into(),
-        quantity,
-        price: Money(price),
-        sum: quantity.times(Money(price)).expect("sum"),
         vat,
-        method: PaymentMethod::FullPayment,
-        object: PaymentObject::COMMODITY,
-        marking_code: None,
-        measure: None,
+        ..common::receipts::position(name, qty, price)
     }
 }
 

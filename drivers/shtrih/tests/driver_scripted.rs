@@ -5,9 +5,10 @@
 mod common;
 
 use common::model::{Model, t0};
+use common::receipts::{cash_receipt, position};
 use kkt::{
-    DocumentKind, ErrorClass, Kkt, KktError, Money, Operation, PaymentMethod, PaymentObject,
-    Payments, Position, Quantity, Receipt, ReceiptKind, ShiftState, TaxSystem, VatRate,
+    DocumentKind, ErrorClass, Kkt, KktError, Money, Operation, PaymentObject, Position, Receipt,
+    ShiftState,
 };
 use shtrih::commands::*;
 use shtrih::driver::{DriverConfig, ShtrihDriver};
@@ -42,35 +43,11 @@ fn codes(d: &Driver) -> Vec<u16> {
     d.link().port().requests.iter().map(|f| f.code.0).collect()
 }
 
-fn position(name: &str, qty: i64, price: i64) -> Position {
-    let quantity = Quantity(qty);
-    Position {
-        name: name.into(),
-        quantity,
-        price: Money(price),
-        sum: quantity.times(Money(price)).expect("sum"),
-        vat: VatRate::Vat20,
-        method: PaymentMethod::FullPayment,
-        object: PaymentObject::COMMODITY,
-        marking_code: None,
-        measure: None,
-    }
-}
-
 fn receipt(positions: Vec<Position>) -> Receipt {
-    let total: i64 = positions.iter().map(|p| p.sum.0).sum();
     Receipt {
-        kind: ReceiptKind::Sale,
-        tax_system: TaxSystem::SimplifiedIncome,
-        positions,
-        payments: Payments {
-            cash: Money(total),
-            ..Payments::default()
-        },
         buyer_contact: Some("+79001234567".into()),
         cashier: Some("Иванова".into()),
-        header: Vec::new(),
-        footer: Vec::new(),
+        ..cash_receipt(positions)
     }
 }
 
@@ -310,4 +287,172 @@ fn open_shift_state_reports_when_it_was_opened() {
     );
     // One archive lookup: the open document sits `receipts` below the last FD.
     assert_eq!(codes(&d).iter().filter(|c| **c == 0xFF0A).count(), 1);
+}
+
+/// 0xFF46 tax bytes the vendor driver sends (`getVatCodeShtrih`,
+/// `getVatCodeShtrihNano`), in `initVatRates` order.
+const VENDOR_TAX_BYTES: [u8; 12] = [
+    0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x81, 0x82, 0x84, 0x88, 0xCB, 0xCC,
+];
+const VENDOR_TAX_BYTES_NANO: [u8; 12] = [
+    0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x81, 0x82, 0x84, 0x88, 0x90, 0xA0,
+];
+fn tax_bytes_on_the_wire(model_id: Option<u8>) -> (Vec<u8>, Vec<u16>) {
+    let model = open_model();
+    model.lock().unwrap().model_id = model_id;
+    let mut d = driver(model);
+    let positions = shtrih::tax_code::RATES
+        .iter()
+        .map(|v| {
+            let mut p = position("Товар", 1_000_000, 100);
+            p.vat = *v;
+            p
+        })
+        .collect();
+    d.print_receipt(&receipt(positions)).expect("printed");
+    let reqs = &d.link().port().requests;
+    let bytes = reqs
+        .iter()
+        .filter(|f| f.code.0 == 0xFF46)
+        .map(|f| parse_request::<OperationV2>(f).unwrap().1.tax)
+        .collect();
+    (bytes, codes(&d))
+}
+
+#[test]
+fn every_tax_byte_on_the_wire_is_the_vendor_drivers() {
+    let (bytes, codes) = tax_bytes_on_the_wire(None);
+    assert_eq!(bytes, VENDOR_TAX_BYTES);
+    // The model is asked once, before the receipt opens.
+    assert_eq!(codes.iter().filter(|c| **c == 0xFC).count(), 1);
+    let fc = codes.iter().position(|c| *c == 0xFC).unwrap();
+    let open = codes.iter().position(|c| *c == 0x8D).unwrap();
+    assert!(fc < open);
+}
+
+#[test]
+fn shtrih_nano_f_gets_its_own_22_percent_codes() {
+    let (bytes, _) = tax_bytes_on_the_wire(Some(152));
+    assert_eq!(bytes, VENDOR_TAX_BYTES_NANO);
+}
+
+#[test]
+fn a_receipt_without_22_percent_does_not_ask_the_model() {
+    let model = open_model();
+    let mut d = driver(model);
+    d.print_receipt(&receipt(vec![position("Хлеб", 1_000_000, 5_000)]))
+        .expect("printed");
+    assert!(!codes(&d).contains(&0xFC));
+}
+
+fn measured_receipt() -> Receipt {
+    let mut p = position("Сыр", 250_000, 80_000);
+    p.measure = Some(kkt::MeasureUnit::KILOGRAM);
+    let mut r = receipt(vec![p, position("Хлеб", 1_000_000, 5_000)]);
+    r.cashier = None;
+    r.buyer_contact = None;
+    r
+}
+
+#[test]
+fn measure_goes_right_after_its_operation_on_ffd_1_2() {
+    let model = open_model();
+    model.lock().unwrap().ffd = Some(4);
+    let mut d = driver(model);
+    d.print_receipt(&measured_receipt()).expect("printed");
+    assert_eq!(
+        codes(&d),
+        vec![
+            0x10, 0x1F, 0xFF01, 0x8D, 0xFF46, 0xFF4D, 0xFF46, 0xFF45, 0xFF40
+        ]
+    );
+    let reqs = &d.link().port().requests;
+    // Table 17, row 1, field 17: the FFD version.
+    assert_eq!(&reqs[1].payload[4..], &[17, 1, 0, 17]);
+    // Password, then tag 2108 (0x083C), length 1, 11 = kilogram.
+    assert_eq!(reqs[5].payload, vec![30, 0, 0, 0, 0x3C, 0x08, 1, 0, 11]);
+}
+
+#[test]
+fn measure_is_not_sent_to_an_older_ffd() {
+    for ffd in [Some(2), None] {
+        let model = open_model();
+        model.lock().unwrap().ffd = ffd;
+        let mut d = driver(model);
+        d.print_receipt(&measured_receipt()).expect("printed");
+        assert!(!codes(&d).contains(&0xFF4D), "ffd {ffd:?}");
+    }
+}
+
+#[test]
+fn header_before_the_receipt_footer_after_it_then_a_cut() {
+    let model = open_model();
+    let mut d = driver(model);
+    let mut r = receipt(vec![position("Хлеб", 1_000_000, 5_000)]);
+    r.cashier = None;
+    r.buyer_contact = None;
+    r.header = vec!["Магазин «Ромашка»".into(), "Я".repeat(45)];
+    r.footer = vec!["Спасибо за покупку!".into()];
+    d.print_receipt(&r).expect("printed");
+    assert_eq!(
+        codes(&d),
+        vec![
+            0x10, 0x17, 0x17, 0x17, 0xFF01, 0x8D, 0xFF46, 0xFF45, 0x17, 0x25, 0xFF40
+        ]
+    );
+    let reqs = &d.link().port().requests;
+    let lines: Vec<String> = reqs
+        .iter()
+        .filter(|f| f.code.0 == 0x17)
+        .map(|f| parse_request::<PrintLine>(f).unwrap().1.text)
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            "Магазин «Ромашка»".to_string(),
+            "Я".repeat(40),
+            "Я".repeat(5),
+            "Спасибо за покупку!".to_string()
+        ]
+    );
+    // Receipt tape (flag bit 1).
+    assert_eq!(reqs[1].payload[4], 0x02);
+}
+
+#[test]
+fn a_footer_that_fails_to_print_does_not_unprint_the_receipt() {
+    let model = open_model();
+    model.lock().unwrap().fail_once.push((0x17, 0x6B));
+    let mut d = driver(model.clone());
+    let mut r = receipt(vec![position("Хлеб", 1_000_000, 5_000)]);
+    r.footer = vec!["Спасибо!".into()];
+    let printed = d.print_receipt(&r).expect("the receipt is fiscal");
+    assert_eq!(printed.doc.number, 11);
+}
+
+#[test]
+fn a_header_that_fails_stops_before_anything_fiscal() {
+    let model = open_model();
+    model.lock().unwrap().fail_once.push((0x17, 0x6B));
+    let mut d = driver(model.clone());
+    let mut r = receipt(vec![position("Хлеб", 1_000_000, 5_000)]);
+    r.header = vec!["Магазин".into()];
+    assert!(d.print_receipt(&r).is_err());
+    assert!(!codes(&d).contains(&0x8D));
+    assert_eq!(model.lock().unwrap().last_fd, 10);
+}
+
+#[test]
+fn a_long_cyrillic_name_is_cut_to_128_characters() {
+    let model = open_model();
+    let mut d = driver(model);
+    let name = format!("{}₽", "Ж".repeat(127));
+    d.print_receipt(&receipt(vec![position(&name, 1_000_000, 5_000)]))
+        .expect("printed");
+    let reqs = &d.link().port().requests;
+    let op = reqs.iter().find(|f| f.code.0 == 0xFF46).unwrap();
+    // 4 password + 26 fixed bytes, then 127 × 'Ж' (0xC6): "₽" would need
+    // two bytes ("р.") and is dropped whole rather than halved.
+    assert_eq!(op.payload.len(), 4 + 26 + 127);
+    assert!(op.payload[30..].iter().all(|b| *b == 0xC6));
 }

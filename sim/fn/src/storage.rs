@@ -40,6 +40,30 @@ pub struct Document {
     pub total: Option<u64>,
     /// Receipts: number within the shift.
     pub receipt_number: Option<u16>,
+    /// Receipts: the positions (tag 1059 each).
+    #[serde(default)]
+    pub positions: Vec<ArchivedPosition>,
+}
+
+/// A receipt position as the FN keeps it (FFD tag 1059).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchivedPosition {
+    /// Tag 1030.
+    pub name: String,
+    /// Tag 1023, millionths.
+    pub quantity: u64,
+    /// Tag 1079, kopecks.
+    pub price: u64,
+    /// Tag 1043, kopecks.
+    pub sum: u64,
+    /// Tag 1199 (VAT rate code), when a rate was given.
+    pub vat: Option<u8>,
+    /// Tag 1214.
+    pub method: u8,
+    /// Tag 1212.
+    pub object: u8,
+    /// Tag 2108, when sent.
+    pub measure: Option<u8>,
 }
 
 /// Shift counters kept by the FN.
@@ -182,17 +206,23 @@ impl FnStorage {
         now: DateTime,
         operation: u8,
         total: u64,
+        positions: Vec<ArchivedPosition>,
     ) -> Result<Document, FnRefusal> {
         self.check_receipt_allowed(now)?;
         self.shift.receipts = self.shift.receipts.wrapping_add(1);
         let n = self.shift.receipts;
-        Ok(self.sign(
+        let mut doc = self.sign(
             doc_type::RECEIPT,
             now,
             Some(operation),
             Some(total),
             Some(n),
-        ))
+        );
+        if let Some(archived) = self.archive.last_mut() {
+            archived.positions = positions;
+            doc.positions = archived.positions.clone();
+        }
+        Ok(doc)
     }
 
     /// Documents without an OFD receipt.
@@ -239,6 +269,7 @@ impl FnStorage {
             operation,
             total,
             receipt_number,
+            positions: Vec::new(),
         };
         doc.fiscal_sign = fiscal_sign(&self.serial, &doc);
         self.archive.push(doc.clone());
@@ -286,7 +317,7 @@ mod tests {
         assert_eq!(da.number, 2);
         assert_eq!(da, db);
         let r = a
-            .commit_receipt(t("2026-01-10T10:00:00"), 1, 12_345)
+            .commit_receipt(t("2026-01-10T10:00:00"), 1, 12_345, Vec::new())
             .unwrap();
         assert_eq!(
             (r.number, r.receipt_number, r.total),
@@ -305,7 +336,7 @@ mod tests {
         assert!(!fs.shift_expired(t("2026-01-11T08:59:59")));
         assert!(fs.shift_expired(t("2026-01-11T09:00:00")));
         assert_eq!(
-            fs.commit_receipt(t("2026-01-11T09:30:00"), 1, 100),
+            fs.commit_receipt(t("2026-01-11T09:30:00"), 1, 100, Vec::new()),
             Err(FnRefusal::ShiftExpired)
         );
         let z = fs.close_shift(t("2026-01-11T09:31:00")).unwrap();
@@ -322,7 +353,8 @@ mod tests {
         let mut fs = FnStorage::new("9999078900001234", t("2026-01-10T09:00:00"));
         assert_eq!(fs.unsent_count(), 0);
         fs.open_shift(t("2026-01-10T09:00:00")).unwrap();
-        fs.commit_receipt(t("2026-01-10T09:10:00"), 1, 1).unwrap();
+        fs.commit_receipt(t("2026-01-10T09:10:00"), 1, 1, Vec::new())
+            .unwrap();
         assert_eq!(fs.unsent_count(), 2);
         assert_eq!(fs.first_unsent().map(|d| d.number), Some(2));
         fs.confirm_all_by_ofd();

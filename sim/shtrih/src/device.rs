@@ -27,6 +27,11 @@ use sim_fn::storage::FnStorage;
 pub struct Identity {
     /// Model name answered by 0xFC.
     pub model_name: String,
+    /// Model number answered by 0xFC; 152 (ШТРИХ-NANO-Ф) switches the
+    /// 0xFF46 tax byte to that model's codes.
+    pub model_id: u8,
+    /// Firmware from 2025 on: takes close receipt V3/V4 (0xFF76/0xFF78).
+    pub close_v3_v4: bool,
     /// KKT factory number (digits; 0x11 carries it as a 4-byte integer).
     pub kkt_serial: String,
     /// FN serial, 16 digits.
@@ -43,6 +48,8 @@ impl Default for Identity {
     fn default() -> Self {
         Identity {
             model_name: "ШТРИХ-М-01Ф".into(),
+            model_id: 250,
+            close_v3_v4: true,
             kkt_serial: "0012345678".into(),
             fn_serial: "9999078900012345".into(),
             inn: "7700000000".into(),
@@ -363,8 +370,11 @@ impl Device {
             0xFF41 => self.fn_begin_shift_open(r),
             0xFF42 => self.fn_begin_shift_close(r),
             0xFF43 => self.fn_close_shift(r),
-            0xFF45 => self.close_receipt_v2(r),
+            0xFF45 => self.close_receipt_extended(r, 6),
+            0xFF76 => self.close_receipt_extended(r, 10),
+            0xFF78 => self.close_receipt_extended(r, 12),
             0xFF46 => self.operation_v2(r),
+            0xFF4D => self.fn_write_operation_tlv(r),
             0xFF61 => self.mc_check(r),
             0xFF67 => self.mc_bind(r),
             0xFF69 => self.mc_accept(r),
@@ -527,7 +537,7 @@ mod tests {
         0x10, 0x11, 0x17, 0x1E, 0x1F, 0x21, 0x22, 0x23, 0x25, 0x40, 0x41, 0x50, 0x51, 0x80, 0x82,
         0x85, 0x88, 0x8D, 0xB0, 0xE0, 0xFC, 0xFF01, 0xFF02, 0xFF03, 0xFF04, 0xFF08, 0xFF0A, 0xFF0B,
         0xFF0C, 0xFF39, 0xFF3A, 0xFF3B, 0xFF3F, 0xFF40, 0xFF41, 0xFF42, 0xFF43, 0xFF45, 0xFF46,
-        0xFF61, 0xFF67, 0xFF69,
+        0xFF4D, 0xFF76, 0xFF78, 0xFF61, 0xFF67, 0xFF69,
     ];
 
     proptest! {

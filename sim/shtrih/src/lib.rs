@@ -40,7 +40,7 @@ pub use faults::{CutPoint, FaultState, Faults, PowerCut};
 pub use handlers::marking::{MarkingVerdict, verdict as marking_verdict};
 pub use persist::{PersistError, PersistedState};
 pub use sim_fn::clock::{self, Clock};
-pub use sim_fn::storage::{self as fn_storage, Document, Shift, doc_type};
+pub use sim_fn::storage::{self as fn_storage, ArchivedPosition, Document, Shift, doc_type};
 pub use tape::{Tape, TapeEntry};
 
 use device::Device;

@@ -68,9 +68,9 @@ pub struct Item {
     pub price: u64,
     /// Line sum in kopecks.
     pub sum: u64,
-    /// Tax number (1 = 20 %, 2 = 10 %, 3 = 0 %, 4 = no VAT, 5 = 20/120, 6 =
-    /// 10/110, …), 0 when none given.
-    pub vat: u8,
+    /// VAT rate the tax byte selected; `None` when the classic commands
+    /// gave no tax group.
+    pub vat: Option<kkt::VatRate>,
     pub department: u8,
     /// FFD tag 1214 (0 when the classic commands do not carry it).
     pub method: u8,
@@ -78,6 +78,59 @@ pub struct Item {
     pub object: u8,
     /// Marking code bound to this position (FFD 1.2).
     pub marking_code: Option<String>,
+    /// TLVs bound to this position with 0xFF4D: (tag, value).
+    #[serde(default)]
+    pub tlvs: Vec<(u16, Vec<u8>)>,
+}
+
+/// FFD tag of the measure of quantity.
+pub const TAG_MEASURE: u16 = 2108;
+
+impl Item {
+    /// Measure of quantity (tag 2108) bound to the position, if any.
+    pub fn measure(&self) -> Option<u8> {
+        self.tlvs
+            .iter()
+            .rev()
+            .find(|(t, v)| *t == TAG_MEASURE && v.len() == 1)
+            .map(|(_, v)| v[0])
+    }
+}
+
+/// Unit symbol of a measure (tag 2108) as the tape prints it (vendor
+/// `TLVTags.addList2108` short names).
+pub fn measure_symbol(code: u8) -> &'static str {
+    match code {
+        0 => "шт",
+        10 => "г",
+        11 => "кг",
+        12 => "т",
+        20 => "см",
+        21 => "дм",
+        22 => "м",
+        30 => "кв. см",
+        31 => "кв. дм",
+        32 => "кв. м",
+        40 => "мл",
+        41 => "л",
+        42 => "куб. м",
+        50 => "кВт∙ч",
+        51 => "Гкал",
+        70 => "сутки",
+        71 => "час",
+        72 => "мин",
+        73 => "с",
+        80 => "Кбайт",
+        81 => "Мбайт",
+        82 => "Гбайт",
+        83 => "Тбайт",
+        _ => "иная ед.",
+    }
+}
+
+/// Whether a tag-2108 value is one FFD defines.
+pub fn measure_is_known(code: u8) -> bool {
+    code == 255 || measure_symbol(code) != "иная ед."
 }
 
 /// `quantity (millionths) × price (kopecks)`, rounded half up to kopecks.

@@ -6,7 +6,8 @@
 use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
 
-use super::receipt::{OpenReceipt, PAYMENT_NAMES};
+use super::receipt::{OpenReceipt, PAYMENT_NAMES, measure_symbol};
+use shtrih::tax_code;
 use sim_fn::storage::{Document, Shift};
 
 /// Printable characters per line on 57 mm paper.
@@ -174,12 +175,16 @@ pub fn receipt(
     ));
     for (i, item) in r.items.iter().enumerate() {
         out.push(format!("{}. {}", i + 1, item.name));
+        let unit = item
+            .measure()
+            .map(|m| format!(" {}", measure_symbol(m)))
+            .unwrap_or_default();
         out.push(two(
-            &format!("  {} x {}", qty(item.quantity), money(item.price)),
+            &format!("  {}{unit} x {}", qty(item.quantity), money(item.price)),
             &format!("={}", money(item.sum)),
         ));
-        if item.vat != 0 {
-            out.push(format!("  НДС: {}", vat_name(item.vat)));
+        if let Some(vat) = item.vat {
+            out.push(format!("  {}", tax_code::tape_label(vat)));
         }
         if let Some(code) = &item.marking_code {
             let short: String = code.chars().take(WIDTH - 6).collect();
@@ -208,26 +213,6 @@ pub fn receipt(
     TapeEntry {
         fd: Some(doc.number),
         lines: out,
-    }
-}
-
-/// Tax numbers as the default table 6 defines them (rows 7–12 are the
-/// 2025–26 rates, in the vendor driver's order).
-fn vat_name(n: u8) -> &'static str {
-    match n {
-        1 => "20%",
-        2 => "10%",
-        3 => "0%",
-        4 => "НЕ ОБЛАГАЕТСЯ",
-        5 => "20/120",
-        6 => "10/110",
-        7 => "5%",
-        8 => "7%",
-        9 => "5/105",
-        10 => "7/107",
-        11 => "22%",
-        12 => "22/122",
-        _ => "ПО ТАБЛИЦЕ",
     }
 }
 
@@ -340,11 +325,12 @@ mod tests {
             quantity: 2_000_000,
             price: 4_550,
             sum: 9_100,
-            vat: 2,
+            vat: Some(kkt::VatRate::Vat10),
             department: 1,
             method: 4,
             object: 1,
             marking_code: None,
+            tlvs: vec![(2108, vec![11])],
         });
         let mut p = [0u64; 16];
         p[0] = 10_000;
@@ -357,6 +343,7 @@ mod tests {
             operation: Some(1),
             total: Some(9_100),
             receipt_number: Some(4),
+            positions: Vec::new(),
         };
         let e = receipt(&h, "9999078900001234", &r, &p, 900, 1, &doc);
         let text = e.lines.join("\n");
@@ -364,7 +351,8 @@ mod tests {
             "КАССОВЫЙ ЧЕК",
             "ПРИХОД",
             "1. Хлеб",
-            "2 x 45.50",
+            "2 кг x 45.50",
+            "НДС 10%",
             "=91.00",
             "НАЛИЧНЫМИ",
             "=100.00",

@@ -54,7 +54,7 @@ fn control_socket_drives_faults_and_reports_state() {
     assert_eq!(p.call(&[0xE0], &CASHIER, &[]), vec![0x6B]);
     assert!(c.send("status").contains(&"paper out".to_string()));
     assert_eq!(c.send("paper-in"), vec!["ok"]);
-    assert_eq!(p.call(&[0xE0], &CASHIER, &[]), vec![0x00]);
+    assert_eq!(p.call(&[0xE0], &CASHIER, &[]), vec![0x00, 1]);
 
     assert_eq!(c.send("cover-open"), vec!["ok"]);
     let st = p.ok(&[0x10], &SYSADMIN, &[]);

@@ -88,7 +88,7 @@ fn cover_open_is_flagged_and_blocks_printing() {
     assert_eq!(p.call(&[0xE0], &CASHIER, &[]), vec![0x6B]);
     b.emu.faults().set_cover_open(false);
     assert_eq!(status(&mut p).0 & (1 << 10), 0);
-    assert_eq!(p.call(&[0xE0], &CASHIER, &[]), vec![0x00]);
+    assert_eq!(p.call(&[0xE0], &CASHIER, &[]), vec![0x00, 1]);
 }
 
 #[test]
@@ -133,7 +133,7 @@ fn garbled_request_is_naked_and_not_executed() {
     assert_eq!(p.byte(), ACK);
     let (_, body) = p.read_frame();
     p.send(&[ACK]);
-    assert_eq!(body, vec![0xE0, 0x00]);
+    assert_eq!(body, vec![0xE0, 0x00, 1]);
     assert!(b.emu.shift().open);
 }
 

@@ -79,8 +79,9 @@ fn classic_sale_from_shift_open_to_z_report() {
         p.call(&[0x80], &CASHIER, &classic_item(1000, 10_000, 1, "Хлеб")),
         vec![0x3D]
     );
-    // 0xE0 opens the shift: answer has no data.
-    assert_eq!(p.call(&[0xE0], &CASHIER, &[]), vec![0x00]);
+    // 0xE0 opens the shift: the answer carries the operator, as a real
+    // ШТРИХ-ЛАЙТ-02Ф's did (tests/data/shtrih_captures.txt).
+    assert_eq!(p.call(&[0xE0], &CASHIER, &[]), vec![0x00, 1]);
     assert_eq!(short_mode(&mut p), (2, 0));
     // Sale of 1.500 × 100.00 and 2 × 12.34 (first sale opens the receipt).
     assert_eq!(
@@ -187,7 +188,9 @@ fn fn_era_receipt_with_tlv_and_marking() {
 
     // Receipt: open sale, one marked position, one by weight.
     assert_eq!(p.ok(&[0x8D], &SYSADMIN, &[0]), vec![30]);
-    assert_eq!(p.call(&[0x8D], &SYSADMIN, &[0]), vec![0x4A]);
+    // A real ШТРИХ-ЛАЙТ-02Ф answers 0x73 "not supported in this mode"
+    // (vendor log-player capture, tests/data/shtrih_captures.txt).
+    assert_eq!(p.call(&[0x8D], &SYSADMIN, &[0]), vec![0x73]);
     let code =
         b"010460043993125621JgXJ5.T\x1d91EE06\x1d92YWCXbmK6SN8vvwoxZFk7WAY8WoJNMGGr6Cgtiuja04c=";
     let mut check = vec![1, 0, code.len() as u8, 0];

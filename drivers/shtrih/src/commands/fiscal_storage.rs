@@ -372,20 +372,24 @@ bodyless_command!(
     UnconfirmedCount, 0xFF3F, "unconfirmed FD count", UnconfirmedCountAnswer
 );
 
-/// Answer to 0xFF3F.
+/// Answer to 0xFF3F: the count is 2 bytes in the vendor's description of
+/// the command, while its Java decoder reads 4; both widths are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct UnconfirmedCountAnswer {
-    pub count: u16,
+    pub count: u32,
 }
 
 impl Answer for UnconfirmedCountAnswer {
     fn write(&self, w: Writer) -> Writer {
-        w.u16(self.count)
+        w.u16(self.count.min(u32::from(u16::MAX)) as u16)
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        Ok(UnconfirmedCountAnswer {
-            count: r.u16("unconfirmed count")?,
-        })
+        let count = if r.remaining() >= 4 {
+            r.u32("unconfirmed count")?
+        } else {
+            u32::from(r.u16("unconfirmed count")?)
+        };
+        Ok(UnconfirmedCountAnswer { count })
     }
 }
 
@@ -558,7 +562,7 @@ mod tests {
                 status: s, reading_message: open, queue: q, first_number: n, first_time: t,
             });
             roundtrip::request(30, &UnconfirmedCount);
-            roundtrip::answer::<UnconfirmedCount>(&UnconfirmedCountAnswer { count: q });
+            roundtrip::answer::<UnconfirmedCount>(&UnconfirmedCountAnswer { count: u32::from(q) });
             roundtrip::request(30, &ShiftParams);
             roundtrip::answer::<ShiftParams>(&ShiftParamsAnswer { shift_open: open, shift_number: shift, receipt_number: rc });
         }

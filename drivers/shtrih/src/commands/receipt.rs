@@ -1,5 +1,5 @@
 //! Receipt commands: open receipt (0x8D), operation V2 (0xFF46), close
-//! receipt V2 (0xFF45), cancel (0x88), continue printing (0xB0), cash in/out
+//! receipt V2/V3/V4 (0xFF45/0xFF76/0xFF78), cancel (0x88), continue printing (0xB0), cash in/out
 //! (0x50/0x51), print line (0x17) and cut (0x25).
 //!
 //! Layouts, after the password, as the vendor JavaPOS driver
@@ -15,6 +15,8 @@
 //!   sums × 5, tax system(1, bit mask), text (≤64, no padding). Answer:
 //!   change(5), FD number(4), fiscal sign(4), and on newer firmware the
 //!   document date-time(5 `YY MM DD HH MM`).
+//! - 0xFF76 / 0xFF78: as 0xFF45 with 10 / 12 tax sums; a real device
+//!   answered change, FD number and fiscal sign only.
 //! - 0x50/0x51: sum(5); answer operator, document number(2).
 
 use super::{Answer, Command, Operator, bodyless_command, read_opt_money, write_opt_money};
@@ -64,7 +66,7 @@ pub struct OperationV2 {
     pub sum: Option<u64>,
     /// VAT amount in kopecks; `None` = device computes.
     pub tax_amount: Option<u64>,
-    /// Tax number 1–12 (see [`crate::driver`] for the VAT mapping).
+    /// VAT rate bit mask ([`crate::tax_code`]).
     pub tax: u8,
     pub department: u8,
     /// Payment method sign, tag 1214.
@@ -122,51 +124,84 @@ pub mod payment_index {
 /// Longest trailer text 0xFF45 carries.
 pub const CLOSE_TEXT_MAX: usize = 64;
 
-/// 0xFF45: close the receipt (V2, extended).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CloseReceiptV2 {
+/// Close the receipt, extended form with `SLOTS` tax sums: 0xFF45 (V2, six
+/// slots), 0xFF76 (V3, ten) and 0xFF78 (V4, twelve). V3 and V4 exist on
+/// firmware from 2025 for the new rates; the vendor's log player names
+/// them and a real ШТРИХ-ЛАЙТ-02Ф answered both. Slots 1–6 are VAT 20 %,
+/// VAT 10 %, turnover at 0 %, turnover without VAT, VAT 20/120, VAT 10/110;
+/// 7–10 carried 5 %, 7 %, 5/105, 7/107 in the captured V3 request (the
+/// order of 11–12, 22 % and 22/122, is inferred).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseReceipt<const SLOTS: usize> {
     /// Kopecks by payment type, see [`payment_index`].
     pub payments: [u64; 16],
     /// Rounding to a ruble, kopecks (0–99).
     pub rounding: u8,
-    /// Tax sums 1–6 in kopecks (0 = device computes).
-    pub taxes: [u64; 6],
+    /// Tax sums in kopecks (ignored by a device computing taxes itself,
+    /// tax mode 0 of table 1).
+    pub taxes: [u64; SLOTS],
     /// Tax system bit mask (tag 1055): bit 0 ОСН … bit 5 ПСН.
     pub tax_system: u8,
     pub text: String,
 }
 
-impl Command for CloseReceiptV2 {
-    const CODE: Code = Code(0xFF45);
-    const NAME: &'static str = "close receipt V2";
-    type Answer = CloseReceiptAnswer;
-    fn write_body(&self, w: Writer) -> Writer {
-        let w = self.payments.iter().fold(w, |w, p| w.uint(*p, 5));
-        let w = w.u8(self.rounding);
-        let w = self.taxes.iter().fold(w, |w, t| w.uint(*t, 5));
-        w.u8(self.tax_system).text_var(&self.text, CLOSE_TEXT_MAX)
-    }
-    fn read_body(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        let mut payments = [0u64; 16];
-        for p in payments.iter_mut() {
-            *p = r.uint(5, "payment sum")?;
+impl<const SLOTS: usize> Default for CloseReceipt<SLOTS> {
+    fn default() -> Self {
+        CloseReceipt {
+            payments: [0; 16],
+            rounding: 0,
+            taxes: [0; SLOTS],
+            tax_system: 0,
+            text: String::new(),
         }
-        let rounding = r.u8("rounding")?;
-        let mut taxes = [0u64; 6];
-        for t in taxes.iter_mut() {
-            *t = r.uint(5, "tax sum")?;
-        }
-        Ok(CloseReceiptV2 {
-            payments,
-            rounding,
-            taxes,
-            tax_system: r.u8("tax system")?,
-            text: decode_cp1251(r.rest()),
-        })
     }
 }
 
-/// Answer to 0xFF45.
+/// 0xFF45: close the receipt (V2, extended).
+pub type CloseReceiptV2 = CloseReceipt<6>;
+/// 0xFF76: close the receipt (V3, ten tax sums).
+pub type CloseReceiptV3 = CloseReceipt<10>;
+/// 0xFF78: close the receipt (V4, twelve tax sums).
+pub type CloseReceiptV4 = CloseReceipt<12>;
+
+macro_rules! close_receipt_command {
+    ($slots:expr, $code:expr, $name:expr) => {
+        impl Command for CloseReceipt<$slots> {
+            const CODE: Code = Code($code);
+            const NAME: &'static str = $name;
+            type Answer = CloseReceiptAnswer;
+            fn write_body(&self, w: Writer) -> Writer {
+                let w = self.payments.iter().fold(w, |w, p| w.uint(*p, 5));
+                let w = w.u8(self.rounding);
+                let w = self.taxes.iter().fold(w, |w, t| w.uint(*t, 5));
+                w.u8(self.tax_system).text_var(&self.text, CLOSE_TEXT_MAX)
+            }
+            fn read_body(r: &mut Reader<'_>) -> Result<Self, WireError> {
+                let mut payments = [0u64; 16];
+                for p in payments.iter_mut() {
+                    *p = r.uint(5, "payment sum")?;
+                }
+                let rounding = r.u8("rounding")?;
+                let mut taxes = [0u64; $slots];
+                for t in taxes.iter_mut() {
+                    *t = r.uint(5, "tax sum")?;
+                }
+                Ok(CloseReceipt {
+                    payments,
+                    rounding,
+                    taxes,
+                    tax_system: r.u8("tax system")?,
+                    text: decode_cp1251(r.rest()),
+                })
+            }
+        }
+    };
+}
+close_receipt_command!(6, 0xFF45, "close receipt V2");
+close_receipt_command!(10, 0xFF76, "close receipt V3");
+close_receipt_command!(12, 0xFF78, "close receipt V4");
+
+/// Answer to 0xFF45 / 0xFF76 / 0xFF78.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CloseReceiptAnswer {
     pub change: u64,
@@ -265,7 +300,8 @@ macro_rules! cash_command {
 cash_command!(CashIn, 0x50, "cash in");
 cash_command!(CashOut, 0x51, "cash out");
 
-/// Width of the text field of 0x17.
+/// Widest text 0x17 prints on a line (the vendor driver cuts a line to
+/// its print width and sends it unpadded).
 pub const PRINT_LINE_WIDTH: usize = 40;
 
 /// 0x17: print a line of text.
@@ -281,12 +317,18 @@ impl Command for PrintLine {
     const NAME: &'static str = "print line";
     type Answer = Operator;
     fn write_body(&self, w: Writer) -> Writer {
-        w.u8(self.flags).text_fixed(&self.text, PRINT_LINE_WIDTH)
+        // An empty line goes as a space, as the vendor driver sends it.
+        let text = if self.text.is_empty() {
+            " "
+        } else {
+            &self.text
+        };
+        w.u8(self.flags).text_var(text, PRINT_LINE_WIDTH)
     }
     fn read_body(r: &mut Reader<'_>) -> Result<Self, WireError> {
         Ok(PrintLine {
             flags: r.u8("flags")?,
-            text: r.text_fixed(PRINT_LINE_WIDTH, "text")?,
+            text: decode_cp1251(r.rest()),
         })
     }
 }
@@ -391,7 +433,7 @@ mod tests {
             roundtrip::request(30, &CashIn { sum });
             roundtrip::request(30, &CashOut { sum });
             roundtrip::answer::<CashIn>(&CashAnswer { operator: op, document_number: doc });
-            roundtrip::request(30, &PrintLine { flags: 2, text });
+            roundtrip::request(30, &PrintLine { flags: 2, text: format!("x{text}") });
             roundtrip::request(30, &Cut { partial });
             roundtrip::answer::<CancelReceipt>(&Operator { operator: op });
         }

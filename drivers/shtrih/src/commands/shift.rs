@@ -5,9 +5,9 @@
 //! 0xE0, and closes it as 0xFF42 → TLVs → Z-report 0x41; the printer then
 //! forms the FN document itself. 0xFF0B / 0xFF43 are the bare FN
 //! variants, answering shift number(2), FD number(4), fiscal sign(4).
-//! X-report 0x40 and Z-report 0x41 answer the operator number; 0xE0 answers
-//! only the error byte (pyshtrih), though some firmware appends the
-//! operator, which the decoder ignores.
+//! X-report 0x40 and Z-report 0x41 answer the operator number, and so does
+//! 0xE0 (vendor `BeginFiscalDay`; a recorded ШТРИХ-ЛАЙТ-02Ф answer); the
+//! decoder ignores it, since pyshtrih's older devices send none.
 
 use super::{Answer, Empty, Operator, bodyless_command};
 use crate::wire::{Reader, WireError, Writer};

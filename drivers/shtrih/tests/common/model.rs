@@ -25,6 +25,11 @@ pub struct Model {
     /// while printing).
     pub close_signs_then_fails: Option<u8>,
     pub docs: Vec<FoundDocument>,
+    /// FFD version code table 17 field 17 holds (4 = FFD 1.2); `None` =
+    /// the table is not readable.
+    pub ffd: Option<u8>,
+    /// Model number 0xFC reports (252, ШТРИХ-ЛАЙТ-02Ф, when unset).
+    pub model_id: Option<u8>,
 }
 
 pub fn t0() -> jiff::civil::DateTime {
@@ -52,6 +57,20 @@ impl Model {
             return error_frame(f.code, err);
         }
         match f.code.0 {
+            // ШТРИХ-ЛАЙТ-02Ф as the vendor log-player capture shows it.
+            0xFC => answer_frame::<DeviceType>(&DeviceTypeAnswer {
+                device_type: 0,
+                subtype: 0,
+                protocol_version: 1,
+                protocol_subversion: 14,
+                model: self.model_id.unwrap_or(252),
+                language: 0,
+                name: "ШТРИХ-ЛАЙТ-02Ф".into(),
+            }),
+            0x1F if self.ffd.is_some() => answer_frame::<ReadTable>(&TableValue {
+                bytes: vec![self.ffd.unwrap_or(0)],
+            }),
+            0x17 | 0x25 => answer_frame::<PrintLine>(&Operator { operator: 30 }),
             0x10 => answer_frame::<ShortStatus>(&ShortStatusAnswer {
                 operator: 30,
                 flags: PrinterFlags(0x0003),
@@ -90,7 +109,7 @@ impl Model {
                     None => error_frame(f.code, 0x08),
                 }
             }
-            0xFF41 | 0xFF42 | 0xFF0C => Frame::new(f.code, vec![0]),
+            0xFF41 | 0xFF42 | 0xFF0C | 0xFF4D => Frame::new(f.code, vec![0]),
             0xE0 => {
                 self.shift_open = true;
                 self.shift += 1;

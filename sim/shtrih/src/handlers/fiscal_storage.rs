@@ -13,22 +13,10 @@
 use crate::device::{Device, Level, PendingDoc, Reply, err};
 use crate::tape;
 use shtrih::wire::{Reader, Writer};
-use sim_fn::storage::{Document, FnRefusal, doc_type};
+use sim_fn::storage::{ArchivedPosition, Document, FnRefusal, doc_type};
 
 /// TLV bytes of one archived document, as 0xFF3B hands them out.
 pub(crate) fn document_tlv(doc: &Document, fn_serial: &str, inn: &str, rn: &str) -> Vec<u8> {
-    fn tlv(out: &mut Vec<u8>, tag: u16, value: &[u8]) {
-        out.extend_from_slice(&tag.to_le_bytes());
-        out.extend_from_slice(&(value.len() as u16).to_le_bytes());
-        out.extend_from_slice(value);
-    }
-    fn vln(v: u64) -> Vec<u8> {
-        let mut b = v.to_le_bytes().to_vec();
-        while b.len() > 1 && b.last() == Some(&0) {
-            b.pop();
-        }
-        b
-    }
     let mut out = Vec::new();
     // FN time is local civil time counted as seconds since 1970 "as if UTC".
     let secs = jiff::tz::Offset::UTC
@@ -50,8 +38,53 @@ pub(crate) fn document_tlv(doc: &Document, fn_serial: &str, inn: &str, rn: &str)
     if let Some(op) = doc.operation {
         tlv(&mut out, 1054, &[op]);
     }
+    for p in &doc.positions {
+        tlv(&mut out, 1059, &position_tlv(p));
+    }
     if let Some(total) = doc.total {
         tlv(&mut out, 1020, &vln(total));
+    }
+    out
+}
+
+fn tlv(out: &mut Vec<u8>, tag: u16, value: &[u8]) {
+    out.extend_from_slice(&tag.to_le_bytes());
+    out.extend_from_slice(&(value.len() as u16).to_le_bytes());
+    out.extend_from_slice(value);
+}
+
+/// Unsigned little-endian integer without its high zero bytes (FFD VLN).
+fn vln(v: u64) -> Vec<u8> {
+    let mut b = v.to_le_bytes().to_vec();
+    while b.len() > 1 && b.last() == Some(&0) {
+        b.pop();
+    }
+    b
+}
+
+/// The STLV value of a position (tag 1059): name, price, quantity (FVLN:
+/// count of decimals, then the digits as VLN), sum, VAT rate, payment
+/// method and object, measure.
+fn position_tlv(p: &ArchivedPosition) -> Vec<u8> {
+    let mut out = Vec::new();
+    tlv(&mut out, 1030, &shtrih::wire::encode_cp1251(&p.name));
+    tlv(&mut out, 1079, &vln(p.price));
+    let (mut digits, mut decimals) = (p.quantity, 6u8);
+    while decimals > 0 && digits % 10 == 0 {
+        digits /= 10;
+        decimals -= 1;
+    }
+    let mut fvln = vec![decimals];
+    fvln.extend(vln(digits));
+    tlv(&mut out, 1023, &fvln);
+    tlv(&mut out, 1043, &vln(p.sum));
+    if let Some(v) = p.vat {
+        tlv(&mut out, 1199, &[v]);
+    }
+    tlv(&mut out, 1214, &[p.method]);
+    tlv(&mut out, 1212, &[p.object]);
+    if let Some(m) = p.measure {
+        tlv(&mut out, 2108, &[m]);
     }
     out
 }
@@ -331,14 +364,15 @@ impl Device {
             .into_bytes())
     }
 
-    /// 0xE0 (classic open shift): no data in the answer.
+    /// 0xE0 (classic open shift): answers the operator.
     pub(crate) fn open_shift_classic(&mut self, r: &mut Reader) -> Reply {
-        self.auth(r, Level::Operator)?;
+        let op = self.auth(r, Level::Operator)?;
         if self.state.fn_storage.shift.open {
             return Err(err::WRONG_MODE);
         }
         self.do_open_shift()?;
-        Ok(vec![])
+        // A real device answers with the operator (vendor log capture).
+        Ok(vec![op])
     }
 
     /// 0x41 (Z-report: closes the shift): operator.
@@ -349,6 +383,27 @@ impl Device {
         }
         self.do_close_shift()?;
         Ok(vec![op])
+    }
+
+    /// 0xFF4D: one TLV bound to the last registered position (measure of
+    /// quantity, fractional quantity, agent data…). Refused outside a
+    /// receipt or before its first position, and for a measure FFD does
+    /// not define.
+    pub(crate) fn fn_write_operation_tlv(&mut self, r: &mut Reader) -> Reply {
+        self.auth(r, Level::System)?;
+        let tag = r.u16("tag").map_err(|_| err::FN_FORMAT)?;
+        let len = r.u16("length").map_err(|_| err::FN_FORMAT)? as usize;
+        let value = r.take(len, "value").map_err(|_| err::FN_FORMAT)?.to_vec();
+        if tag == crate::receipt::TAG_MEASURE
+            && (value.len() != 1 || !crate::receipt::measure_is_known(value[0]))
+        {
+            return Err(err::FN_PARAM);
+        }
+        let Some(item) = self.receipt.as_mut().and_then(|rc| rc.items.last_mut()) else {
+            return Err(err::FN_STATE);
+        };
+        item.tlvs.push((tag, value));
+        Ok(vec![])
     }
 
     /// 0xFF0C: one TLV (tag, length, value) for the open document.
@@ -383,6 +438,7 @@ mod tests {
             operation: Some(1),
             total: Some(0x0100),
             receipt_number: Some(3),
+            positions: Vec::new(),
         };
         let b = document_tlv(&d, "9999078900012345", "7700000000", "1");
         // 1040 (0x0410) length 4 value 7.

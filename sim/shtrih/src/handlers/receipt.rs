@@ -11,11 +11,35 @@
 use crate::device::{Device, Level, Reply, err};
 use crate::receipt::{CloseRefusal, Item, OpenReceipt, ReceiptType, change_due, line_sum};
 use crate::tape;
+use shtrih::tax_code::{self, TaxCodeTable};
 use shtrih::wire::{Reader, Writer, decode_cp1251};
-use sim_fn::storage::Document;
+use sim_fn::storage::{ArchivedPosition, Document};
 
 fn param<T, E>(r: Result<T, E>) -> Result<T, u8> {
     r.map_err(|_| err::BAD_PARAM)
+}
+
+/// Classic tax group 1–4: the first four rows of the default tax table
+/// (20 %, 10 %, 0 %, no VAT).
+fn classic_tax_group(group: u8) -> Option<kkt::VatRate> {
+    tax_code::RATES
+        .get(usize::from(group).checked_sub(1)?)
+        .copied()
+        .filter(|_| group <= 4)
+}
+
+/// The position as the FN archives it.
+fn archived(item: &Item) -> ArchivedPosition {
+    ArchivedPosition {
+        name: item.name.clone(),
+        quantity: item.quantity,
+        price: item.price,
+        sum: item.sum,
+        vat: item.vat.map(tax_code::tag_1199),
+        method: item.method,
+        object: item.object,
+        measure: item.measure(),
+    }
 }
 
 impl Device {
@@ -97,7 +121,12 @@ impl Device {
         let doc = self
             .state
             .fn_storage
-            .commit_receipt(now, receipt.kind.tag1054(), total)
+            .commit_receipt(
+                now,
+                receipt.kind.tag1054(),
+                total,
+                receipt.items.iter().map(archived).collect(),
+            )
             .map_err(|e| e.code())?;
         if cash_comes_in {
             self.state.cash = self.state.cash.saturating_add(cash_kept);
@@ -125,7 +154,8 @@ impl Device {
         let t = param(r.u8("receipt type"))?;
         let kind = ReceiptType::from_classic(t).ok_or(err::BAD_PARAM)?;
         if self.receipt.is_some() {
-            return Err(err::RECEIPT_OPEN);
+            // What a real ШТРИХ-ЛАЙТ-02Ф answered (vendor log-player capture).
+            return Err(err::WRONG_MODE);
         }
         self.start_receipt(kind)?;
         Ok(vec![op])
@@ -150,11 +180,16 @@ impl Device {
             quantity,
             price,
             sum: line_sum(quantity, price),
-            vat: taxes.iter().copied().find(|t| *t != 0).unwrap_or(0),
+            vat: taxes
+                .iter()
+                .copied()
+                .find(|t| *t != 0)
+                .and_then(classic_tax_group),
             department,
             method: 4,
             object: 1,
             marking_code: None,
+            tlvs: Vec::new(),
         });
         Ok(vec![op])
     }
@@ -189,7 +224,8 @@ impl Device {
     }
 
     /// 0xFF46: type (tag 1054), quantity (6, millionths), price, sum and
-    /// tax amount (5 each, all-FF = let the device compute), tax number,
+    /// tax amount (5 each, all-FF = let the device compute), tax byte (a
+    /// bit mask, [`crate::tax_code`]),
     /// department, payment method (1214), payment object (1212), name.
     pub(crate) fn operation_v2(&mut self, r: &mut Reader) -> Reply {
         self.auth(r, Level::Operator)?;
@@ -198,7 +234,7 @@ impl Device {
         let price = param(r.uint(5, "price"))?;
         let sum = param(r.uint(5, "sum"))?;
         let _tax_amount = param(r.uint(5, "tax amount"))?;
-        let vat = param(r.u8("tax"))?;
+        let tax = param(r.u8("tax"))?;
         let department = param(r.u8("department"))?;
         let method = param(r.u8("payment method"))?;
         let object = param(r.u8("payment object"))?;
@@ -207,6 +243,10 @@ impl Device {
         if quantity == 0 || name.is_empty() {
             return Err(err::BAD_PARAM);
         }
+        // A bit mask with one rate, in this model's codes; anything else is
+        // refused as a bad parameter, nothing registered.
+        let table = TaxCodeTable::for_model(self.identity.model_id);
+        let vat = tax_code::rate_of_byte(tax, table).map_err(|_| err::BAD_PARAM)?;
         const COMPUTE: u64 = 0xFF_FFFF_FFFF;
         let sum = if sum == COMPUTE {
             line_sum(quantity, price)
@@ -219,34 +259,44 @@ impl Device {
             quantity,
             price,
             sum,
-            vat,
+            vat: Some(vat),
             department,
             method,
             object,
             marking_code: None,
+            tlvs: Vec::new(),
         });
         Ok(vec![])
     }
 
-    /// 0xFF45: 16 payment sums, rounding (kopecks), 6 tax sums, tax system
-    /// mask, text; answers change, FD number, fiscal sign, date and time.
-    pub(crate) fn close_receipt_v2(&mut self, r: &mut Reader) -> Reply {
+    /// 0xFF45 (6 tax sums), 0xFF76 (10) and 0xFF78 (12): 16 payment sums,
+    /// rounding (kopecks), the tax sums, tax system mask, text; answers
+    /// change, FD number, fiscal sign, and for 0xFF45 the date and time
+    /// (the vendor driver's layout; a real device answered 0xFF76 without
+    /// them). Firmware without the 2025 commands answers 0x37.
+    pub(crate) fn close_receipt_extended(&mut self, r: &mut Reader, tax_slots: usize) -> Reply {
+        if tax_slots > 6 && !self.identity.close_v3_v4 {
+            return Err(err::UNSUPPORTED);
+        }
         self.auth(r, Level::Operator)?;
         let mut payments = [0u64; 16];
         for p in payments.iter_mut() {
             *p = param(r.uint(5, "payment"))?;
         }
         let rounding = param(r.u8("rounding"))? as u64;
-        for _ in 0..6 {
+        for _ in 0..tax_slots {
             param(r.uint(5, "tax sum"))?;
         }
         let tax_system = param(r.u8("tax system"))?;
         let (doc, change) = self.finish_receipt(&payments, rounding, tax_system)?;
-        Ok(Writer::new()
+        let w = Writer::new()
             .uint(change, 5)
             .u32(doc.number)
-            .u32(doc.fiscal_sign)
-            .fn_datetime(doc.time)
-            .into_bytes())
+            .u32(doc.fiscal_sign);
+        Ok(if tax_slots == 6 {
+            w.fn_datetime(doc.time).into_bytes()
+        } else {
+            w.into_bytes()
+        })
     }
 }

@@ -45,7 +45,7 @@ impl Device {
             .u8(0) // subtype
             .u8(1) // protocol version
             .u8(12) // protocol subversion
-            .u8(250) // model (ШТРИХ-М family id in the vendor driver)
+            .u8(self.identity.model_id)
             .u8(0) // language: Russian
             .bytes(&encode_cp1251(&self.identity.model_name))
             .into_bytes())
