@@ -75,7 +75,7 @@ pub async fn run_daemon(
                 let source = KassatkaSource::for_kassa(kc, day_start())
                     .map_err(|e| anyhow::anyhow!("kassa {}: Kassatka: {e}", k.name))?;
                 let device = open_device(k)?;
-                let (kassa, handle) = Kassa::new(settings(k, 1), Arc::new(source), store, device);
+                let (kassa, handle) = Kassa::new(settings(k), Arc::new(source), store, device);
                 daemon.start(kassa, handle);
                 tracing::info!(kassa = %k.name, port = %k.device.port.display(), "Kassatka kassa configured");
                 continue;
@@ -119,12 +119,14 @@ pub async fn run_daemon(
         queues.push((queue, k.name.clone()));
         let source = Arc::new(MoySkladSource::new(api, &org_id, &ms.api_url));
         let device = open_device(k)?;
-        let (kassa, handle) = Kassa::new(
-            settings(k, kassas_on_token(&config.kassas, &ms.token)),
-            source,
-            store,
-            device,
+        let mut cfg = settings(k);
+        // The MoySklad queue cannot notify: idle polling sets how long a
+        // new sale waits.
+        cfg.idle_poll_max = crate::worker::poll_budget::idle_poll_max(
+            k.poll_interval,
+            kassas_on_token(&config.kassas, &ms.token),
         );
+        let (kassa, handle) = Kassa::new(cfg, source, store, device);
         daemon.start(kassa, handle);
         tracing::info!(kassa = %k.name, port = %k.device.port.display(), "kassa configured");
     }
@@ -194,10 +196,10 @@ fn kassas_on_token(all: &[KassaConfig], token: &crate::config::SecretSource) -> 
         .count()
 }
 
-fn settings(k: &KassaConfig, kassas_on_token: usize) -> KassaSettings {
+fn settings(k: &KassaConfig) -> KassaSettings {
     let mut s = KassaSettings::new(&k.name);
     s.poll_interval = k.poll_interval;
-    s.idle_poll_max = crate::worker::poll_budget::idle_poll_max(k.poll_interval, kassas_on_token);
+    s.idle_poll_max = (k.poll_interval * 10).max(Duration::from_secs(5));
     s.default_tax_system = k.tax_system;
     s.daily_close = k.daily_close;
     s
