@@ -121,9 +121,20 @@ impl Fleet {
             agent_ports.push(ports(emu.link_path()));
             emulators.push(emu);
         }
-        let config = write_config(dir.path(), &cloud.base_url(), &kassas, &agent_ports, {
-            poll_interval_ms
-        });
+        // An unpaced emulator answers at any speed; the agent still needs one.
+        let agent_baud = if emulator_baud == 0 {
+            115_200
+        } else {
+            emulator_baud
+        };
+        let config = write_config(
+            dir.path(),
+            &cloud.base_url(),
+            &kassas,
+            &agent_ports,
+            poll_interval_ms,
+            agent_baud,
+        );
         Fleet {
             dir,
             runtime,
@@ -153,7 +164,11 @@ impl Fleet {
     /// Starts `masterkassa run --config …`; its log goes to `agent.log`.
     pub fn spawn_agent(&self) -> Agent {
         let log = std::fs::File::create(self.dir.path().join("agent.log")).expect("agent log");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_masterkassa"));
+        // MASTERKASSA_BENCH_BIN runs another build (a copy of the binary
+        // before a change) against the same cloud and emulators.
+        let bin = std::env::var_os("MASTERKASSA_BENCH_BIN")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_masterkassa").into());
+        let mut cmd = Command::new(bin);
         cmd.arg("run")
             .arg("--config")
             .arg(&self.config)
@@ -251,6 +266,7 @@ fn write_config(
     kassas: &[KassaIdent],
     ports: &[PathBuf],
     poll_interval_ms: u64,
+    baud: u32,
 ) -> PathBuf {
     let mut text = format!(
         "[journal]\npath = \"{}\"\n[control]\nsocket = \"{}\"\n",
@@ -271,7 +287,7 @@ tax_system = "osn"
 [kassa.device]
 driver = "shtrih"
 port = "{port}"
-baud = 115200
+baud = {baud}
 "#,
             name = k.name,
             uid = k.cashier_uid,

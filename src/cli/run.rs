@@ -119,7 +119,14 @@ pub async fn run_daemon(
         queues.push((queue, k.name.clone()));
         let source = Arc::new(MoySkladSource::new(api, &org_id, &ms.api_url));
         let device = open_device(k)?;
-        let (kassa, handle) = Kassa::new(settings(k), source, store, device);
+        let mut cfg = settings(k);
+        // The MoySklad queue cannot notify: idle polling sets how long a
+        // new sale waits.
+        cfg.idle_poll_max = crate::worker::poll_budget::idle_poll_max(
+            k.poll_interval,
+            kassas_on_token(&config.kassas, &ms.token),
+        );
+        let (kassa, handle) = Kassa::new(cfg, source, store, device);
         daemon.start(kassa, handle);
         tracing::info!(kassa = %k.name, port = %k.device.port.display(), "kassa configured");
     }
@@ -179,6 +186,14 @@ async fn org_id_from_cloud(api: &dyn PosApi, kassa: &str) -> anyhow::Result<Stri
             }
         }
     }
+}
+
+/// MoySklad kassas configured with the same token source: they share one
+/// request budget.
+fn kassas_on_token(all: &[KassaConfig], token: &crate::config::SecretSource) -> usize {
+    all.iter()
+        .filter(|o| matches!(&o.cloud, CloudConfig::Moysklad(ms) if &ms.token == token))
+        .count()
 }
 
 fn settings(k: &KassaConfig) -> KassaSettings {

@@ -69,7 +69,9 @@ pub struct KassaConfig {
     /// Where operations come from, with that cloud's settings.
     pub cloud: CloudConfig,
     /// `poll_interval_ms` (default 1000): the poll interval while work
-    /// flows; the worker backs off from it when the queue is empty.
+    /// flows; an idle MoySklad kassa polls every 4/5 of it, so a new sale
+    /// waits at most this long (longer only when many kassas share one
+    /// token); an idle Kassatka kassa backs off to 10× (at least 5 s).
     pub poll_interval: Duration,
     /// `daily_close = "23:55"`: close the shift every day at this local time.
     pub daily_close: Option<jiff::civil::Time>,

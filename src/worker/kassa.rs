@@ -13,6 +13,7 @@
 //! permanent device errors reject, and only after the FN proved that the
 //! receipt was not made.
 
+use super::known_device::KnownDevice;
 use super::recovery::RecoveryOutcome;
 use super::source::{FiscalData, OutboxMessage, Polled, PrinterInfo, ReceiptSource, SourceError};
 use super::status::{ErrorReport, KassaStatus, StatusCell};
@@ -112,6 +113,9 @@ pub struct Kassa<S: ReceiptSource, J: Store> {
     print_pending: bool,
     /// The outbox is not empty (as of the last turn).
     outbox_pending: bool,
+    /// Device facts from the last clean receipt; dropped by anything else
+    /// that may change the FN (shift commands, recovery, errors).
+    known: Option<KnownDevice>,
 }
 
 /// Shortest gap between two state reports triggered by changes.
@@ -181,6 +185,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             last_state: now.checked_sub(STATE_MIN_GAP).unwrap_or(now),
             state_dirty: true,
             state_sent_once: false,
+            known: None,
             print_pending: true,
             outbox_pending: true,
         };
@@ -246,6 +251,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         if self.halted.is_none() && self.needs_recovery() && now >= self.next_print {
             // Recovery may queue approves.
             self.outbox_pending = true;
+            self.known = None;
             match self.recover().await {
                 Ok(()) => {}
                 Err(e) => {
@@ -285,6 +291,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 }
             }
             if self.daily_close_due() {
+                self.known = None;
                 let _ = self.close_shift_now().await;
                 return true;
             }
@@ -491,34 +498,17 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 return;
             }
         };
-        let shift_id = match self.ensure_shift().await {
-            Ok(id) => id,
-            Err(e) => {
-                self.trouble(&e);
-                return;
-            }
-        };
-        if let Err(e) = self.finish_interrupted_print().await {
-            self.trouble(&e);
-            return;
-        }
-        let fn_info = match self.device.call(|k| k.fn_info()).await {
-            Ok(f) => f,
-            Err(e) => {
-                self.device_trouble(&e);
-                return;
-            }
-        };
-        if self.needs_recovery() {
-            // The device reconnected since recovery: reconcile first.
-            return;
-        }
-        let expected_fd = match super::shift::next_fd(fn_info.last_fd_number) {
-            Ok(n) => n,
-            Err(e) => {
-                self.device_trouble(&e);
-                return;
-            }
+        let known = self
+            .known
+            .take()
+            .filter(|k| k.valid_for(self.device.generation()));
+        let from_last_receipt = known.is_some();
+        let (shift_id, fn_serial, expected_fd) = match known {
+            Some(k) => (k.shift_id, k.fn_serial, k.next_fd),
+            None => match self.read_device_before_print().await {
+                Some(facts) => facts,
+                None => return,
+            },
         };
         let Some(total) = receipt.total() else {
             // render() already refuses such sums; never journal a made-up 0.
@@ -527,7 +517,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         };
         if let Err(e) =
             self.store
-                .start_printing(&op.id, expected_fd, &fn_info.serial, receipt.kind, total)
+                .start_printing(&op.id, expected_fd, &fn_serial, receipt.kind, total)
         {
             self.journal_error(&e);
             self.next_print = Instant::now() + self.cfg.device_retry;
@@ -538,8 +528,15 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         let result = self.device.call(move |k| k.print_receipt(&to_print)).await;
         match result {
             Ok(printed) => {
+                self.known = KnownDevice::after_receipt(
+                    self.device.generation(),
+                    &fn_serial,
+                    expected_fd,
+                    printed.doc.number,
+                    &shift_id,
+                );
                 let fiscal = FiscalData {
-                    fn_serial: fn_info.serial.clone(),
+                    fn_serial,
                     fd_number: printed.doc.number,
                     fiscal_sign: printed.doc.fiscal_sign,
                     time: printed.doc.time,
@@ -551,7 +548,43 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             }
             Err(e) => {
                 tracing::warn!(kassa = %self.cfg.name, op = %op.id, error = %e, "print failed; checking the FN");
-                self.after_print_error(&op.id, e).await;
+                self.after_print_error(&op.id, e, from_last_receipt).await;
+            }
+        }
+    }
+
+    /// Shift, interrupted printing and FN facts, read from the device:
+    /// (journal shift id, FN serial, number of the next FD). `None` after a
+    /// failure (already reported) or when the device was reopened meanwhile
+    /// (recovery runs first).
+    async fn read_device_before_print(&mut self) -> Option<(String, String, u32)> {
+        let shift_id = match self.ensure_shift().await {
+            Ok(id) => id,
+            Err(e) => {
+                self.trouble(&e);
+                return None;
+            }
+        };
+        if let Err(e) = self.finish_interrupted_print().await {
+            self.trouble(&e);
+            return None;
+        }
+        let fn_info = match self.device.call(|k| k.fn_info()).await {
+            Ok(f) => f,
+            Err(e) => {
+                self.device_trouble(&e);
+                return None;
+            }
+        };
+        if self.needs_recovery() {
+            // The device reconnected since recovery: reconcile first.
+            return None;
+        }
+        match super::shift::next_fd(fn_info.last_fd_number) {
+            Ok(n) => Some((shift_id, fn_info.serial, n)),
+            Err(e) => {
+                self.device_trouble(&e);
+                None
             }
         }
     }
@@ -602,12 +635,19 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     }
 
     /// After a failed print: ask the FN whether the receipt exists.
-    async fn after_print_error(&mut self, op_id: &str, error: KktError) {
+    /// `from_last_receipt`: the print skipped the shift and FN reads,
+    /// trusting the previous receipt; a refusal then may only mean the
+    /// shift ran past 24 h meanwhile, so the operation is retried after a
+    /// full read instead of being rejected.
+    async fn after_print_error(&mut self, op_id: &str, error: KktError, from_last_receipt: bool) {
         match self.recover_op(op_id).await {
             Ok(RecoveryOutcome::Printed) => {}
             Ok(RecoveryOutcome::NotPrinted) => {
                 if error.is_recoverable() {
                     self.device_trouble(&error);
+                } else if from_last_receipt {
+                    tracing::info!(kassa = %self.cfg.name, op = %op_id, error = %error,
+                        "print refused without a fresh device read: reading the device and retrying");
                 } else {
                     let decoded = match self.store.get(op_id) {
                         Ok(Some(op)) => self.source.decode(op_id, &op.body),
@@ -782,6 +822,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     async fn handle_command(&mut self, cmd: Command) {
         match cmd {
             Command::CloseShift(reply) => {
+                self.known = None;
                 let result = self.close_shift_now().await;
                 self.outbox_pending = true;
                 let _ = reply.send(result);

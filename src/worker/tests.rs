@@ -442,6 +442,25 @@ async fn settled_operation_handed_out_again_is_answered_not_reprinted<J: Store>(
     assert_eq!(a[0], a[1], "the same fiscal data is sent again");
 }
 
+/// Issue 14: after a clean receipt the FN number, FN serial and shift are
+/// known, so the next receipts go to the printer without reading it again,
+/// and the journal still expects the right FD for each.
+async fn receipts_in_a_row_skip_the_device_reads<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    let run = start(&sim, &source, &store);
+    wait_for("approve", || approves(&source).len() == 1).await;
+    let reads_before = sim.state().reads;
+    source.push("op-2", Ok(sale(100)));
+    source.push("op-3", Ok(sale(200)));
+    wait_for("three approves", || approves(&source).len() == 3).await;
+    run.stop().await;
+    assert_eq!(sim.state().reads, reads_before, "no status/FN/shift reads");
+    let fds: Vec<u32> = approves(&source).iter().map(|a| a.1).collect();
+    assert_eq!(fds, [2, 3, 4]);
+    assert_eq!(receipts_in_archive(&sim), 3);
+}
+
 async fn expired_shift_is_closed_and_reopened<J: Store>(store: Arc<J>) {
     let (sim, source) = setup();
     source.push("op-1", Ok(sale(5000)));
@@ -860,6 +879,7 @@ on_both_stores!(
     settled_operation_handed_out_again_is_answered_not_reprinted,
     expired_shift_is_closed_and_reopened,
     close_shift_command_closes_and_reports,
+    receipts_in_a_row_skip_the_device_reads,
 );
 
 /// A device claiming its last FD is u32::MAX is an error,

@@ -30,6 +30,8 @@ pub struct SimState {
     pub printed: Vec<Receipt>,
     pub cancels: u32,
     pub continues: u32,
+    /// Calls that only read the device (status, FN, shift).
+    pub reads: u32,
 
     clock: i64,
 }
@@ -110,7 +112,8 @@ impl Kkt for SimKkt {
         })
     }
     fn status(&mut self) -> Result<DeviceStatus, KktError> {
-        let s = self.guard()?;
+        let mut s = self.guard()?;
+        s.reads += 1;
         Ok(DeviceStatus {
             paper_present: s.paper,
             cover_open: false,
@@ -121,7 +124,8 @@ impl Kkt for SimKkt {
         })
     }
     fn fn_info(&mut self) -> Result<FnInfo, KktError> {
-        let s = self.guard()?;
+        let mut s = self.guard()?;
+        s.reads += 1;
         Ok(FnInfo {
             serial: s.fn_serial.clone(),
             valid_until: Some(jiff::civil::date(2027, 12, 31)),
@@ -134,7 +138,8 @@ impl Kkt for SimKkt {
         })
     }
     fn shift_state(&mut self) -> Result<ShiftState, KktError> {
-        let s = self.guard()?;
+        let mut s = self.guard()?;
+        s.reads += 1;
         Ok(match s.shift_open {
             None => ShiftState::Closed {
                 last_number: s.last_shift,

@@ -1,0 +1,61 @@
+//! How often an idle kassa asks the cloud for work.
+//!
+//! The MoySklad queue cannot notify: a sale made after a quiet spell is seen
+//! only at the next poll, so idle polling sets how long the shop waits for
+//! the receipt. MoySklad allows one token 100 requests per 5 s; kassas that
+//! share a token share that budget, and while idle they together may spend a
+//! quarter of it, leaving the rest to the kassas that are printing.
+
+use std::time::Duration;
+
+/// Requests per 5 s all idle kassas of one token may spend together.
+const IDLE_REQUESTS_PER_WINDOW: u32 = 25;
+const WINDOW: Duration = Duration::from_secs(5);
+
+/// Longest interval between two polls of an idle kassa: four fifths of
+/// `poll_interval`, so that with the loop's ±20 % jitter a new sale waits at
+/// most `poll_interval` for its poll, unless the kassas sharing the token
+/// (`kassas_on_token`, at least 1) would then exceed their idle share.
+pub fn idle_poll_max(poll_interval: Duration, kassas_on_token: usize) -> Duration {
+    let sharers = u32::try_from(kassas_on_token.max(1)).unwrap_or(u32::MAX);
+    let fair = (WINDOW / IDLE_REQUESTS_PER_WINDOW).saturating_mul(sharers);
+    (poll_interval * 4 / 5).max(fair)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_kassa_waits_less_than_the_poll_interval() {
+        let idle = idle_poll_max(Duration::from_millis(1000), 1);
+        assert_eq!(idle, Duration::from_millis(800));
+        // With +20 % jitter the next poll still comes within 1 s.
+        assert!(idle * 6 / 5 <= Duration::from_millis(1000));
+    }
+
+    #[test]
+    fn kassas_on_one_token_share_a_quarter_of_its_budget() {
+        for n in [1usize, 4, 8, 32, 100] {
+            let idle = idle_poll_max(Duration::from_millis(1000), n);
+            // Even with every poll jittered early (-20 %).
+            let per_window = n as f64 * WINDOW.as_secs_f64() / (idle.as_secs_f64() * 0.8);
+            assert!(
+                per_window <= 100.0 / 3.0,
+                "{n} kassas: {per_window} requests per 5 s"
+            );
+        }
+        assert_eq!(
+            idle_poll_max(Duration::from_millis(1000), 32),
+            Duration::from_millis(6400)
+        );
+    }
+
+    #[test]
+    fn a_slow_configured_interval_is_kept() {
+        assert_eq!(
+            idle_poll_max(Duration::from_secs(10), 1),
+            Duration::from_secs(8)
+        );
+    }
+}
