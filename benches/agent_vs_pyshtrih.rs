@@ -27,7 +27,7 @@
 mod bench_support;
 
 use bench_support::{Fleet, env_num, load_line, mean};
-use shtrih::emulator::{Emulator, EmulatorConfig};
+use sim_shtrih::{Emulator, EmulatorConfig};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -84,7 +84,7 @@ fn pyshtrih_side(py: &str, baud: u32, receipts: u32) -> Result<Side, String> {
     let in_fn = emu
         .archive()
         .iter()
-        .filter(|d| d.kind == shtrih::emulator::doc_type::RECEIPT)
+        .filter(|d| d.kind == sim_shtrih::doc_type::RECEIPT)
         .count();
     if in_fn != receipts as usize || wall.len() != receipts as usize {
         return Err(format!(
@@ -182,7 +182,7 @@ fn idle_latency(fleet: &Fleet, idle: Duration, done: u32, problems: &mut Vec<Str
     let id = format!("c0ffee00-0000-4000-8000-{:012}", 900_000 + done);
     if let Err(e) = fleet.cloud.enqueue_for(
         &fleet.kassas[0].org_id,
-        masterkassa::fake_cloud::OpKind::RetailDemand,
+        sim_moysklad::OpKind::RetailDemand,
         bench_support::ten_position_sale(&id, done),
     ) {
         problems.push(format!("enqueue after idle: {e}"));
