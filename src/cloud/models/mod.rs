@@ -13,6 +13,7 @@ pub mod fiscal;
 pub mod master;
 pub mod meta;
 pub mod number;
+mod reason;
 pub mod operation;
 pub mod retailstore;
 pub mod shift;
