@@ -33,6 +33,10 @@ pub struct DaemonStatus {
     pub daemon_running: bool,
     pub version: String,
     pub uptime_secs: Option<u64>,
+    /// Set by `status` when the journal does not exist yet: the daemon has
+    /// never run with it (the kassas are then the configured ones).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub never_ran: bool,
     pub kassas: Vec<KassaStatus>,
 }
 
@@ -59,6 +63,33 @@ pub enum ControlError {
     },
     #[error("control socket {path}: unreadable answer: {message}")]
     BadAnswer { path: PathBuf, message: String },
+}
+
+/// Why the daemon could not be asked, as far as the caller can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreachable {
+    /// No socket, or nobody listening on it: the daemon is not running.
+    NotRunning,
+    /// The socket exists but this user may not open it: the daemon may
+    /// well be running; only its group may ask it.
+    NoPermission,
+    /// It accepted but did not answer in time, or answered garbage.
+    NoAnswer,
+}
+
+impl ControlError {
+    /// What this failure says about the daemon.
+    pub fn unreachable(&self) -> Unreachable {
+        use std::io::ErrorKind;
+        match self {
+            ControlError::Io { source, .. } => match source.kind() {
+                ErrorKind::PermissionDenied => Unreachable::NoPermission,
+                ErrorKind::NotFound | ErrorKind::ConnectionRefused => Unreachable::NotRunning,
+                _ => Unreachable::NoAnswer,
+            },
+            ControlError::BadAnswer { .. } => Unreachable::NoAnswer,
+        }
+    }
 }
 
 /// Serves the socket until the task is dropped.
@@ -138,6 +169,7 @@ impl ControlServer {
             daemon_running: true,
             version: crate::state::VERSION.to_string(),
             uptime_secs: Some(self.started.elapsed().as_secs()),
+            never_ran: false,
             kassas: self.kassas.iter().map(|k| k.snapshot()).collect(),
         }
     }
@@ -230,6 +262,39 @@ mod tests {
             }),
         };
         (h, rx)
+    }
+
+    #[test]
+    fn a_socket_this_user_may_not_open_is_no_permission_not_a_stopped_daemon() {
+        use std::io::{Error, ErrorKind};
+        let io = |kind| ControlError::Io {
+            path: "/run/masterkassa/control.sock".into(),
+            source: Error::from(kind),
+        };
+        assert_eq!(
+            io(ErrorKind::PermissionDenied).unreachable(),
+            Unreachable::NoPermission
+        );
+        assert_eq!(
+            ControlError::Io {
+                path: "/s".into(),
+                source: Error::from_raw_os_error(libc::EACCES),
+            }
+            .unreachable(),
+            Unreachable::NoPermission
+        );
+        assert_eq!(
+            io(ErrorKind::NotFound).unreachable(),
+            Unreachable::NotRunning
+        );
+        assert_eq!(
+            io(ErrorKind::ConnectionRefused).unreachable(),
+            Unreachable::NotRunning
+        );
+        assert_eq!(
+            io(ErrorKind::WouldBlock).unreachable(),
+            Unreachable::NoAnswer
+        );
     }
 
     #[tokio::test]

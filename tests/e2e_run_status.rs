@@ -65,6 +65,13 @@ async fn run_status_shift_close_and_status_without_daemon() {
     assert_eq!(k.fn_serial.as_deref(), Some(emu.fn_serial().as_str()));
     assert_eq!(k.printer.as_ref().unwrap().serial, "12345678");
     assert_eq!(k.shift.as_ref().unwrap().state, "open");
+    // Every time in the JSON carries its offset (RFC 3339).
+    let raw: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let opened = raw["kassas"][0]["shift"]["opened_at"].as_str().unwrap();
+    assert!(opened.ends_with("+03:00"), "{opened}");
+    opened.parse::<jiff::Timestamp>().unwrap();
+    let polled = raw["kassas"][0]["last_poll"].as_str().unwrap();
+    polled.parse::<jiff::Timestamp>().unwrap();
 
     let (ok, human) = cli(&["status", "--config", &cfg_arg]);
     assert!(ok, "{human}");
@@ -109,4 +116,11 @@ async fn run_status_shift_close_and_status_without_daemon() {
     let (_, json) = cli(&["status", "--config", &cfg_arg, "--json"]);
     let status: DaemonStatus = serde_json::from_str(&json).unwrap();
     assert!(!status.daemon_running);
+
+    // stderr went to a file: plain lines, Moscow time with its offset.
+    let log = std::fs::read_to_string(dir.path().join("agent.log")).unwrap();
+    assert!(!log.contains("\x1b["), "ANSI escapes in a log file");
+    let first = log.lines().next().unwrap_or_default();
+    let stamp = first.split_whitespace().next().unwrap_or_default();
+    assert!(stamp.ends_with("+03:00"), "{first}");
 }

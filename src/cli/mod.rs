@@ -9,6 +9,7 @@ pub mod emulate;
 pub mod fake_cloud;
 pub mod fake_kassatka;
 pub mod kassatka;
+pub mod logging;
 pub mod run;
 pub mod shift;
 pub mod status;

@@ -4,6 +4,7 @@
 //! and talks to systemd (READY, WATCHDOG, STATUS). Tokens come from files,
 //! the environment or systemd credentials, never from argv.
 
+use super::logging::LogFormat;
 use crate::cloud::{ClientConfig, Limits, PosApi, PosClient, RateLimiter};
 use crate::config::{Baud, CloudConfig, Config, KassaConfig};
 use crate::device::DeviceHandle;
@@ -24,10 +25,14 @@ pub struct Args {
     /// Configuration file.
     #[arg(long, default_value = crate::config::DEFAULT_CONFIG_PATH)]
     pub config: PathBuf,
+    /// Log format on stderr: auto (journald lines under systemd, else
+    /// text, coloured only on a terminal), text, journald or json.
+    #[arg(long, value_enum, default_value_t = LogFormat::Auto)]
+    pub log_format: LogFormat,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    init_logging();
+    super::logging::init(args.log_format, "info");
     let config = Config::load(&args.config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -35,16 +40,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(run_daemon(config, std::future::pending()))
-}
-
-/// Logs to stderr (journald picks them up); `RUST_LOG` overrides the level.
-pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 /// Runs every kassa of `config` until SIGTERM/SIGINT or `until` resolves.

@@ -492,7 +492,10 @@ mod tests {
         let polled = unreadable_polled(&meta, why).unwrap();
         let again = decode(&polled.id, &polled.body);
         let reason = again.input.unwrap_err().0;
-        assert_eq!(reason, format!("Ошибка данных: операция не читается ({why})"));
+        assert_eq!(
+            reason,
+            format!("Ошибка данных: операция не читается ({why})")
+        );
         assert_eq!(again.kind, "retaildemand");
     }
 
