@@ -92,10 +92,14 @@ impl ControlError {
     }
 }
 
+/// The kassas the socket reports on; a kassa still waiting to start is a
+/// placeholder that its real handle later replaces.
+pub type Registry = Arc<std::sync::RwLock<Vec<KassaHandle>>>;
+
 /// Serves the socket until the task is dropped.
 pub struct ControlServer {
     path: PathBuf,
-    kassas: Arc<Vec<KassaHandle>>,
+    kassas: Registry,
     started: Instant,
 }
 
@@ -103,7 +107,7 @@ impl ControlServer {
     /// Binds `path` (replacing a stale socket) with mode 0660.
     pub fn bind(
         path: &Path,
-        kassas: Vec<KassaHandle>,
+        kassas: Registry,
     ) -> Result<(ControlServer, tokio::net::UnixListener), ControlError> {
         let io = |source| ControlError::Io {
             path: path.to_path_buf(),
@@ -122,7 +126,7 @@ impl ControlServer {
         Ok((
             ControlServer {
                 path: path.to_path_buf(),
-                kassas: Arc::new(kassas),
+                kassas,
                 started: Instant::now(),
             },
             listener,
@@ -170,13 +174,21 @@ impl ControlServer {
             version: crate::state::VERSION.to_string(),
             uptime_secs: Some(self.started.elapsed().as_secs()),
             never_ran: false,
-            kassas: self.kassas.iter().map(|k| k.snapshot()).collect(),
+            kassas: self.handles().iter().map(|k| k.snapshot()).collect(),
         }
+    }
+
+    /// A copy of the handles, so no lock is held across an await.
+    fn handles(&self) -> Vec<KassaHandle> {
+        self.kassas
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     async fn close_shift(&self, only: Option<&str>) -> CommandReply {
         let mut results = Vec::new();
-        for k in self.kassas.iter() {
+        for k in self.handles().iter() {
             if only.is_some_and(|n| n != k.name) {
                 continue;
             }
@@ -303,7 +315,8 @@ mod tests {
         let path = dir.path().join("run/control.sock");
         let (a, mut a_rx) = handle("магазин");
         let (b, _b_rx) = handle("склад");
-        let (server, listener) = ControlServer::bind(&path, vec![a, b]).unwrap();
+        let (server, listener) =
+            ControlServer::bind(&path, Arc::new(std::sync::RwLock::new(vec![a, b]))).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o660);
         tokio::spawn(server.serve(listener));

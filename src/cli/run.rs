@@ -13,7 +13,8 @@ use crate::kassatka::source::KassatkaSource;
 use crate::worker::daemon::Daemon;
 use crate::worker::journal_store::{JournalStore, day_start};
 use crate::worker::moysklad::MoySkladSource;
-use crate::worker::{Kassa, KassaSettings};
+use crate::worker::status::ErrorReport;
+use crate::worker::{Kassa, KassaSettings, StatusCell, Store};
 use anyhow::Context;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -56,11 +57,21 @@ pub async fn run_daemon(
             .with_context(|| format!("journal {}", config.journal_path.display()))?,
     );
     let mut daemon = Daemon::new();
+    // Every kassa is listed and the socket served before any waits for the
+    // cloud: `status` must say "waiting for the cloud", not "not running".
+    let mut stores = Vec::new();
+    let mut cells = Vec::new();
+    for k in &config.kassas {
+        let store = Arc::new(JournalStore::new(journal.clone(), &k.name, k.source()));
+        let counts = store.clone();
+        cells.push(daemon.placeholder(&k.name, Arc::new(move || counts.counts().ok())));
+        stores.push(store);
+    }
+    daemon.serve(Some(config.control_socket.clone()))?;
     // One limiter per token: MoySklad counts requests per user.
     let mut limiters: Vec<(String, Arc<RateLimiter>)> = Vec::new();
     let mut queues: Vec<((String, String), String)> = Vec::new();
-    for k in &config.kassas {
-        let store = Arc::new(JournalStore::new(journal.clone(), &k.name, k.source()));
+    for ((k, store), cell) in config.kassas.iter().zip(stores).zip(cells) {
         let ms = match &k.cloud {
             CloudConfig::Moysklad(ms) => ms,
             CloudConfig::Kassatka(kc) => {
@@ -98,7 +109,7 @@ pub async fn run_daemon(
         let api: Arc<dyn PosApi> = Arc::new(client);
         let org_id = match &ms.org_id {
             Some(id) => id.clone(),
-            None => org_id_from_cloud(&*api, &k.name).await?,
+            None => org_id_from_cloud(&*api, &k.name, &cell).await?,
         };
         // Two master kassas on one organisation's queue would both be
         // handed the same operation and both print it.
@@ -118,7 +129,7 @@ pub async fn run_daemon(
         daemon.start(kassa, handle);
         tracing::info!(kassa = %k.name, port = %k.device.port.display(), "kassa configured");
     }
-    if daemon.handles().is_empty() {
+    if !daemon.has_started() {
         anyhow::bail!("no kassa can run: check the [[kassa]] sections of the config");
     }
     daemon
@@ -157,13 +168,24 @@ fn lock_instance(journal: &std::path::Path) -> anyhow::Result<std::fs::File> {
 
 /// The retail store's organization id, read once at start (retried while
 /// the cloud is unreachable: the daemon must come up without network).
-async fn org_id_from_cloud(api: &dyn PosApi, kassa: &str) -> anyhow::Result<String> {
+async fn org_id_from_cloud(
+    api: &dyn PosApi,
+    kassa: &str,
+    status: &StatusCell,
+) -> anyhow::Result<String> {
     let mut wait = Duration::from_secs(1);
+    status.update(|s| s.last_error = Some(waiting_for_cloud("подключение")));
     loop {
         match api.settings_retailstore().await {
             Ok(store) => return Ok(store.organization.id.clone().unwrap_or(store.id)),
             Err(e) if e.is_transient() => {
                 tracing::warn!(kassa, error = %e, "cannot read the retail store yet; retrying");
+                let why = format!(
+                    "облако недоступно ({}), повтор через {} с",
+                    e,
+                    wait.as_secs()
+                );
+                status.update(|s| s.last_error = Some(waiting_for_cloud(&why)));
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(60));
             }
@@ -173,6 +195,15 @@ async fn org_id_from_cloud(api: &dyn PosApi, kassa: &str) -> anyhow::Result<Stri
                 ));
             }
         }
+    }
+}
+
+/// The status of a kassa that cannot start before the cloud answers.
+fn waiting_for_cloud(detail: &str) -> ErrorReport {
+    ErrorReport {
+        layer: "cloud".into(),
+        message: format!("ожидание облака: {detail}"),
+        at: crate::worker::moscow_now(),
     }
 }
 
