@@ -157,8 +157,11 @@ pub fn run_to(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
         password: args.password,
         ..DriverConfig::default()
     };
-    let mut kkt = ShtrihDriver::open(&args.port, args.baud.0, cfg)
-        .with_context(|| format!("cannot reach the printer on {}", args.port))?;
+    let mut kkt = match ShtrihDriver::open(&args.port, args.baud.0, cfg) {
+        Ok(kkt) => kkt,
+        Err(e) if port_is_held(&args.port) => anyhow::bail!("{}", held_by_another(&args.port, &e)),
+        Err(e) => return Err(kkt_err(e)).with_context(|| format!("нет связи с ККТ на {}", args.port)),
+    };
     let json = args.json;
     match args.action {
         Action::Status => {
@@ -240,6 +243,42 @@ pub fn run_to(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
             emit(out, json, &DocumentReport { document, tlv }, print_document)
         }
     }
+}
+
+/// True when another process holds the port's lock (the daemon locks
+/// every port it uses, as this command does).
+fn port_is_held(port: &str) -> bool {
+    use std::os::unix::fs::OpenOptionsExt;
+    // Non-blocking and no controlling terminal: probing must not wait for
+    // a modem line or adopt the printer as our terminal.
+    let Ok(file) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(port)
+    else {
+        return false;
+    };
+    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+}
+
+/// What to do when the port is busy, and whether the daemon answers.
+fn held_by_another(port: &str, e: &kkt::KktError) -> String {
+    tracing::debug!(port, error = %e, "port is locked by another process");
+    let daemon = crate::control::request::<crate::control::DaemonStatus>(
+        std::path::Path::new(super::status::DEFAULT_SOCKET),
+        &crate::control::Request::Status,
+        std::time::Duration::from_secs(2),
+    );
+    let who = match daemon {
+        Ok(_) => "его держит работающий демон masterkassa",
+        Err(_) => "его держит другой процесс (обычно демон masterkassa)",
+    };
+    format!(
+        "порт {port} занят: {who}. Смену закройте через демон: masterkassa shift close. \
+         Для прямой работы с ККТ остановите демон (sudo systemctl stop masterkassa), \
+         выполните команду и запустите его снова (sudo systemctl start masterkassa)"
+    )
 }
 
 /// Device errors keep their Russian text and say whether waiting or fixing
@@ -541,5 +580,27 @@ mod tests {
         assert!(!emu.shift().open);
         let err = run_to(args(&port, &["close-shift"]), &mut Vec::new()).unwrap_err();
         assert!(err.to_string().starts_with("смена уже закрыта"), "{err}");
+    }
+
+    #[test]
+    fn a_port_the_daemon_holds_is_named_as_busy_with_how_to_stop_it() {
+        use shtrih::emulator::{Emulator, EmulatorConfig};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let emu =
+            Emulator::spawn(EmulatorConfig::new(dir.path().join("kkt")).baud(0)).expect("emulator");
+        let port = emu.link_path().to_string_lossy().into_owned();
+        // What the daemon's open port looks like to another process.
+        let held = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&port)
+            .expect("open");
+        held.try_lock().expect("lock");
+        let err = run_to(args(&port, &["status"]), &mut Vec::new()).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.starts_with(&format!("порт {port} занят")), "{text}");
+        assert!(text.contains("sudo systemctl stop masterkassa"), "{text}");
+        assert!(text.contains("masterkassa shift close"), "{text}");
+        assert!(!text.contains("Unable to acquire"), "{text}");
     }
 }
