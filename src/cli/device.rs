@@ -111,6 +111,9 @@ struct TlvView {
     /// CP1251 text when the value is printable.
     #[serde(skip_serializing_if = "Option::is_none")]
     text: Option<String>,
+    /// A known tag's meaning and value (date, number, sum).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decoded: Option<String>,
 }
 
 impl TlvView {
@@ -120,10 +123,12 @@ impl TlvView {
         let printable = !item.value.is_empty()
             && text.chars().count() == item.value.len()
             && text.chars().all(|c| !c.is_control());
+        let decoded = super::fd_tags::describe(item.tag, &item.value);
         TlvView {
             tag: item.tag,
             hex,
-            text: printable.then_some(text),
+            text: (printable && decoded.is_none()).then_some(text),
+            decoded,
         }
     }
 }
@@ -160,7 +165,9 @@ pub fn run_to(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut kkt = match ShtrihDriver::open(&args.port, args.baud.0, cfg) {
         Ok(kkt) => kkt,
         Err(e) if port_is_held(&args.port) => anyhow::bail!("{}", held_by_another(&args.port, &e)),
-        Err(e) => return Err(kkt_err(e)).with_context(|| format!("нет связи с ККТ на {}", args.port)),
+        Err(e) => {
+            return Err(kkt_err(e)).with_context(|| format!("нет связи с ККТ на {}", args.port));
+        }
     };
     let json = args.json;
     match args.action {
@@ -442,11 +449,14 @@ fn print_document(out: &mut String, r: &DocumentReport) {
         let _ = writeln!(out, "Сумма: {t}");
     }
     for t in r.tlv.iter().flatten() {
-        match &t.text {
-            Some(text) => {
+        match (&t.decoded, &t.text) {
+            (Some(decoded), _) => {
+                let _ = writeln!(out, "  тег {:>4}: {decoded} ({})", t.tag, t.hex);
+            }
+            (None, Some(text)) => {
                 let _ = writeln!(out, "  тег {:>4}: «{text}»", t.tag);
             }
-            None => {
+            (None, None) => {
                 let _ = writeln!(out, "  тег {:>4}: {}", t.tag, t.hex);
             }
         }
@@ -519,6 +529,8 @@ mod tests {
         assert_eq!(v["shift"]["state"], "closed");
         assert_eq!(v["status"]["paper_present"], true);
         assert_eq!(v["baud"], 115_200);
+        // Not read from this device: absent, not an empty list.
+        assert!(v["device"].get("tax_systems").is_none(), "{v}");
 
         let mut out = Vec::new();
         run_to(
@@ -565,6 +577,16 @@ mod tests {
             .find(|t| t["tag"] == 1041)
             .map(|t| t["text"].clone());
         assert_eq!(serial, Some(serde_json::Value::from(emu.fn_serial())));
+        let number = v["tlv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tag"] == 1040)
+            .map(|t| t["decoded"].clone());
+        assert_eq!(
+            number,
+            Some(serde_json::Value::from(format!("номер ФД: {fd}")))
+        );
 
         let err = run_to(args(&port, &["fd", "999"]), &mut Vec::new()).unwrap_err();
         assert!(

@@ -8,6 +8,7 @@ pub mod device;
 pub mod emulate;
 pub mod fake_cloud;
 pub mod fake_kassatka;
+pub mod fd_tags;
 pub mod kassatka;
 pub mod logging;
 pub mod run;
