@@ -3,6 +3,7 @@
 
 pub mod attach;
 pub mod config_check;
+pub mod config_warnings;
 pub mod demo;
 pub mod device;
 pub mod emulate;
