@@ -153,7 +153,7 @@ mod tests {
 
     #[test]
     fn a_world_readable_token_file_is_warned_about() {
-        let f = |mode| FileFacts {
+        let f = |mode: u32| FileFacts {
             mode: 0o100000 | mode,
             uid: 0,
             gid: 990,
@@ -177,7 +177,7 @@ mod tests {
         assert!(w.contains("порт /dev/ttyACM3 не существует"), "{w}");
         assert!(w.contains("сейчас есть: /dev/ttyACM0"), "{w}");
         assert!(w.contains("ls /dev/ttyUSB* /dev/ttyACM*"), "{w}");
-        let dev = |mode, gid| FileFacts {
+        let dev = |mode: u32, gid: u32| FileFacts {
             mode: 0o20000 | mode,
             uid: 0,
             gid,
