@@ -12,9 +12,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub const DEFAULT_CONFIG: &str = "/etc/masterkassa/config.toml";
-pub const DEFAULT_SOCKET: &str = "/run/masterkassa/control.sock";
-pub const DEFAULT_JOURNAL: &str = "/var/lib/masterkassa/journal.db";
+pub use crate::config::{
+    DEFAULT_CONFIG_PATH as DEFAULT_CONFIG, DEFAULT_CONTROL_SOCKET as DEFAULT_SOCKET,
+    DEFAULT_JOURNAL_PATH as DEFAULT_JOURNAL,
+};
 
 /// Arguments of this subcommand.
 #[derive(Debug, clap::Args)]
