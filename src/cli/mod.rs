@@ -6,6 +6,7 @@ pub mod config_check;
 pub mod config_warnings;
 pub mod demo;
 pub mod device;
+pub mod doctor;
 pub mod emulate;
 pub mod fake_cloud;
 pub mod fake_kassatka;
