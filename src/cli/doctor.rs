@@ -343,6 +343,8 @@ async fn cloud(config: &Config) -> (Outcome, Outcome) {
                 );
             }
             Err(e) => {
+                // It answered, only not yes.
+                reached.push(format!("{}: {}", k.name, ms.api_url));
                 return (
                     Ok(reached.join("; ")),
                     Err((
@@ -401,7 +403,12 @@ fn port_access(config: &Config) -> Outcome {
     for k in &config.kassas {
         let p = &k.device.port;
         if let Some(problem) = port(p, host::facts(p), &service, &[]) {
-            return Err((format!("касса {}: {problem}", k.name), "см. выше".into()));
+            return Err((
+                format!("касса {}: {problem}", k.name),
+                "установите правило udev (systemd/99-masterkassa.rules: GROUP=\"dialout\", MODE=\"0660\") \
+                 или добавьте службу в группу порта"
+                    .into(),
+            ));
         }
     }
     Ok("чтение и запись разрешены".into())
