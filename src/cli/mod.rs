@@ -7,6 +7,7 @@ pub mod config_warnings;
 pub mod demo;
 pub mod device;
 pub mod doctor;
+pub mod dry_run;
 pub mod emulate;
 pub mod fake_cloud;
 pub mod fake_kassatka;

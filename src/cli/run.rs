@@ -30,6 +30,10 @@ pub struct Args {
     /// text, coloured only on a terminal), text, journald or json.
     #[arg(long, value_enum, default_value_t = LogFormat::Auto)]
     pub log_format: LogFormat,
+    /// Poll, render and validate every queued operation and show what
+    /// would be printed; print nothing and answer nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -40,6 +44,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    if args.dry_run {
+        let mut out = String::new();
+        let result = runtime.block_on(super::dry_run::run(&config, &mut out));
+        print!("{out}");
+        return result.map(|_| ());
+    }
     runtime.block_on(run_daemon(config, std::future::pending()))
 }
 
@@ -207,7 +217,8 @@ fn waiting_for_cloud(detail: &str) -> ErrorReport {
     }
 }
 
-fn settings(k: &KassaConfig) -> KassaSettings {
+/// The worker settings of a configured kassa.
+pub(crate) fn settings(k: &KassaConfig) -> KassaSettings {
     let mut s = KassaSettings::new(&k.name);
     s.poll_interval = k.poll_interval;
     s.idle_poll_max = (k.poll_interval * 10).max(Duration::from_secs(5));
