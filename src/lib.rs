@@ -18,6 +18,7 @@ pub mod fake_cloud;
 pub mod fake_kassatka;
 pub mod journal;
 pub mod kassatka;
+pub mod metrics;
 pub mod receipt;
 pub mod state;
 pub mod worker;

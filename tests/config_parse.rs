@@ -439,3 +439,15 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn metrics_listen_is_an_address_or_a_named_error() {
+    let c = parse(&format!(
+        "[metrics]\nlisten = \"127.0.0.1:9464\"\n{MINIMAL}"
+    ))
+    .unwrap();
+    assert_eq!(c.metrics_listen, Some("127.0.0.1:9464".parse().unwrap()));
+    assert_eq!(parse(MINIMAL).unwrap().metrics_listen, None);
+    let list = problems(&format!("[metrics]\nlisten = \"localhost\"\n{MINIMAL}"));
+    assert!(list[0].starts_with("metrics.listen: "), "{list:?}");
+}

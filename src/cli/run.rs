@@ -77,6 +77,13 @@ pub async fn run_daemon(
         cells.push(daemon.placeholder(&k.name, Arc::new(move || counts.counts().ok())));
         stores.push(store);
     }
+    if let Some(addr) = config.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("[metrics] listen = \"{addr}\": cannot listen"))?;
+        tracing::info!(%addr, "serving metrics on /metrics");
+        daemon.serve_metrics(listener);
+    }
     daemon.serve(Some(config.control_socket.clone()))?;
     // One limiter per token: MoySklad counts requests per user.
     let mut limiters: Vec<(String, Arc<RateLimiter>)> = Vec::new();

@@ -23,8 +23,10 @@ pub struct Daemon {
     handles: Registry,
     tasks: Vec<JoinHandle<()>>,
     stop: watch::Sender<bool>,
-    /// The control socket and the systemd ticker, once served.
+    /// The control socket, metrics and the systemd ticker, once served.
     served: Vec<JoinHandle<()>>,
+    /// READY was sent and the socket is served.
+    ready: bool,
 }
 
 impl Default for Daemon {
@@ -41,6 +43,7 @@ impl Daemon {
             tasks: Vec::new(),
             stop,
             served: Vec::new(),
+            ready: false,
         }
     }
 
@@ -79,6 +82,13 @@ impl Daemon {
         !self.tasks.is_empty()
     }
 
+    /// Serves Prometheus metrics on `listener` until the daemon stops.
+    pub fn serve_metrics(&mut self, listener: tokio::net::TcpListener) {
+        let kassas = self.handles.clone();
+        self.served
+            .push(tokio::spawn(crate::metrics::serve(listener, kassas)));
+    }
+
     /// One line for systemd's STATUS and the log.
     pub fn summary(&self) -> String {
         summary(&self.handles)
@@ -88,9 +98,10 @@ impl Daemon {
     /// keeps the watchdog fed and STATUS current until the daemon stops.
     /// Idempotent.
     pub fn serve(&mut self, control_socket: Option<PathBuf>) -> anyhow::Result<()> {
-        if !self.served.is_empty() {
+        if self.ready {
             return Ok(());
         }
+        self.ready = true;
         if let Some(path) = control_socket {
             let (server, listener) =
                 crate::control::ControlServer::bind(&path, self.handles.clone())?;
