@@ -45,6 +45,9 @@ fn stopped_at(report: &serde_json::Value) -> (String, String, String) {
     )
 }
 
+/// Breaks a copy of the good config.
+type Breakage = Box<dyn Fn(&Path)>;
+
 fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();
     assert!(text.contains(from), "{from} not in {text}");
@@ -100,7 +103,8 @@ async fn doctor_stops_at_the_first_broken_rung_and_says_what_to_do() {
     assert!(fix.contains("systemctl enable --now masterkassa"), "{fix}");
 
     // One breakage at a time, bottom rung first.
-    let cases: Vec<(&str, Option<&str>, Box<dyn Fn(&Path)>, &str, &str)> = vec![
+    // (rung expected to fail, token, how to break the config, in detail, in fix)
+    let cases: Vec<(&str, Option<&str>, Breakage, &str, &str)> = vec![
         (
             "token",
             None,
