@@ -8,7 +8,7 @@
 //! opening the port.
 
 use crate::cloud::{ClientConfig, Limits, PosApi, PosClient, RateLimiter, RetryPolicy};
-use crate::config::{Baud, CloudConfig, Config, KassaConfig};
+use crate::config::{CloudConfig, Config, KassaConfig};
 use crate::control::{self, DaemonStatus, Request, Unreachable};
 use crate::worker::status::KassaStatus;
 use serde::Serialize;
@@ -441,15 +441,7 @@ fn kassa_states(
 /// Reads one kassa's device directly (the daemon is not running).
 fn read_device(k: &KassaConfig) -> Result<KassaStatus, (String, String)> {
     use kkt::Kkt;
-    let baud = match k.device.baud {
-        Baud::Auto => shtrih::driver::Baud::Auto,
-        Baud::Fixed(b) => shtrih::driver::Baud::Fixed(b),
-    };
-    let cfg = shtrih::driver::DriverConfig {
-        password: *k.device.password.expose(),
-        ..shtrih::driver::DriverConfig::default()
-    };
-    let port = k.device.port.to_string_lossy().to_string();
+    let (port, baud, cfg) = super::run::driver_settings(k);
     let fail = |e: kkt::KktError| {
         (
             format!("касса {}: {} ({e})", k.name, e.message_ru()),

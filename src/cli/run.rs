@@ -237,6 +237,15 @@ pub(crate) fn settings(k: &KassaConfig) -> KassaSettings {
 /// The device thread of a kassa; the port is opened on first use and
 /// reopened after the cable comes back.
 pub fn open_device(k: &KassaConfig) -> anyhow::Result<DeviceHandle> {
+    let (port, baud, cfg) = driver_settings(k);
+    DeviceHandle::spawn(&k.name, crate::device::shtrih_opener(port, baud, cfg))
+        .with_context(|| format!("kassa {}: device thread", k.name))
+}
+
+/// Port, speed and driver settings of a kassa's printer.
+pub(crate) fn driver_settings(
+    k: &KassaConfig,
+) -> (String, shtrih::driver::Baud, shtrih::driver::DriverConfig) {
     let port = k.device.port.to_string_lossy().to_string();
     let baud = match k.device.baud {
         Baud::Auto => shtrih::driver::Baud::Auto,
@@ -246,6 +255,5 @@ pub fn open_device(k: &KassaConfig) -> anyhow::Result<DeviceHandle> {
         password: *k.device.password.expose(),
         ..shtrih::driver::DriverConfig::default()
     };
-    DeviceHandle::spawn(&k.name, crate::device::shtrih_opener(port, baud, cfg))
-        .with_context(|| format!("kassa {}: device thread", k.name))
+    (port, baud, cfg)
 }

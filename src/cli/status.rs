@@ -395,6 +395,24 @@ fn layer_ru(layer: &str) -> &str {
 mod tests {
     use super::*;
 
+    /// `k` as `status` shows it with the daemon down.
+    fn render_offline(k: KassaStatus) -> String {
+        let s = DaemonStatus {
+            schema: 1,
+            daemon_running: false,
+            version: "0.1.0".into(),
+            uptime_secs: None,
+            never_ran: false,
+            kassas: vec![k],
+        };
+        let paths = Paths {
+            socket: "/run/x.sock".into(),
+            journal: "/var/j.db".into(),
+            kassas: Vec::new(),
+        };
+        render(&s, &paths)
+    }
+
     #[test]
     fn renders_a_shop_readable_summary() {
         let mut k = KassaStatus {
@@ -411,20 +429,7 @@ mod tests {
             number: 3,
             opened_at: Some(jiff::civil::date(2026, 11, 24).at(8, 0, 0, 0)),
         });
-        let s = DaemonStatus {
-            schema: 1,
-            daemon_running: false,
-            version: "0.1.0".into(),
-            uptime_secs: None,
-            never_ran: false,
-            kassas: vec![k],
-        };
-        let paths = Paths {
-            socket: "/run/x.sock".into(),
-            journal: "/var/j.db".into(),
-            kassas: Vec::new(),
-        };
-        let text = render(&s, &paths);
+        let text = render_offline(k);
         assert!(text.contains("ДЕМОН НЕ ЗАПУЩЕН"), "{text}");
         assert!(
             text.contains("ФН: 9999078900001234, действует до 31.12.2027"),
@@ -443,23 +448,10 @@ mod tests {
 
     #[test]
     fn without_the_daemon_what_only_it_knows_is_unknown_not_good() {
-        let s = DaemonStatus {
-            schema: 1,
-            daemon_running: false,
-            version: "0.1.0".into(),
-            uptime_secs: None,
-            never_ran: false,
-            kassas: vec![KassaStatus {
-                name: "магазин".into(),
-                ..KassaStatus::default()
-            }],
-        };
-        let paths = Paths {
-            socket: "/run/x.sock".into(),
-            journal: "/var/j.db".into(),
-            kassas: Vec::new(),
-        };
-        let text = render(&s, &paths);
+        let text = render_offline(KassaStatus {
+            name: "магазин".into(),
+            ..KassaStatus::default()
+        });
         assert!(
             text.contains("ОФД: неизвестно (демон не запущен)"),
             "{text}"
