@@ -74,7 +74,14 @@ pub async fn run_daemon(
     for k in &config.kassas {
         let store = Arc::new(JournalStore::new(journal.clone(), &k.name, k.source()));
         let counts = store.clone();
-        cells.push(daemon.placeholder(&k.name, Arc::new(move || counts.counts().ok())));
+        let cell = daemon.placeholder(&k.name, Arc::new(move || counts.counts().ok()));
+        if let CloudConfig::Moysklad(ms) = &k.cloud
+            && ms.org_id.is_none()
+        {
+            // Said before the socket answers its first request.
+            cell.update(|s| s.last_error = Some(waiting_for_cloud("подключение")));
+        }
+        cells.push(cell);
         stores.push(store);
     }
     if let Some(addr) = config.metrics_listen {
@@ -191,7 +198,6 @@ async fn org_id_from_cloud(
     status: &StatusCell,
 ) -> anyhow::Result<String> {
     let mut wait = Duration::from_secs(1);
-    status.update(|s| s.last_error = Some(waiting_for_cloud("подключение")));
     loop {
         match api.settings_retailstore().await {
             Ok(store) => return Ok(store.organization.id.clone().unwrap_or(store.id)),
