@@ -33,6 +33,10 @@ pub struct DaemonStatus {
     pub daemon_running: bool,
     pub version: String,
     pub uptime_secs: Option<u64>,
+    /// Set by `status` when the journal does not exist yet: the daemon has
+    /// never run with it (the kassas are then the configured ones).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub never_ran: bool,
     pub kassas: Vec<KassaStatus>,
 }
 
@@ -61,10 +65,41 @@ pub enum ControlError {
     BadAnswer { path: PathBuf, message: String },
 }
 
+/// Why the daemon could not be asked, as far as the caller can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreachable {
+    /// No socket, or nobody listening on it: the daemon is not running.
+    NotRunning,
+    /// The socket exists but this user may not open it: the daemon may
+    /// well be running; only its group may ask it.
+    NoPermission,
+    /// It accepted but did not answer in time, or answered garbage.
+    NoAnswer,
+}
+
+impl ControlError {
+    /// What this failure says about the daemon.
+    pub fn unreachable(&self) -> Unreachable {
+        use std::io::ErrorKind;
+        match self {
+            ControlError::Io { source, .. } => match source.kind() {
+                ErrorKind::PermissionDenied => Unreachable::NoPermission,
+                ErrorKind::NotFound | ErrorKind::ConnectionRefused => Unreachable::NotRunning,
+                _ => Unreachable::NoAnswer,
+            },
+            ControlError::BadAnswer { .. } => Unreachable::NoAnswer,
+        }
+    }
+}
+
+/// The kassas the socket reports on; a kassa still waiting to start is a
+/// placeholder that its real handle later replaces.
+pub type Registry = Arc<std::sync::RwLock<Vec<KassaHandle>>>;
+
 /// Serves the socket until the task is dropped.
 pub struct ControlServer {
     path: PathBuf,
-    kassas: Arc<Vec<KassaHandle>>,
+    kassas: Registry,
     started: Instant,
 }
 
@@ -72,7 +107,7 @@ impl ControlServer {
     /// Binds `path` (replacing a stale socket) with mode 0660.
     pub fn bind(
         path: &Path,
-        kassas: Vec<KassaHandle>,
+        kassas: Registry,
     ) -> Result<(ControlServer, tokio::net::UnixListener), ControlError> {
         let io = |source| ControlError::Io {
             path: path.to_path_buf(),
@@ -91,7 +126,7 @@ impl ControlServer {
         Ok((
             ControlServer {
                 path: path.to_path_buf(),
-                kassas: Arc::new(kassas),
+                kassas,
                 started: Instant::now(),
             },
             listener,
@@ -138,13 +173,22 @@ impl ControlServer {
             daemon_running: true,
             version: crate::state::VERSION.to_string(),
             uptime_secs: Some(self.started.elapsed().as_secs()),
-            kassas: self.kassas.iter().map(|k| k.snapshot()).collect(),
+            never_ran: false,
+            kassas: self.handles().iter().map(|k| k.snapshot()).collect(),
         }
+    }
+
+    /// A copy of the handles, so no lock is held across an await.
+    fn handles(&self) -> Vec<KassaHandle> {
+        self.kassas
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     async fn close_shift(&self, only: Option<&str>) -> CommandReply {
         let mut results = Vec::new();
-        for k in self.kassas.iter() {
+        for k in self.handles().iter() {
             if only.is_some_and(|n| n != k.name) {
                 continue;
             }
@@ -232,13 +276,47 @@ mod tests {
         (h, rx)
     }
 
+    #[test]
+    fn a_socket_this_user_may_not_open_is_no_permission_not_a_stopped_daemon() {
+        use std::io::{Error, ErrorKind};
+        let io = |kind| ControlError::Io {
+            path: "/run/masterkassa/control.sock".into(),
+            source: Error::from(kind),
+        };
+        assert_eq!(
+            io(ErrorKind::PermissionDenied).unreachable(),
+            Unreachable::NoPermission
+        );
+        assert_eq!(
+            ControlError::Io {
+                path: "/s".into(),
+                source: Error::from_raw_os_error(libc::EACCES),
+            }
+            .unreachable(),
+            Unreachable::NoPermission
+        );
+        assert_eq!(
+            io(ErrorKind::NotFound).unreachable(),
+            Unreachable::NotRunning
+        );
+        assert_eq!(
+            io(ErrorKind::ConnectionRefused).unreachable(),
+            Unreachable::NotRunning
+        );
+        assert_eq!(
+            io(ErrorKind::WouldBlock).unreachable(),
+            Unreachable::NoAnswer
+        );
+    }
+
     #[tokio::test]
     async fn status_and_close_shift_over_the_socket() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run/control.sock");
         let (a, mut a_rx) = handle("магазин");
         let (b, _b_rx) = handle("склад");
-        let (server, listener) = ControlServer::bind(&path, vec![a, b]).unwrap();
+        let (server, listener) =
+            ControlServer::bind(&path, Arc::new(std::sync::RwLock::new(vec![a, b]))).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o660);
         tokio::spawn(server.serve(listener));

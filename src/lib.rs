@@ -15,6 +15,7 @@ pub mod control;
 pub mod device;
 pub mod journal;
 pub mod kassatka;
+pub mod metrics;
 pub mod receipt;
 pub mod state;
 pub mod worker;

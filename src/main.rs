@@ -47,6 +47,8 @@ enum Command {
     Shift(cli::shift::Args),
     /// Validate a configuration file.
     Config(cli::config_check::Args),
+    /// Check the installation rung by rung and say what to fix first.
+    Doctor(cli::doctor::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -63,6 +65,7 @@ fn main() -> std::process::ExitCode {
         Command::FakeKassatka(a) => cli::fake_kassatka::run(a),
         Command::Shift(a) => cli::shift::run(a),
         Command::Config(a) => cli::config_check::run(a),
+        Command::Doctor(a) => cli::doctor::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

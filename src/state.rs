@@ -38,7 +38,7 @@ pub fn build_report(status: &KassaStatus, tax_systems: &[TaxSystem]) -> StateRep
         last_sync_attempt: status.last_poll,
         sync_message,
         fn_error,
-        ofd_unsent: status.ofd_unsent,
+        ofd_unsent: status.ofd_unsent.unwrap_or(0),
         ofd_first_unsent_at: status.ofd_first_unsent_at,
     }
 }
@@ -52,7 +52,7 @@ mod tests {
     fn device_errors_become_fn_errors_and_cloud_errors_sync_messages() {
         let at = jiff::civil::date(2026, 11, 24).at(12, 0, 0, 0);
         let mut s = KassaStatus {
-            ofd_unsent: 3,
+            ofd_unsent: Some(3),
             ..KassaStatus::default()
         };
         s.last_error = Some(ErrorReport {

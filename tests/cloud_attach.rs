@@ -120,10 +120,24 @@ async fn attach_writes_config_and_token_0600() {
     let token_file = std::path::PathBuf::from(k["token_file"].as_str().unwrap());
     assert_eq!(token_file, dir.path().join(format!("etc/{STORE_ID}.token")));
     assert_eq!(std::fs::read_to_string(&token_file).unwrap().trim(), TOKEN);
+    assert_eq!(
+        doc["journal"]["path"].as_str(),
+        Some("/var/lib/masterkassa/journal.db")
+    );
+    // No masterkassa group on a test machine: owner-only, and the exact
+    // command that lets the service read them.
     for f in [&config, &token_file] {
         let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{}", f.display());
     }
+    assert!(
+        stdout.contains(&format!(
+            "sudo chgrp masterkassa {0} {1} && sudo chmod 0640 {0} {1}",
+            config.display(),
+            token_file.display()
+        )),
+        "{stdout}"
+    );
     let paths: Vec<_> = server
         .requests()
         .iter()
@@ -181,7 +195,25 @@ async fn attach_refusals_write_nothing() {
             .await
             .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("добавьте --yes"), "{stderr}");
+    assert!(stderr.contains("уже подключено устройство"), "{stderr}");
+
+    // No password and no terminal to ask it on: one Russian sentence
+    // naming the variable; nothing is sent.
+    let before = server.requests().len();
+    let (base, cfg) = (server.base_url(), config.clone());
+    let out = tokio::task::spawn_blocking(move || attach(&base, &cfg, "", &["--store", STORE_ID]))
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("нет терминала, чтобы спросить пароль")
+            && stderr.contains("MASTERKASSA_PASSWORD"),
+        "{stderr}"
+    );
+    assert_eq!(server.requests().len(), before);
 
     // Wrong password: the cloud's 401 with its message; nothing attached.
     let (base, cfg) = (server.base_url(), config.clone());

@@ -321,7 +321,7 @@ fn config_check_prints_a_redacted_summary_and_fails_naming_the_key() {
     let (ok, stdout, stderr) = masterkassa(&["config", "check", good.to_str().unwrap()]);
     assert!(ok, "{stdout}\n{stderr}");
     assert!(stdout.contains("kassa shop1 (moysklad)"), "{stdout}");
-    assert!(stdout.contains("token readable"), "{stdout}");
+    assert!(stdout.contains("касса shop1: токен читается"), "{stdout}");
     assert!(!stdout.contains("tok-SECRET") && !stderr.contains("tok-SECRET"));
 
     let bad = dir.path().join("bad.toml");
@@ -350,6 +350,56 @@ fn config_check_prints_a_redacted_summary_and_fails_naming_the_key() {
     assert!(stderr.contains("nope.token"), "{stderr}");
     let (ok, _, _) = masterkassa(&["config", "check", "--no-secrets", missing.to_str().unwrap()]);
     assert!(ok);
+}
+
+#[test]
+fn config_check_warns_about_what_the_service_would_trip_on() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    // systemd sets the variable for the service, not for this shell.
+    let env = dir.path().join("env.toml");
+    std::fs::write(
+        &env,
+        MINIMAL.replace("TOKEN", "MASTERKASSA_SURELY_UNSET_TOKEN"),
+    )
+    .unwrap();
+    let (ok, stdout, stderr) = masterkassa(&["config", "check", env.to_str().unwrap()]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("ПРЕДУПРЕЖДЕНИЕ: касса shop1: переменная окружения MASTERKASSA_SURELY_UNSET_TOKEN не задана"),
+        "{stdout}"
+    );
+    // The port does not exist: say so and how to look.
+    assert!(stdout.contains("порт /dev/kkt0 не существует"), "{stdout}");
+    assert!(stdout.contains("ls /dev/ttyUSB* /dev/ttyACM*"), "{stdout}");
+
+    // A token file everyone can read; a port only root may open.
+    let token = dir.path().join("t.token");
+    std::fs::write(&token, "tok-SECRET-123\n").unwrap();
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let port = dir.path().join("ttyFAKE");
+    std::fs::write(&port, "").unwrap();
+    std::fs::set_permissions(&port, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let open = dir.path().join("open.toml");
+    std::fs::write(
+        &open,
+        MINIMAL
+            .replace("token_env = \"TOKEN\"", "token_file = \"t.token\"")
+            .replace("/dev/kkt0", port.to_str().unwrap()),
+    )
+    .unwrap();
+    let (ok, stdout, stderr) = masterkassa(&["config", "check", open.to_str().unwrap()]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("читают все пользователи (права 0644)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("порт {} недоступен службе", port.display())),
+        "{stdout}"
+    );
+    assert!(stdout.contains("предупреждений: 2"), "{stdout}");
+    assert!(!stdout.contains("tok-SECRET"), "{stdout}");
 }
 
 mod never_panics {
@@ -388,4 +438,16 @@ mod never_panics {
             }
         }
     }
+}
+
+#[test]
+fn metrics_listen_is_an_address_or_a_named_error() {
+    let c = parse(&format!(
+        "[metrics]\nlisten = \"127.0.0.1:9464\"\n{MINIMAL}"
+    ))
+    .unwrap();
+    assert_eq!(c.metrics_listen, Some("127.0.0.1:9464".parse().unwrap()));
+    assert_eq!(parse(MINIMAL).unwrap().metrics_listen, None);
+    let list = problems(&format!("[metrics]\nlisten = \"localhost\"\n{MINIMAL}"));
+    assert!(list[0].starts_with("metrics.listen: "), "{list:?}");
 }

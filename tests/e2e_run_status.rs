@@ -38,6 +38,14 @@ async fn run_status_shift_close_and_status_without_daemon() {
         cloud.enqueue(kind, v).unwrap();
     }
     let cfg = crash_support::config(dir.path(), &cloud.base_url(), &link);
+    // Prometheus metrics on a free loopback port.
+    let metrics_addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str(&format!("[metrics]\nlisten = \"{metrics_addr}\"\n"));
+    std::fs::write(&cfg, text).unwrap();
     let cfg_arg = cfg.to_string_lossy().to_string();
     let mut daemon = crash_support::spawn_agent(&cfg, dir.path());
 
@@ -65,6 +73,34 @@ async fn run_status_shift_close_and_status_without_daemon() {
     assert_eq!(k.fn_serial.as_deref(), Some(emu.fn_serial().as_str()));
     assert_eq!(k.printer.as_ref().unwrap().serial, "12345678");
     assert_eq!(k.shift.as_ref().unwrap().state, "open");
+    // Every time in the JSON carries its offset (RFC 3339).
+    let raw: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let opened = raw["kassas"][0]["shift"]["opened_at"].as_str().unwrap();
+    assert!(opened.ends_with("+03:00"), "{opened}");
+    opened.parse::<jiff::Timestamp>().unwrap();
+    let polled = raw["kassas"][0]["last_poll"].as_str().unwrap();
+    polled.parse::<jiff::Timestamp>().unwrap();
+
+    // The same figures, scraped over HTTP and read by a Prometheus parser.
+    let scrape = tokio::task::spawn_blocking(move || scrape(metrics_addr))
+        .await
+        .unwrap();
+    let gauge = |name: &str| {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && s.labels.get("kassa") == Some("crash"))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v) => v,
+                _ => f64::NAN,
+            })
+    };
+    assert_eq!(gauge("masterkassa_receipts_approved_today"), Some(4.0));
+    assert_eq!(gauge("masterkassa_receipts_rejected_today"), Some(1.0));
+    assert_eq!(gauge("masterkassa_shift_open"), Some(1.0));
+    assert_eq!(gauge("masterkassa_kassa_halted"), Some(0.0));
+    assert!(gauge("masterkassa_fn_days_left").is_some_and(|d| d > 30.0));
+    assert!(gauge("masterkassa_last_poll_age_seconds").is_some_and(|a| a < 60.0));
 
     let (ok, human) = cli(&["status", "--config", &cfg_arg]);
     assert!(ok, "{human}");
@@ -109,4 +145,36 @@ async fn run_status_shift_close_and_status_without_daemon() {
     let (_, json) = cli(&["status", "--config", &cfg_arg, "--json"]);
     let status: DaemonStatus = serde_json::from_str(&json).unwrap();
     assert!(!status.daemon_running);
+
+    // stderr went to a file: plain lines, Moscow time with its offset.
+    let log = std::fs::read_to_string(dir.path().join("agent.log")).unwrap();
+    assert!(!log.contains("\x1b["), "ANSI escapes in a log file");
+    let first = log.lines().next().unwrap_or_default();
+    let stamp = first.split_whitespace().next().unwrap_or_default();
+    assert!(stamp.ends_with("+03:00"), "{first}");
+}
+
+/// `GET /metrics` over plain HTTP/1.1, parsed as Prometheus text.
+fn scrape(addr: std::net::SocketAddr) -> prometheus_parse::Scrape {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_lowercase()
+            .contains("content-type: application/openmetrics-text"),
+        "{head}"
+    );
+    let lines: Vec<std::io::Result<String>> = body.lines().map(|l| Ok(l.to_string())).collect();
+    prometheus_parse::Scrape::parse(lines.into_iter()).unwrap()
 }

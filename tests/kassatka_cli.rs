@@ -493,3 +493,11 @@ fn push_nomenclature_from_moysklad_needs_a_token() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("MOYSKLAD_TOKEN"));
 }
+
+#[test]
+fn help_names_the_config_variable_without_an_empty_value() {
+    let out = masterkassa(&["kassatka", "--help"], None);
+    let help = stdout(&out);
+    assert!(help.contains("[env: MASTERKASSA_CONFIG]"), "{help}");
+    assert!(!help.contains("MASTERKASSA_CONFIG="), "{help}");
+}

@@ -4,7 +4,13 @@
 //! the user pick one, attaches (token + cashier uid), reads the store's
 //! settings (organisation, tax system, fiscal type) and writes the config:
 //! a `[[kassa]]` entry in the TOML file and the token in its own file, both
-//! mode 0600.
+//! `root:masterkassa` 0640 so the `User=masterkassa` service can read them
+//! (0600 and the exact command to run when that group does not exist yet).
+//!
+//! Without a terminal (a script, `ssh host cmd`) nothing is asked: the
+//! password comes from `MASTERKASSA_PASSWORD`, the store from `--store`,
+//! the takeover of an attached store from `--yes`; each missing one is a
+//! Russian error naming the flag.
 //!
 //! The config editing ([`upsert_kassa`]) and store choice ([`find_store`])
 //! are pure and unit-tested; the rest is I/O.
@@ -33,7 +39,7 @@ pub struct Args {
     #[arg(long, default_value = DEFAULT_BASE_URL)]
     pub api_url: String,
     /// Config file to create or update.
-    #[arg(long, default_value = "/etc/masterkassa/config.toml")]
+    #[arg(long, default_value = crate::config::DEFAULT_CONFIG_PATH)]
     pub config: PathBuf,
     /// Retail store to attach, by name or id (asked when omitted).
     #[arg(long)]
@@ -59,7 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .context("starting the async runtime")?;
+        .context("не удалось запустить асинхронную среду")?;
     runtime.block_on(attach(args, password))
 }
 
@@ -69,11 +75,17 @@ fn read_password(login: &str) -> anyhow::Result<Secret> {
     {
         return Ok(Secret::new(p));
     }
-    let p = rpassword::prompt_password(format!("Пароль МойСклад для {login}: ")).with_context(
-        || format!("cannot read the password (no terminal?); set {PASSWORD_ENV} instead"),
-    )?;
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "нет терминала, чтобы спросить пароль: передайте его в переменной окружения \
+             {PASSWORD_ENV} (например, {PASSWORD_ENV}=… masterkassa attach --login {login} \
+             --store НАЗВАНИЕ --yes)"
+        );
+    }
+    let p = rpassword::prompt_password(format!("Пароль МойСклад для {login}: "))
+        .with_context(|| format!("пароль не прочитан; задайте его в {PASSWORD_ENV}"))?;
     if p.is_empty() {
-        bail!("empty password");
+        bail!("пустой пароль");
     }
     Ok(Secret::new(p))
 }
@@ -87,10 +99,10 @@ async fn attach(args: Args, password: Secret) -> anyhow::Result<()> {
     let stores = admin
         .list_stores()
         .await
-        .context("listing the retail stores (GET /admin/retailstore)")?
+        .context("не удалось получить список точек продаж (GET /admin/retailstore)")?
         .rows;
     if stores.is_empty() {
-        bail!("the account {} has no retail stores", args.login);
+        bail!("у учётной записи {} нет точек продаж", args.login);
     }
     let store = match &args.store {
         Some(wanted) => find_store(&stores, wanted)?,
@@ -102,10 +114,12 @@ async fn attach(args: Args, password: Secret) -> anyhow::Result<()> {
         confirm_takeover(store)?;
     }
 
-    let attached = admin
-        .attach(&store.id)
-        .await
-        .with_context(|| format!("attaching to store {} (POST /admin/attach)", store.id))?;
+    let attached = admin.attach(&store.id).await.with_context(|| {
+        format!(
+            "не удалось подключиться к точке продаж {} (POST /admin/attach)",
+            store.id
+        )
+    })?;
 
     let kassa_client = PosClient::new(
         &client_config,
@@ -116,12 +130,12 @@ async fn attach(args: Args, password: Secret) -> anyhow::Result<()> {
     let settings = kassa_client
         .settings_retailstore()
         .await
-        .context("reading the store's settings (GET /settings/retailstore)")?;
+        .context("не удалось прочитать настройки точки продаж (GET /settings/retailstore)")?;
     let org_id = settings
         .organization
         .org_id()
         .map(str::to_owned)
-        .context("the store's settings name no organisation id")?;
+        .context("в настройках точки продаж нет организации (organization)")?;
     warn_fiscal_type(&settings);
 
     let config_path = absolute(&args.config)?;
@@ -141,7 +155,7 @@ async fn attach(args: Args, password: Secret) -> anyhow::Result<()> {
     let existing = match std::fs::read_to_string(&config_path) {
         Ok(text) => Some(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(e).with_context(|| format!("reading {}", config_path.display())),
+        Err(e) => return Err(e).with_context(|| format!("не читается {}", config_path.display())),
     };
     let entry = KassaEntry {
         name: name.clone(),
@@ -152,15 +166,16 @@ async fn attach(args: Args, password: Secret) -> anyhow::Result<()> {
         port: args.port.clone(),
     };
     let new_config = upsert_kassa(existing.as_deref(), &entry)
-        .with_context(|| format!("updating {}", config_path.display()))?;
+        .with_context(|| format!("не удалось дополнить {}", config_path.display()))?;
 
     // The token first: a config must never point at a missing token file.
     let mut token_text = attached.token.expose().to_owned();
     token_text.push('\n');
-    write_private(&token_path, token_text.as_bytes())
-        .with_context(|| format!("writing the token file {}", token_path.display()))?;
-    write_private(&config_path, new_config.as_bytes())
-        .with_context(|| format!("writing {}", config_path.display()))?;
+    let group = service_group();
+    write_for_service(&token_path, token_text.as_bytes(), group)
+        .with_context(|| format!("не удалось записать файл токена {}", token_path.display()))?;
+    write_for_service(&config_path, new_config.as_bytes(), group)
+        .with_context(|| format!("не удалось записать {}", config_path.display()))?;
 
     println!("Касса «{name}» подключена к точке продаж «{}».", store.name);
     println!("  организация (org_id): {org_id}");
@@ -169,7 +184,21 @@ async fn attach(args: Args, password: Secret) -> anyhow::Result<()> {
         println!("  система налогообложения по умолчанию: {}", tax.as_code());
     }
     println!("  конфигурация: {}", config_path.display());
-    println!("  токен: {} (права 0600)", token_path.display());
+    match group {
+        Some(_) => println!(
+            "  токен: {} (владелец root:{SERVICE_GROUP}, права 0640: служба их читает)",
+            token_path.display()
+        ),
+        None => {
+            println!("  токен: {} (права 0600)", token_path.display());
+            println!(
+                "Группы {SERVICE_GROUP} пока нет, и служба (User=masterkassa) эти файлы не прочтёт. \
+                 После установки службы выполните:\n  sudo chgrp {SERVICE_GROUP} {0} {1} && sudo chmod 0640 {0} {1}",
+                config_path.display(),
+                token_path.display()
+            );
+        }
+    }
     if existing.is_none() {
         println!(
             "Проверьте порт принтера в [kassa.device] (сейчас {}) и запустите: masterkassa run --config {}",
@@ -194,11 +223,11 @@ pub fn find_store<'a>(stores: &'a [RetailStore], wanted: &str) -> anyhow::Result
     match by_name.as_slice() {
         [one] => Ok(one),
         [] => bail!(
-            "no retail store named or with id {wanted:?}; the account has: {}",
+            "нет точки продаж с названием или id «{wanted}»; у учётной записи есть: {}",
             list_names(stores)
         ),
         _ => bail!(
-            "several retail stores are named {wanted:?}; give its id: {}",
+            "несколько точек продаж называются «{wanted}»; укажите id: {}",
             list_names(stores)
         ),
     }
@@ -219,7 +248,7 @@ fn ask_store(stores: &[RetailStore]) -> anyhow::Result<&RetailStore> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         bail!(
-            "several retail stores and no terminal to ask: pass --store NAME|ID ({})",
+            "точек продаж несколько, а спросить негде (нет терминала): укажите --store НАЗВАНИЕ|ID ({})",
             list_names(stores)
         );
     }
@@ -247,7 +276,7 @@ pub fn choose_store<'a>(
         out.flush().ok();
         let mut line = String::new();
         if input.read_line(&mut line)? == 0 {
-            bail!("no store chosen");
+            bail!("точка продаж не выбрана");
         }
         match line.trim().parse::<usize>() {
             Ok(n) if (1..=stores.len()).contains(&n) => return Ok(&stores[n - 1]),
@@ -260,7 +289,8 @@ fn confirm_takeover(store: &RetailStore) -> anyhow::Result<()> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         bail!(
-            "store {:?} already has a device attached; attaching cuts it off. Pass --yes to do it anyway",
+            "к точке продаж «{}» уже подключено устройство; новое подключение отключит его. \
+             Терминала для вопроса нет: чтобы подключить всё равно, добавьте --yes",
             store.name
         );
     }
@@ -274,7 +304,7 @@ fn confirm_takeover(store: &RetailStore) -> anyhow::Result<()> {
     if matches!(line.trim(), "y" | "Y" | "yes" | "д" | "Д" | "да") {
         Ok(())
     } else {
-        bail!("cancelled")
+        bail!("отменено")
     }
 }
 
@@ -316,18 +346,19 @@ pub struct KassaEntry {
 pub fn upsert_kassa(existing: Option<&str>, entry: &KassaEntry) -> anyhow::Result<String> {
     use toml::{Table, Value};
     let mut doc: Table = match existing {
-        Some(text) => toml::from_str(text).context("the existing config is not valid TOML")?,
+        Some(text) => toml::from_str(text)
+            .context("существующий файл настроек — не корректный TOML (он не перезаписан)")?,
         None => {
             let mut doc = Table::new();
             let mut journal = Table::new();
             journal.insert(
                 "path".into(),
-                Value::String("/var/lib/masterkassa/journal.sqlite".into()),
+                Value::String(crate::config::DEFAULT_JOURNAL_PATH.into()),
             );
             let mut control = Table::new();
             control.insert(
                 "socket".into(),
-                Value::String("/run/masterkassa/control.sock".into()),
+                Value::String(crate::config::DEFAULT_CONTROL_SOCKET.into()),
             );
             doc.insert("journal".into(), Value::Table(journal));
             doc.insert("control".into(), Value::Table(control));
@@ -338,7 +369,7 @@ pub fn upsert_kassa(existing: Option<&str>, entry: &KassaEntry) -> anyhow::Resul
         .entry("kassa")
         .or_insert_with(|| Value::Array(Vec::new()));
     let Value::Array(kassas) = kassas else {
-        bail!("`kassa` in the existing config is not an array of tables ([[kassa]])");
+        bail!("`kassa` в существующем файле настроек — не массив таблиц ([[kassa]])");
     };
     let position = kassas
         .iter()
@@ -346,7 +377,7 @@ pub fn upsert_kassa(existing: Option<&str>, entry: &KassaEntry) -> anyhow::Resul
     let table = match position {
         Some(i) => match &mut kassas[i] {
             Value::Table(t) => t,
-            _ => bail!("kassa[{i}] in the existing config is not a table"),
+            _ => bail!("kassa[{i}] в существующем файле настроек — не таблица"),
         },
         None => {
             let mut t = Table::new();
@@ -377,7 +408,7 @@ pub fn upsert_kassa(existing: Option<&str>, entry: &KassaEntry) -> anyhow::Resul
     // A token pasted into the config earlier must not stay next to the
     // token file.
     table.remove("token");
-    toml::to_string(&doc).context("serialising the config")
+    toml::to_string(&doc).context("не удалось записать настройки в TOML")
 }
 
 fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
@@ -492,15 +523,32 @@ fn file_safe(id: &str) -> String {
         .collect()
 }
 
-/// Writes a file readable by its owner only (0600), atomically: a temporary
-/// file in the same directory, fsync, rename, fsync of the directory.
-pub fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+/// The group the service runs as (`Group=` of the unit).
+pub const SERVICE_GROUP: &str = "masterkassa";
+
+/// The gid of [`SERVICE_GROUP`], if the group exists here.
+fn service_group() -> Option<u32> {
+    let text = std::fs::read_to_string("/etc/group").ok()?;
+    text.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        let gid = f.nth(1)?.parse().ok()?;
+        (name == SERVICE_GROUP).then_some(gid)
+    })
+}
+
+/// Writes a file atomically (a temporary file in the same directory,
+/// fsync, rename, fsync of the directory) readable by the service: mode
+/// 0640 and group `gid` when given, else 0600 (owner only). A group that
+/// cannot be set (not root) leaves it 0600 rather than readable by the
+/// caller's own group.
+pub fn write_for_service(path: &Path, contents: &[u8], gid: Option<u32>) -> anyhow::Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("не создаётся {}", dir.display()))?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -512,15 +560,20 @@ pub fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         .truncate(true)
         .mode(0o600)
         .open(&tmp)
-        .with_context(|| format!("creating {}", tmp.display()))?;
+        .with_context(|| format!("не создаётся {}", tmp.display()))?;
     // `mode` only applies when the file is created; a leftover temporary
     // file keeps its mode, so set it explicitly.
     file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    if let Some(gid) = gid
+        && std::os::unix::fs::fchown(&file, None, Some(gid)).is_ok()
+    {
+        file.set_permissions(std::fs::Permissions::from_mode(0o640))?;
+    }
     file.write_all(contents)?;
     file.sync_all()?;
     drop(file);
     std::fs::rename(&tmp, path)
-        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+        .with_context(|| format!("не переименовать {} в {}", tmp.display(), path.display()))?;
     if let Ok(d) = std::fs::File::open(dir) {
         d.sync_all().ok();
     }
@@ -549,7 +602,7 @@ mod tests {
         let doc: toml::Table = toml::from_str(&text).unwrap();
         assert_eq!(
             doc["journal"]["path"].as_str(),
-            Some("/var/lib/masterkassa/journal.sqlite")
+            Some("/var/lib/masterkassa/journal.db")
         );
         assert!(doc["control"]["socket"].as_str().is_some());
         let k = &doc["kassa"].as_array().unwrap()[0];
@@ -607,9 +660,9 @@ api_url = "b"
     #[test]
     fn malformed_config_is_not_overwritten() {
         let err = upsert_kassa(Some("[[kassa]\nname = "), &entry("A")).unwrap_err();
-        assert!(format!("{err:#}").contains("not valid TOML"), "{err:#}");
+        assert!(format!("{err:#}").contains("не корректный TOML"), "{err:#}");
         let err = upsert_kassa(Some("kassa = 5"), &entry("A")).unwrap_err();
-        assert!(err.to_string().contains("array of tables"), "{err}");
+        assert!(err.to_string().contains("массив таблиц"), "{err}");
     }
 
     #[test]
@@ -671,12 +724,26 @@ api_url = "b"
     }
 
     #[test]
+    fn files_for_the_service_group_are_0640_in_that_group() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.token");
+        // A group this test may always set: its own.
+        // SAFETY: getegid has no preconditions.
+        let gid = unsafe { libc::getegid() };
+        write_for_service(&path, b"tok\n", Some(gid)).unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o640);
+        assert_eq!(meta.gid(), gid);
+    }
+
+    #[test]
     fn private_files_are_0600() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/config.toml");
-        write_private(&path, b"a = 1\n").unwrap();
-        write_private(&path, b"a = 2\n").unwrap();
+        write_for_service(&path, b"a = 1\n", None).unwrap();
+        write_for_service(&path, b"a = 2\n", None).unwrap();
         let meta = std::fs::metadata(&path).unwrap();
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "a = 2\n");

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::config::{CloudConfig, Config, DEFAULT_CONFIG_PATH};
+use super::config_warnings::{self, host};
+use crate::config::{CloudConfig, Config, DEFAULT_CONFIG_PATH, SecretError, SecretSource};
 
 /// Arguments of `masterkassa config`.
 #[derive(Debug, clap::Args)]
@@ -41,23 +42,58 @@ fn check(file: &std::path::Path, no_secrets: bool) -> anyhow::Result<()> {
     // of it, or `{:#}` prints the I/O error twice.
     let config = Config::load(file).map_err(|e| anyhow::anyhow!("{e}"))?;
     print!("{}", config.summary());
-    if !no_secrets {
-        let mut failures = Vec::new();
-        for kassa in &config.kassas {
-            let source = match &kassa.cloud {
-                CloudConfig::Moysklad(m) => &m.token,
-                CloudConfig::Kassatka(k) => &k.token,
-            };
+    let service = host::service_user();
+    let present = host::serial_ports();
+    let mut warnings = Vec::new();
+    let mut failures = Vec::new();
+    for kassa in &config.kassas {
+        let name = &kassa.name;
+        let source = match &kassa.cloud {
+            CloudConfig::Moysklad(m) => &m.token,
+            CloudConfig::Kassatka(k) => &k.token,
+        };
+        if !no_secrets {
             match source.load() {
-                Ok(_) => println!("kassa {}: token readable", kassa.name),
-                Err(e) => failures.push(format!("kassa {}: {e}", kassa.name)),
+                Ok(_) => println!("касса {name}: токен читается"),
+                // systemd provides both to the service, not to this shell.
+                Err(SecretError::EnvMissing(var)) => warnings.push(format!(
+                    "касса {name}: переменная окружения {var} не задана в этой оболочке; \
+                     служба получит её от systemd, если она есть в юните \
+                     (Environment= или EnvironmentFile=)"
+                )),
+                Err(SecretError::NoCredentialsDirectory(cred)) => warnings.push(format!(
+                    "касса {name}: учётные данные systemd {cred} видны только службе; \
+                     проверьте строку LoadCredential={cred}:… в юните"
+                )),
+                Err(e) => failures.push(format!("касса {name}: токен не читается: {e}")),
             }
         }
-        if !failures.is_empty() {
-            return Err(anyhow::anyhow!(failures.join("\n")))
-                .with_context(|| format!("{}: tokens cannot be read", file.display()));
+        if let SecretSource::File(path) = source
+            && let Some(facts) = host::facts(path)
+            && let Some(w) = config_warnings::token_file(path, facts)
+        {
+            warnings.push(format!("касса {name}: {w}"));
+        }
+        let port = &kassa.device.port;
+        if let Some(w) = config_warnings::port(port, host::facts(port), &service, &present) {
+            warnings.push(format!("касса {name}: {w}"));
         }
     }
-    println!("{}: OK", file.display());
+    for w in &warnings {
+        println!("ПРЕДУПРЕЖДЕНИЕ: {w}");
+    }
+    if !failures.is_empty() {
+        return Err(anyhow::anyhow!(failures.join("\n")))
+            .with_context(|| format!("{}: токены не читаются", file.display()));
+    }
+    if warnings.is_empty() {
+        println!("{}: OK", file.display());
+    } else {
+        println!(
+            "{}: настройки верны, предупреждений: {}",
+            file.display(),
+            warnings.len()
+        );
+    }
     Ok(())
 }

@@ -43,13 +43,7 @@ macro_rules! out {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
+    super::logging::init(super::logging::LogFormat::Auto, "error");
     let (dir, temporary) = match &args.dir {
         Some(d) => (d.clone(), false),
         None => {
@@ -178,11 +172,13 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
         daemon_running: true,
         version: crate::state::VERSION.to_string(),
         uptime_secs: Some(started.elapsed().as_secs()),
+        never_ran: false,
         kassas: vec![handle.snapshot()],
     };
     let paths = crate::cli::status::Paths {
         socket: dir.join("control.sock"),
         journal: dir.join("journal.db"),
+        kassas: Vec::new(),
     };
     out!("\n=== masterkassa status ===");
     {

@@ -111,6 +111,9 @@ struct TlvView {
     /// CP1251 text when the value is printable.
     #[serde(skip_serializing_if = "Option::is_none")]
     text: Option<String>,
+    /// A known tag's meaning and value (date, number, sum).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decoded: Option<String>,
 }
 
 impl TlvView {
@@ -120,10 +123,12 @@ impl TlvView {
         let printable = !item.value.is_empty()
             && text.chars().count() == item.value.len()
             && text.chars().all(|c| !c.is_control());
+        let decoded = super::fd_tags::describe(item.tag, &item.value);
         TlvView {
             tag: item.tag,
             hex,
-            text: printable.then_some(text),
+            text: (printable && decoded.is_none()).then_some(text),
+            decoded,
         }
     }
 }
@@ -157,8 +162,13 @@ pub fn run_to(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
         password: args.password,
         ..DriverConfig::default()
     };
-    let mut kkt = ShtrihDriver::open(&args.port, args.baud.0, cfg)
-        .with_context(|| format!("cannot reach the printer on {}", args.port))?;
+    let mut kkt = match ShtrihDriver::open(&args.port, args.baud.0, cfg) {
+        Ok(kkt) => kkt,
+        Err(e) if port_is_held(&args.port) => anyhow::bail!("{}", held_by_another(&args.port, &e)),
+        Err(e) => {
+            return Err(kkt_err(e)).with_context(|| format!("нет связи с ККТ на {}", args.port));
+        }
+    };
     let json = args.json;
     match args.action {
         Action::Status => {
@@ -240,6 +250,42 @@ pub fn run_to(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
             emit(out, json, &DocumentReport { document, tlv }, print_document)
         }
     }
+}
+
+/// True when another process holds the port's lock (the daemon locks
+/// every port it uses, as this command does).
+fn port_is_held(port: &str) -> bool {
+    use std::os::unix::fs::OpenOptionsExt;
+    // Non-blocking and no controlling terminal: probing must not wait for
+    // a modem line or adopt the printer as our terminal.
+    let Ok(file) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(port)
+    else {
+        return false;
+    };
+    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+}
+
+/// What to do when the port is busy, and whether the daemon answers.
+fn held_by_another(port: &str, e: &kkt::KktError) -> String {
+    tracing::debug!(port, error = %e, "port is locked by another process");
+    let daemon = crate::control::request::<crate::control::DaemonStatus>(
+        std::path::Path::new(super::status::DEFAULT_SOCKET),
+        &crate::control::Request::Status,
+        std::time::Duration::from_secs(2),
+    );
+    let who = match daemon {
+        Ok(_) => "его держит работающий демон masterkassa",
+        Err(_) => "его держит другой процесс (обычно демон masterkassa)",
+    };
+    format!(
+        "порт {port} занят: {who}. Смену закройте через демон: masterkassa shift close. \
+         Для прямой работы с ККТ остановите демон (sudo systemctl stop masterkassa), \
+         выполните команду и запустите его снова (sudo systemctl start masterkassa)"
+    )
 }
 
 /// Device errors keep their Russian text and say whether waiting or fixing
@@ -403,11 +449,14 @@ fn print_document(out: &mut String, r: &DocumentReport) {
         let _ = writeln!(out, "Сумма: {t}");
     }
     for t in r.tlv.iter().flatten() {
-        match &t.text {
-            Some(text) => {
+        match (&t.decoded, &t.text) {
+            (Some(decoded), _) => {
+                let _ = writeln!(out, "  тег {:>4}: {decoded} ({})", t.tag, t.hex);
+            }
+            (None, Some(text)) => {
                 let _ = writeln!(out, "  тег {:>4}: «{text}»", t.tag);
             }
-            None => {
+            (None, None) => {
                 let _ = writeln!(out, "  тег {:>4}: {}", t.tag, t.hex);
             }
         }
@@ -480,6 +529,8 @@ mod tests {
         assert_eq!(v["shift"]["state"], "closed");
         assert_eq!(v["status"]["paper_present"], true);
         assert_eq!(v["baud"], 115_200);
+        // Not read from this device: absent, not an empty list.
+        assert!(v["device"].get("tax_systems").is_none(), "{v}");
 
         let mut out = Vec::new();
         run_to(
@@ -526,6 +577,16 @@ mod tests {
             .find(|t| t["tag"] == 1041)
             .map(|t| t["text"].clone());
         assert_eq!(serial, Some(serde_json::Value::from(emu.fn_serial())));
+        let number = v["tlv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tag"] == 1040)
+            .map(|t| t["decoded"].clone());
+        assert_eq!(
+            number,
+            Some(serde_json::Value::from(format!("номер ФД: {fd}")))
+        );
 
         let err = run_to(args(&port, &["fd", "999"]), &mut Vec::new()).unwrap_err();
         assert!(
@@ -541,5 +602,27 @@ mod tests {
         assert!(!emu.shift().open);
         let err = run_to(args(&port, &["close-shift"]), &mut Vec::new()).unwrap_err();
         assert!(err.to_string().starts_with("смена уже закрыта"), "{err}");
+    }
+
+    #[test]
+    fn a_port_the_daemon_holds_is_named_as_busy_with_how_to_stop_it() {
+        use sim_shtrih::{Emulator, EmulatorConfig};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let emu =
+            Emulator::spawn(EmulatorConfig::new(dir.path().join("kkt")).baud(0)).expect("emulator");
+        let port = emu.link_path().to_string_lossy().into_owned();
+        // What the daemon's open port looks like to another process.
+        let held = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&port)
+            .expect("open");
+        held.try_lock().expect("lock");
+        let err = run_to(args(&port, &["status"]), &mut Vec::new()).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.starts_with(&format!("порт {port} занят")), "{text}");
+        assert!(text.contains("sudo systemctl stop masterkassa"), "{text}");
+        assert!(text.contains("masterkassa shift close"), "{text}");
+        assert!(!text.contains("Unable to acquire"), "{text}");
     }
 }

@@ -35,7 +35,13 @@ pub struct Args {
     api_url: Option<String>,
     /// Configuration file; the Kassatka URL and token are taken from its
     /// kassa with `source = "kassatka"`.
-    #[arg(long, global = true, env = "MASTERKASSA_CONFIG", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = "MASTERKASSA_CONFIG",
+        hide_env_values = true,
+        value_name = "PATH"
+    )]
     config: Option<PathBuf>,
     /// The kassatka kassa of the configuration to use (when there are several).
     #[arg(long, global = true, value_name = "NAME")]
@@ -253,8 +259,9 @@ fn read_catalogue(args: &PushArgs) -> anyhow::Result<ProductsGroups> {
             ),
         },
     };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read catalogue {}", path.display()))?;
+    let bytes =
+        std::fs::read(path).with_context(|| format!("не читается каталог {}", path.display()))?;
+    let text = catalogue_text(&bytes).with_context(|| format!("каталог {}", path.display()))?;
     let rows: Vec<LocatedRow> = match format {
         CatalogueFormat::Csv => catalogue::read_csv(&text),
         CatalogueFormat::Json => catalogue::read_json(&text),
@@ -262,6 +269,19 @@ fn read_catalogue(args: &PushArgs) -> anyhow::Result<ProductsGroups> {
     .with_context(|| format!("catalogue {}", path.display()))?;
     catalogue::to_nomenclature(&rows, nomenclature_date(args))
         .with_context(|| format!("catalogue {}", path.display()))
+}
+
+/// The catalogue file as text: UTF-8 (with or without a BOM), else
+/// Windows-1251, which is what Russian Excel saves "CSV" as.
+fn catalogue_text(bytes: &[u8]) -> anyhow::Result<String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(text.to_string());
+    }
+    if bytes.contains(&0) {
+        bail!("в файле нулевые байты: это не текст (сохраните как CSV или JSON)");
+    }
+    Ok(shtrih::wire::decode_cp1251(bytes))
 }
 
 fn nomenclature_date(args: &PushArgs) -> Date {
@@ -323,6 +343,18 @@ fn receipts_summary(receipts: &[KassatkaReceipt]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cp1251_catalogue_from_russian_excel_reads_like_utf8() {
+        let utf8 = "Наименование;Цена\nМолоко 3,2%;89.90\n";
+        let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode(utf8);
+        assert!(std::str::from_utf8(&cp1251).is_err());
+        assert_eq!(catalogue_text(&cp1251).unwrap(), utf8);
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(utf8.as_bytes());
+        assert_eq!(catalogue_text(&bom).unwrap(), utf8);
+        assert!(catalogue_text(b"\xFF\x00\x01").is_err());
+    }
 
     #[test]
     fn bounds_take_both_notations_and_bare_dates() {

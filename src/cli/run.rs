@@ -4,6 +4,7 @@
 //! and talks to systemd (READY, WATCHDOG, STATUS). Tokens come from files,
 //! the environment or systemd credentials, never from argv.
 
+use super::logging::LogFormat;
 use crate::cloud::{ClientConfig, Limits, PosApi, PosClient, RateLimiter};
 use crate::config::{Baud, CloudConfig, Config, KassaConfig};
 use crate::device::DeviceHandle;
@@ -12,7 +13,8 @@ use crate::kassatka::source::KassatkaSource;
 use crate::worker::daemon::Daemon;
 use crate::worker::journal_store::{JournalStore, day_start};
 use crate::worker::moysklad::MoySkladSource;
-use crate::worker::{Kassa, KassaSettings};
+use crate::worker::status::ErrorReport;
+use crate::worker::{Kassa, KassaSettings, StatusCell, Store};
 use anyhow::Context;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,27 +26,31 @@ pub struct Args {
     /// Configuration file.
     #[arg(long, default_value = crate::config::DEFAULT_CONFIG_PATH)]
     pub config: PathBuf,
+    /// Log format on stderr: auto (journald lines under systemd, else
+    /// text, coloured only on a terminal), text, journald or json.
+    #[arg(long, value_enum, default_value_t = LogFormat::Auto)]
+    pub log_format: LogFormat,
+    /// Poll, render and validate every queued operation and show what
+    /// would be printed; print nothing and answer nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    init_logging();
+    super::logging::init(args.log_format, "info");
     let config = Config::load(&args.config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    if args.dry_run {
+        let mut out = String::new();
+        let result = runtime.block_on(super::dry_run::run(&config, &mut out));
+        print!("{out}");
+        return result.map(|_| ());
+    }
     runtime.block_on(run_daemon(config, std::future::pending()))
-}
-
-/// Logs to stderr (journald picks them up); `RUST_LOG` overrides the level.
-pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 /// Runs every kassa of `config` until SIGTERM/SIGINT or `until` resolves.
@@ -61,11 +67,35 @@ pub async fn run_daemon(
             .with_context(|| format!("journal {}", config.journal_path.display()))?,
     );
     let mut daemon = Daemon::new();
+    // Every kassa is listed and the socket served before any waits for the
+    // cloud: `status` must say "waiting for the cloud", not "not running".
+    let mut stores = Vec::new();
+    let mut cells = Vec::new();
+    for k in &config.kassas {
+        let store = Arc::new(JournalStore::new(journal.clone(), &k.name, k.source()));
+        let counts = store.clone();
+        let cell = daemon.placeholder(&k.name, Arc::new(move || counts.counts().ok()));
+        if let CloudConfig::Moysklad(ms) = &k.cloud
+            && ms.org_id.is_none()
+        {
+            // Said before the socket answers its first request.
+            cell.update(|s| s.last_error = Some(waiting_for_cloud("подключение")));
+        }
+        cells.push(cell);
+        stores.push(store);
+    }
+    if let Some(addr) = config.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("[metrics] listen = \"{addr}\": cannot listen"))?;
+        tracing::info!(%addr, "serving metrics on /metrics");
+        daemon.serve_metrics(listener);
+    }
+    daemon.serve(Some(config.control_socket.clone()))?;
     // One limiter per token: MoySklad counts requests per user.
     let mut limiters: Vec<(String, Arc<RateLimiter>)> = Vec::new();
     let mut queues: Vec<((String, String), String)> = Vec::new();
-    for k in &config.kassas {
-        let store = Arc::new(JournalStore::new(journal.clone(), &k.name, k.source()));
+    for ((k, store), cell) in config.kassas.iter().zip(stores).zip(cells) {
         let ms = match &k.cloud {
             CloudConfig::Moysklad(ms) => ms,
             CloudConfig::Kassatka(kc) => {
@@ -103,7 +133,7 @@ pub async fn run_daemon(
         let api: Arc<dyn PosApi> = Arc::new(client);
         let org_id = match &ms.org_id {
             Some(id) => id.clone(),
-            None => org_id_from_cloud(&*api, &k.name).await?,
+            None => org_id_from_cloud(&*api, &k.name, &cell).await?,
         };
         // Two master kassas on one organisation's queue would both be
         // handed the same operation and both print it.
@@ -130,7 +160,7 @@ pub async fn run_daemon(
         daemon.start(kassa, handle);
         tracing::info!(kassa = %k.name, port = %k.device.port.display(), "kassa configured");
     }
-    if daemon.handles().is_empty() {
+    if !daemon.has_started() {
         anyhow::bail!("no kassa can run: check the [[kassa]] sections of the config");
     }
     daemon
@@ -169,13 +199,23 @@ fn lock_instance(journal: &std::path::Path) -> anyhow::Result<std::fs::File> {
 
 /// The retail store's organization id, read once at start (retried while
 /// the cloud is unreachable: the daemon must come up without network).
-async fn org_id_from_cloud(api: &dyn PosApi, kassa: &str) -> anyhow::Result<String> {
+async fn org_id_from_cloud(
+    api: &dyn PosApi,
+    kassa: &str,
+    status: &StatusCell,
+) -> anyhow::Result<String> {
     let mut wait = Duration::from_secs(1);
     loop {
         match api.settings_retailstore().await {
             Ok(store) => return Ok(store.organization.id.clone().unwrap_or(store.id)),
             Err(e) if e.is_transient() => {
                 tracing::warn!(kassa, error = %e, "cannot read the retail store yet; retrying");
+                let why = format!(
+                    "облако недоступно ({}), повтор через {} с",
+                    e,
+                    wait.as_secs()
+                );
+                status.update(|s| s.last_error = Some(waiting_for_cloud(&why)));
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(60));
             }
@@ -196,7 +236,17 @@ fn kassas_on_token(all: &[KassaConfig], token: &crate::config::SecretSource) -> 
         .count()
 }
 
-fn settings(k: &KassaConfig) -> KassaSettings {
+/// The status of a kassa that cannot start before the cloud answers.
+fn waiting_for_cloud(detail: &str) -> ErrorReport {
+    ErrorReport {
+        layer: "cloud".into(),
+        message: format!("ожидание облака: {detail}"),
+        at: crate::worker::moscow_now(),
+    }
+}
+
+/// The worker settings of a configured kassa.
+pub(crate) fn settings(k: &KassaConfig) -> KassaSettings {
     let mut s = KassaSettings::new(&k.name);
     s.poll_interval = k.poll_interval;
     s.idle_poll_max = (k.poll_interval * 10).max(Duration::from_secs(5));
@@ -208,6 +258,15 @@ fn settings(k: &KassaConfig) -> KassaSettings {
 /// The device thread of a kassa; the port is opened on first use and
 /// reopened after the cable comes back.
 pub fn open_device(k: &KassaConfig) -> anyhow::Result<DeviceHandle> {
+    let (port, baud, cfg) = driver_settings(k);
+    DeviceHandle::spawn(&k.name, crate::device::shtrih_opener(port, baud, cfg))
+        .with_context(|| format!("kassa {}: device thread", k.name))
+}
+
+/// Port, speed and driver settings of a kassa's printer.
+pub(crate) fn driver_settings(
+    k: &KassaConfig,
+) -> (String, shtrih::driver::Baud, shtrih::driver::DriverConfig) {
     let port = k.device.port.to_string_lossy().to_string();
     let baud = match k.device.baud {
         Baud::Auto => shtrih::driver::Baud::Auto,
@@ -217,6 +276,5 @@ pub fn open_device(k: &KassaConfig) -> anyhow::Result<DeviceHandle> {
         password: *k.device.password.expose(),
         ..shtrih::driver::DriverConfig::default()
     };
-    DeviceHandle::spawn(&k.name, crate::device::shtrih_opener(port, baud, cfg))
-        .with_context(|| format!("kassa {}: device thread", k.name))
+    (port, baud, cfg)
 }

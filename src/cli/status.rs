@@ -5,16 +5,17 @@
 //! Only `[journal] path` and `[control] socket` are read from the config,
 //! so status works even when other parts of the config are broken.
 
-use crate::control::{self, DaemonStatus, Request};
+use crate::control::{self, DaemonStatus, Request, Unreachable};
 use crate::worker::status::{ErrorReport, KassaStatus, ShiftStatus};
 use anyhow::Context;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub const DEFAULT_CONFIG: &str = "/etc/masterkassa/config.toml";
-pub const DEFAULT_SOCKET: &str = "/run/masterkassa/control.sock";
-pub const DEFAULT_JOURNAL: &str = "/var/lib/masterkassa/journal.db";
+pub use crate::config::{
+    DEFAULT_CONFIG_PATH as DEFAULT_CONFIG, DEFAULT_CONTROL_SOCKET as DEFAULT_SOCKET,
+    DEFAULT_JOURNAL_PATH as DEFAULT_JOURNAL,
+};
 
 /// Arguments of this subcommand.
 #[derive(Debug, clap::Args)]
@@ -27,18 +28,36 @@ pub struct Args {
     pub json: bool,
 }
 
-/// The two paths `status` and `shift` need from the config.
+/// What `status` and `shift` need from the config.
 pub struct Paths {
     pub socket: PathBuf,
     pub journal: PathBuf,
+    /// Kassa names of the config, so a kassa that never reached its printer
+    /// (and so is not in the journal) is still listed.
+    pub kassas: Vec<String>,
 }
 
-/// Reads `[control] socket` and `[journal] path` (defaults if absent).
+/// Reads `[control] socket`, `[journal] path` (defaults if absent) and
+/// the kassa names.
 pub fn paths(config: &Path) -> anyhow::Result<Paths> {
-    let text = std::fs::read_to_string(config)
-        .with_context(|| format!("cannot read config {}", config.display()))?;
+    let text = match std::fs::read_to_string(config) {
+        Ok(text) => text,
+        // The config is 0640 root:masterkassa: a user outside the group
+        // can still be told what the daemon says, from the default paths.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            eprintln!(
+                "masterkassa: нет прав на чтение настроек {}; беру пути по умолчанию",
+                config.display()
+            );
+            String::new()
+        }
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("не читается файл настроек {}", config.display()));
+        }
+    };
     let value: toml::Table = toml::from_str(&text)
-        .with_context(|| format!("config {} is not valid TOML", config.display()))?;
+        .with_context(|| format!("файл настроек {} — не TOML", config.display()))?;
     let get = |table: &str, key: &str| {
         value
             .get(table)
@@ -46,6 +65,18 @@ pub fn paths(config: &Path) -> anyhow::Result<Paths> {
             .and_then(|v| v.as_str())
             .map(PathBuf::from)
     };
+    let kassas = value
+        .get("kassa")
+        .and_then(|k| k.as_array())
+        .map(|list| {
+            list.iter()
+                .filter_map(|k| match k.get("name")? {
+                    toml::Value::String(s) => Some(s.clone()),
+                    other => Some(other.to_string()),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     // The daemon honours the same environment overrides.
     let env = |name: &str| std::env::var_os(name).map(PathBuf::from);
     Ok(Paths {
@@ -55,6 +86,7 @@ pub fn paths(config: &Path) -> anyhow::Result<Paths> {
         journal: env("MASTERKASSA_JOURNAL_PATH")
             .or_else(|| get("journal", "path"))
             .unwrap_or_else(|| DEFAULT_JOURNAL.into()),
+        kassas,
     })
 }
 
@@ -66,10 +98,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Duration::from_secs(10),
     ) {
         Ok(s) => s,
-        Err(e) => {
-            tracing::debug!(error = %e, "daemon did not answer");
-            from_journal(&paths.journal)?
-        }
+        Err(e) => match e.unreachable() {
+            Unreachable::NotRunning => {
+                tracing::debug!(error = %e, "daemon did not answer");
+                offline(&paths)?
+            }
+            Unreachable::NoPermission => anyhow::bail!("{}", no_permission(&paths.socket)),
+            Unreachable::NoAnswer => anyhow::bail!(
+                "демон не ответил на {} за 10 с (возможно, занят или завис): {e}",
+                paths.socket.display()
+            ),
+        },
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status)?);
@@ -79,11 +118,71 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What to tell a user who may not open the control socket.
+pub fn no_permission(socket: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let group = std::fs::metadata(socket)
+        .ok()
+        .and_then(|m| group_name(m.gid()))
+        .unwrap_or_else(|| "masterkassa".into());
+    format!(
+        "нет прав на сокет управления {}: демон, возможно, работает, но спросить его могут \
+         только root и группа {group}. Добавьте себя в группу (sudo usermod -aG {group} $USER, \
+         затем войдите заново) или запустите через sudo",
+        socket.display()
+    )
+}
+
+/// Name of group `gid` from /etc/group.
+fn group_name(gid: u32) -> Option<String> {
+    let text = std::fs::read_to_string("/etc/group").ok()?;
+    text.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id = fields.nth(1)?.parse::<u32>().ok()?;
+        (id == gid).then(|| name.to_string())
+    })
+}
+
+/// Status without the daemon: from the journal, or only the configured
+/// kassas when there is no journal yet.
+pub fn offline(paths: &Paths) -> anyhow::Result<DaemonStatus> {
+    let mut status = if paths.journal.exists() {
+        from_journal(&paths.journal)?
+    } else {
+        DaemonStatus {
+            schema: 1,
+            daemon_running: false,
+            version: crate::state::VERSION.to_string(),
+            uptime_secs: None,
+            never_ran: true,
+            kassas: Vec::new(),
+        }
+    };
+    for name in &paths.kassas {
+        if !status.kassas.iter().any(|k| &k.name == name) {
+            status.kassas.push(KassaStatus {
+                name: name.clone(),
+                ..KassaStatus::default()
+            });
+        }
+    }
+    Ok(status)
+}
+
 /// Status read from the journal when the daemon is down.
 pub fn from_journal(path: &Path) -> anyhow::Result<DaemonStatus> {
-    let journal = crate::journal::Journal::open_read_only(path).with_context(|| {
-        format!(
-            "the daemon is not running and the journal {} cannot be read",
+    let journal = crate::journal::Journal::open_read_only(path).map_err(|e| {
+        let why = if std::fs::File::open(path)
+            .err()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+        {
+            "нет прав на чтение (запустите через sudo или из группы masterkassa)".to_string()
+        } else {
+            e.to_string()
+        };
+        anyhow::anyhow!(
+            "демон не запущен, а журнал {} не читается: {why}",
             path.display()
         )
     })?;
@@ -124,6 +223,7 @@ pub fn from_journal(path: &Path) -> anyhow::Result<DaemonStatus> {
         daemon_running: false,
         version: crate::state::VERSION.to_string(),
         uptime_secs: None,
+        never_ran: false,
         kassas,
     })
 }
@@ -149,6 +249,14 @@ pub fn render(s: &DaemonStatus, paths: &Paths) -> String {
     if s.daemon_running {
         let up = s.uptime_secs.map(duration_ru).unwrap_or_default();
         let _ = writeln!(out, "masterkassa {}: демон работает {up}", s.version);
+    } else if s.never_ran {
+        let _ = writeln!(
+            out,
+            "masterkassa {}: ДЕМОН НЕ ЗАПУЩЕН и ещё ни разу не работал с журналом {} \
+             (журнала нет); кассы из настроек:",
+            s.version,
+            paths.journal.display()
+        );
     } else {
         let _ = writeln!(
             out,
@@ -162,12 +270,15 @@ pub fn render(s: &DaemonStatus, paths: &Paths) -> String {
         let _ = writeln!(out, "Касс нет.");
     }
     for k in &s.kassas {
-        render_kassa(&mut out, k);
+        render_kassa(&mut out, k, s.daemon_running);
     }
     out
 }
 
-fn render_kassa(out: &mut String, k: &KassaStatus) {
+/// One kassa. Without the daemon, whatever only the daemon knows (OFD
+/// backlog, last poll, errors it has not journaled) is shown as unknown,
+/// never as good news.
+fn render_kassa(out: &mut String, k: &KassaStatus, daemon_running: bool) {
     let _ = writeln!(out, "\nКасса «{}»", k.name);
     if let Some(halted) = &k.halted {
         let _ = writeln!(out, "  ПЕЧАТЬ ОСТАНОВЛЕНА: {halted}");
@@ -230,17 +341,23 @@ fn render_kassa(out: &mut String, k: &KassaStatus) {
             let _ = writeln!(out, "    {u}");
         }
     }
+    let unknown = if daemon_running {
+        "нет данных (ККТ ещё не прочитана)"
+    } else {
+        "неизвестно (демон не запущен)"
+    };
     let ofd = match (&k.ofd_first_unsent_at, k.ofd_unsent) {
-        (_, 0) => "все документы отправлены".to_string(),
-        (Some(at), n) => format!("не отправлено {n}, первый от {}", when(at)),
-        (None, n) => format!("не отправлено {n}"),
+        (_, None) => unknown.to_string(),
+        (_, Some(0)) => "все документы отправлены".to_string(),
+        (Some(at), Some(n)) => format!("не отправлено {n}, первый от {}", when(at)),
+        (None, Some(n)) => format!("не отправлено {n}"),
     };
     let _ = writeln!(out, "  ОФД: {ofd}");
-    let poll = k
-        .last_poll
-        .as_ref()
-        .map(when)
-        .unwrap_or_else(|| "не было".into());
+    let poll = match &k.last_poll {
+        Some(at) => when(at),
+        None if daemon_running => "не было".into(),
+        None => "неизвестно (демон не запущен)".into(),
+    };
     let _ = writeln!(out, "  Последний успешный опрос облака: {poll}");
     match &k.last_error {
         Some(e) => {
@@ -252,8 +369,11 @@ fn render_kassa(out: &mut String, k: &KassaStatus) {
                 when(&e.at)
             );
         }
-        None => {
+        None if daemon_running => {
             let _ = writeln!(out, "  Ошибок нет");
+        }
+        None => {
+            let _ = writeln!(out, "  Ошибки: неизвестно (демон не запущен)");
         }
     }
 }
@@ -275,13 +395,31 @@ fn layer_ru(layer: &str) -> &str {
 mod tests {
     use super::*;
 
+    /// `k` as `status` shows it with the daemon down.
+    fn render_offline(k: KassaStatus) -> String {
+        let s = DaemonStatus {
+            schema: 1,
+            daemon_running: false,
+            version: "0.1.0".into(),
+            uptime_secs: None,
+            never_ran: false,
+            kassas: vec![k],
+        };
+        let paths = Paths {
+            socket: "/run/x.sock".into(),
+            journal: "/var/j.db".into(),
+            kassas: Vec::new(),
+        };
+        render(&s, &paths)
+    }
+
     #[test]
     fn renders_a_shop_readable_summary() {
         let mut k = KassaStatus {
             name: "магазин".into(),
             fn_serial: Some("9999078900001234".into()),
             fn_valid_until: Some(jiff::civil::date(2027, 12, 31)),
-            ofd_unsent: 3,
+            ofd_unsent: Some(3),
             ofd_first_unsent_at: Some(jiff::civil::date(2026, 11, 24).at(9, 0, 0, 0)),
             ..KassaStatus::default()
         };
@@ -291,18 +429,7 @@ mod tests {
             number: 3,
             opened_at: Some(jiff::civil::date(2026, 11, 24).at(8, 0, 0, 0)),
         });
-        let s = DaemonStatus {
-            schema: 1,
-            daemon_running: false,
-            version: "0.1.0".into(),
-            uptime_secs: None,
-            kassas: vec![k],
-        };
-        let paths = Paths {
-            socket: "/run/x.sock".into(),
-            journal: "/var/j.db".into(),
-        };
-        let text = render(&s, &paths);
+        let text = render_offline(k);
         assert!(text.contains("ДЕМОН НЕ ЗАПУЩЕН"), "{text}");
         assert!(
             text.contains("ФН: 9999078900001234, действует до 31.12.2027"),
@@ -320,6 +447,25 @@ mod tests {
     }
 
     #[test]
+    fn without_the_daemon_what_only_it_knows_is_unknown_not_good() {
+        let text = render_offline(KassaStatus {
+            name: "магазин".into(),
+            ..KassaStatus::default()
+        });
+        assert!(
+            text.contains("ОФД: неизвестно (демон не запущен)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Последний успешный опрос облака: неизвестно"),
+            "{text}"
+        );
+        assert!(text.contains("Ошибки: неизвестно"), "{text}");
+        assert!(!text.contains("все документы отправлены"), "{text}");
+        assert!(!text.contains("Ошибок нет"), "{text}");
+    }
+
+    #[test]
     fn reads_paths_from_config_and_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("c.toml");
@@ -331,5 +477,6 @@ mod tests {
         let p = paths(&f).unwrap();
         assert_eq!(p.socket, PathBuf::from("/tmp/s.sock"));
         assert_eq!(p.journal, PathBuf::from(DEFAULT_JOURNAL));
+        assert_eq!(p.kassas, vec!["1".to_string()]);
     }
 }

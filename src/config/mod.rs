@@ -56,6 +56,8 @@ pub struct Config {
     pub journal_path: PathBuf,
     /// `[control] socket`.
     pub control_socket: PathBuf,
+    /// `[metrics] listen`: where to serve Prometheus metrics (off if absent).
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// `[[kassa]]`, in file order; names and ports are unique.
     pub kassas: Vec<KassaConfig>,
 }

@@ -147,7 +147,7 @@ pub(super) fn parse(
         path: String::new(),
         table: &table,
     };
-    root.only(&["journal", "control", "kassa"], &mut p);
+    root.only(&["journal", "control", "metrics", "kassa"], &mut p);
 
     let mut journal_path = PathBuf::from(DEFAULT_JOURNAL_PATH);
     if let Some(s) = root.section("journal", &mut p) {
@@ -161,6 +161,21 @@ pub(super) fn parse(
         s.only(&["socket"], &mut p);
         if let Some(path) = s.string("socket", &mut p) {
             control_socket = absolute_path(&s.key("socket"), path, &mut p);
+        }
+    }
+    let mut metrics_listen = None;
+    if let Some(s) = root.section("metrics", &mut p) {
+        s.only(&["listen"], &mut p);
+        if let Some(text) = s.string("listen", &mut p) {
+            match text.parse::<std::net::SocketAddr>() {
+                Ok(addr) => metrics_listen = Some(addr),
+                Err(_) => p.push(
+                    &s.key("listen"),
+                    format!(
+                        "expected an address and port such as \"127.0.0.1:9464\", found {text:?}"
+                    ),
+                ),
+            }
         }
     }
     if let Some(path) = env("MASTERKASSA_JOURNAL_PATH").filter(|v| !v.is_empty()) {
@@ -207,6 +222,7 @@ pub(super) fn parse(
         Ok(Config {
             journal_path,
             control_socket,
+            metrics_listen,
             kassas,
         })
     } else {

@@ -40,9 +40,24 @@ pub fn source_operation(op: &models::Operation) -> Option<SourceOperation> {
 pub fn decode(id: &str, body: &str) -> SourceOperation {
     match models::parse_operation(body.as_bytes()) {
         Ok(op) => source_operation(&op).unwrap_or_else(|| unreadable(id, body, "нет syncId")),
-        Err(e) => unreadable(id, body, &e.to_string()),
+        Err(e) => {
+            // An operation unreadable at poll time is journaled as its meta
+            // and the reason: decoding that stub again must give the
+            // reason, not "no name" (the stub has no fields).
+            let kept = serde_json::from_str::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v.get(UNREADABLE_REASON)?.as_str().map(str::to_string));
+            match kept {
+                Some(why) => unreadable(id, body, &why),
+                None => unreadable(id, body, &e.reason_ru()),
+            }
+        }
     }
 }
+
+/// Key of the stored stub body that keeps why a polled operation could not
+/// be read.
+const UNREADABLE_REASON: &str = "masterkassaUnreadable";
 
 /// The journal key of an operation that cannot be read: its syncId, else
 /// its full meta href (unique per operation, and what the reject is sent
@@ -67,7 +82,7 @@ fn unreadable_polled(meta: &Meta, why: &str) -> Result<Box<SourceOperation>, Sou
             retry_after: None,
         });
     };
-    let body = serde_json::json!({ "meta": meta }).to_string();
+    let body = serde_json::json!({ "meta": meta, UNREADABLE_REASON: why }).to_string();
     Ok(Box::new(unreadable(&id, &body, why)))
 }
 
@@ -338,7 +353,10 @@ impl<P: crate::cloud::PosApi + ?Sized + 'static> super::source::ReceiptSource
             Err(CloudError::BadOperation {
                 meta: Some(meta),
                 source,
-            }) => unreadable_polled(&meta, &source.to_string()).map(Polled::Operation),
+            }) => {
+                tracing::warn!(error = %source, "the polled operation cannot be read: rejecting it");
+                unreadable_polled(&meta, &source.reason_ru()).map(Polled::Operation)
+            }
             Err(e) => classify(e).map(|()| Polled::Empty),
         }
     }
@@ -462,6 +480,23 @@ mod tests {
         );
         assert_eq!(bad.kind, "retaildemand");
         assert!(bad.input.unwrap_err().0.contains("не читается"));
+    }
+
+    #[test]
+    fn an_operation_unreadable_at_poll_keeps_its_reason_when_decoded_again() {
+        let meta: Meta = serde_json::from_value(serde_json::json!({
+            "href": "https://h/entity/retaildemand/syncid/s-7"
+        }))
+        .unwrap();
+        let why = "поле positions[0].price = «100.12345»: сумма должна быть целым числом копеек";
+        let polled = unreadable_polled(&meta, why).unwrap();
+        let again = decode(&polled.id, &polled.body);
+        let reason = again.input.unwrap_err().0;
+        assert_eq!(
+            reason,
+            format!("Ошибка данных: операция не читается ({why})")
+        );
+        assert_eq!(again.kind, "retaildemand");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub struct ErrorReport {
     pub layer: String,
     /// Russian text.
     pub message: String,
+    #[serde(with = "moscow_time")]
     pub at: DateTime,
 }
 
@@ -23,6 +24,7 @@ pub struct ShiftStatus {
     /// "open", "closed" or "expired".
     pub state: String,
     pub number: u32,
+    #[serde(with = "moscow_time::opt")]
     pub opened_at: Option<DateTime>,
 }
 
@@ -36,8 +38,12 @@ pub struct KassaStatus {
     /// FN warnings in Russian.
     pub fn_warnings: Vec<String>,
     pub shift: Option<ShiftStatus>,
-    pub ofd_unsent: u32,
+    /// Documents the FN has not yet sent to the OFD; `None` until the FN
+    /// has been read (never a reassuring 0 nobody measured).
+    pub ofd_unsent: Option<u32>,
+    #[serde(with = "moscow_time::opt")]
     pub ofd_first_unsent_at: Option<DateTime>,
+    #[serde(with = "moscow_time::opt")]
     pub last_poll: Option<DateTime>,
     pub last_error: Option<ErrorReport>,
     /// Printing stopped for good, and why.
@@ -50,7 +56,7 @@ impl KassaStatus {
     pub fn apply_fn_info(&mut self, info: &FnInfo) {
         self.fn_serial = Some(info.serial.clone());
         self.fn_valid_until = info.valid_until;
-        self.ofd_unsent = info.ofd_unsent_count;
+        self.ofd_unsent = Some(info.ofd_unsent_count);
         self.ofd_first_unsent_at = info.ofd_first_unsent_at;
         let w = &info.warnings;
         let mut out = Vec::new();
@@ -94,6 +100,64 @@ impl KassaStatus {
                 opened_at,
             },
         });
+    }
+}
+
+/// The status's civil Moscow times on the wire as RFC 3339 with the
+/// offset (`2026-11-24T10:15:00+03:00`), so a script never has to guess
+/// the zone; a time without an offset is still read as Moscow time.
+pub mod moscow_time {
+    use kkt::DateTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    fn moscow() -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::fixed(jiff::tz::offset(3))
+    }
+
+    /// `t` (Moscow civil time) with its offset.
+    pub fn format(t: &DateTime) -> String {
+        match t.to_zoned_datetime(moscow()) {
+            Ok(z) => z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+            Err(_) => t.to_string(),
+        }
+    }
+
+    /// RFC 3339 (any offset, converted to Moscow) or a civil time.
+    pub fn parse(text: &str) -> Result<DateTime, String> {
+        if let Ok(ts) = text.parse::<jiff::Timestamp>() {
+            return Ok(moscow().to_datetime(ts));
+        }
+        text.parse::<DateTime>()
+            .map_err(|e| format!("not a time: {text:?}: {e}"))
+    }
+
+    pub fn serialize<S: Serializer>(t: &DateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime, D::Error> {
+        let text = String::deserialize(d)?;
+        parse(&text).map_err(serde::de::Error::custom)
+    }
+
+    pub mod opt {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(t: &Option<DateTime>, s: S) -> Result<S::Ok, S::Error> {
+            match t {
+                Some(t) => s.serialize_str(&super::format(t)),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime>, D::Error> {
+            match Option::<String>::deserialize(d)? {
+                Some(text) => super::parse(&text)
+                    .map(Some)
+                    .map_err(serde::de::Error::custom),
+                None => Ok(None),
+            }
+        }
     }
 }
 

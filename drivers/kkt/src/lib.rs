@@ -35,7 +35,9 @@ pub struct DeviceInfo {
     pub firmware: String,
     /// FFD version the device is registered for, e.g. "1.2".
     pub ffd_version: String,
-    /// Tax systems the device is registered for (empty if unknown).
+    /// Tax systems the device is registered for (empty if unknown; then
+    /// absent from JSON, since `[]` would read as "none").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tax_systems: Vec<TaxSystem>,
     /// Taxpayer INN, if the device is fiscalised.
     pub inn: Option<String>,

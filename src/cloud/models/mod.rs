@@ -14,6 +14,7 @@ pub mod master;
 pub mod meta;
 pub mod number;
 pub mod operation;
+mod reason;
 pub mod retailstore;
 pub mod shift;
 pub mod state;
