@@ -96,7 +96,7 @@ fn task_result<T: DeserializeOwned>(task: &str, r: &TaskResult) -> Result<T, Kkt
     match r.status {
         TaskStatus::Ready => {
             let value = r.result.clone().unwrap_or(serde_json::Value::Null);
-            serde_path_to_error_free(task, value)
+            parse_result(task, value)
         }
         TaskStatus::Error => {
             let (code, text) = r
@@ -112,10 +112,7 @@ fn task_result<T: DeserializeOwned>(task: &str, r: &TaskResult) -> Result<T, Kkt
     }
 }
 
-fn serde_path_to_error_free<T: DeserializeOwned>(
-    task: &str,
-    value: serde_json::Value,
-) -> Result<T, KktError> {
+fn parse_result<T: DeserializeOwned>(task: &str, value: serde_json::Value) -> Result<T, KktError> {
     serde_json::from_value(value)
         .map_err(|e| KktError::Protocol(format!("result of {task} is malformed: {e}")))
 }

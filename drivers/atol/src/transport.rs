@@ -139,7 +139,7 @@ impl WebServer {
         let status = resp.status().as_u16();
         let text = resp.text().map_err(|e| self.unreachable(e))?;
         match status {
-            200 | 201 | 202 => Ok(Posted::Queued),
+            200..=202 => Ok(Posted::Queued),
             409 => Ok(Posted::AlreadyKnown),
             _ => {
                 let detail = serde_json::from_str::<PostAnswer>(&text)
