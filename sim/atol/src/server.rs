@@ -363,38 +363,13 @@ fn error_response(status: StatusCode, code: i32, description: &str) -> Response 
         .into_response()
 }
 
-/// Standard base64 of `user:password`, for comparing a Basic header.
-fn basic_token(user: &str, pass: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let bytes = format!("{user}:{pass}").into_bytes();
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for k in 0..4 {
-            if k <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * k)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 fn authorised(inner: &Inner, headers: &HeaderMap) -> bool {
     let Some((user, pass)) = &inner.opts.credentials else {
         return true;
     };
-    let expected = format!("Basic {}", basic_token(user, pass));
-    headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == expected)
+    sim_moysklad::auth::basic(headers).is_some_and(|(u, p)| {
+        sim_moysklad::auth::same_secret(&u, user) && sim_moysklad::auth::same_secret(&p, pass)
+    })
 }
 
 async fn post_request(
@@ -459,19 +434,5 @@ async fn get_request(
         })
         .into_response(),
         None => error_response(StatusCode::NOT_FOUND, 404, "request not found"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::basic_token;
-
-    #[test]
-    fn basic_token_is_standard_base64() {
-        assert_eq!(
-            basic_token("Aladdin", "open sesame"),
-            "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
-        );
-        assert_eq!(basic_token("a", "b"), "YTpi");
     }
 }
