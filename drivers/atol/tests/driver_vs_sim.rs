@@ -30,18 +30,7 @@ fn driver(s: &AtolServer) -> AtolDriver {
 }
 
 fn position(name: &str, price: i64, qty_millionths: i64, vat: VatRate) -> Position {
-    let quantity = Quantity(qty_millionths);
-    Position {
-        name: name.into(),
-        quantity,
-        price: Money(price),
-        sum: quantity.times(Money(price)).expect("sum"),
-        vat,
-        method: PaymentMethod::FullPayment,
-        object: PaymentObject::COMMODITY,
-        marking_code: None,
-        measure: None,
-    }
+    Position::commodity(name, Quantity(qty_millionths), Money(price), vat).expect("sum")
 }
 
 fn sale(kind: ReceiptKind) -> Receipt {
