@@ -3,8 +3,13 @@
 //! PATH until SIGINT/SIGTERM, keeping its FN and counters in FILE across
 //! restarts. The control socket takes the line commands of
 //! `sim_shtrih::control` (faults, tape, archive); see docs/emulator.md.
+//!
+//! `masterkassa emulate atol [--listen ADDR] [--state FILE]`: serves the
+//! ATOL Web-server JSON task API (`sim-atol`) on ADDR, keeping its FN and
+//! the requests in flight in FILE across restarts.
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -23,6 +28,19 @@ pub struct Args {
 pub enum EmulatedDevice {
     /// Shtrih-M-01F with a simulated FN.
     Shtrih(ShtrihArgs),
+    /// ATOL Web-server (JSON task API) with a simulated ATOL 30F and FN.
+    Atol(AtolArgs),
+}
+
+/// Options of `emulate atol`.
+#[derive(Debug, clap::Args)]
+pub struct AtolArgs {
+    /// Address to serve the Web-server API on.
+    #[arg(long, default_value = "127.0.0.1:16732")]
+    pub listen: SocketAddr,
+    /// State file: FN archive, shift, requests in flight; created if missing.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
 }
 
 /// Options of `emulate shtrih`.
@@ -48,7 +66,46 @@ pub struct ShtrihArgs {
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.device {
         EmulatedDevice::Shtrih(a) => run_shtrih(a),
+        EmulatedDevice::Atol(a) => run_atol(a),
     }
+}
+
+fn run_atol(a: AtolArgs) -> anyhow::Result<()> {
+    let mut opts = sim_atol::ServerOptions::loopback();
+    opts.listen = a.listen;
+    opts.state_file = a.state.clone();
+    let server =
+        sim_atol::AtolServer::start(opts).context("starting the ATOL Web-server stand-in")?;
+    let (fn_serial, last_fd) =
+        server.with_device(|d| (d.fn_storage.serial.clone(), d.fn_storage.last_fd()));
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "url {}", server.url())?;
+    writeln!(
+        out,
+        "serving АТОЛ 30Ф through the Web-server API, FN {fn_serial}, last FD {last_fd}; Ctrl-C to stop"
+    )?;
+    out.flush()?;
+    drop(out);
+    wait_for_stop_signal()?;
+    server.stop();
+    Ok(())
+}
+
+/// Blocks until SIGINT or SIGTERM.
+fn wait_for_stop_signal() -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("building the signal runtime")?;
+    rt.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("installing the SIGTERM handler")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("waiting for SIGINT")?,
+            _ = term.recv() => {}
+        }
+        anyhow::Ok(())
+    })
 }
 
 fn run_shtrih(a: ShtrihArgs) -> anyhow::Result<()> {
@@ -82,19 +139,7 @@ fn run_shtrih(a: ShtrihArgs) -> anyhow::Result<()> {
     out.flush()?;
     drop(out);
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("building the signal runtime")?;
-    rt.block_on(async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .context("installing the SIGTERM handler")?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.context("waiting for SIGINT")?,
-            _ = term.recv() => {}
-        }
-        anyhow::Ok(())
-    })?;
+    wait_for_stop_signal()?;
     if let Some(e) = emu.last_save_error() {
         tracing::warn!(error = %e, "last state save failed");
     }
@@ -129,19 +174,47 @@ mod tests {
             "/tmp/kkt.sock",
         ])
         .unwrap();
-        let EmulatedDevice::Shtrih(a) = cli.args.device;
+        let EmulatedDevice::Shtrih(a) = cli.args.device else {
+            panic!("not shtrih")
+        };
         assert_eq!(a.link, PathBuf::from("/tmp/kkt"));
         assert_eq!(a.state, Some(PathBuf::from("/tmp/kkt.json")));
         assert_eq!((a.baud, a.strict_baud), (9600, true));
         assert_eq!(a.control, Some(PathBuf::from("/tmp/kkt.sock")));
 
         let cli = Cli::try_parse_from(["emulate", "shtrih", "--link", "/tmp/kkt"]).unwrap();
-        let EmulatedDevice::Shtrih(a) = cli.args.device;
+        let EmulatedDevice::Shtrih(a) = cli.args.device else {
+            panic!("not shtrih")
+        };
         assert_eq!((a.baud, a.state, a.control), (DEFAULT_BAUD, None, None));
         assert!(
             Cli::try_parse_from(["emulate", "shtrih"]).is_err(),
             "--link is required"
         );
         assert!(Cli::try_parse_from(["emulate", "atol", "--link", "x"]).is_err());
+
+        let cli = Cli::try_parse_from([
+            "emulate",
+            "atol",
+            "--listen",
+            "127.0.0.1:16800",
+            "--state",
+            "/tmp/atol.json",
+        ])
+        .unwrap();
+        let EmulatedDevice::Atol(a) = cli.args.device else {
+            panic!("not atol")
+        };
+        assert_eq!(a.listen, "127.0.0.1:16800".parse().unwrap());
+        assert_eq!(a.state, Some(PathBuf::from("/tmp/atol.json")));
+        let cli = Cli::try_parse_from(["emulate", "atol"]).unwrap();
+        let EmulatedDevice::Atol(a) = cli.args.device else {
+            panic!("not atol")
+        };
+        assert_eq!(
+            a.listen.port(),
+            16732,
+            "the Web-server's own port by default"
+        );
     }
 }

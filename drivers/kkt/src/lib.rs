@@ -299,6 +299,18 @@ pub trait Kkt: Send {
     /// Prints one whole receipt: open, positions, marking codes, buyer
     /// contact, payments, close.
     fn print_receipt(&mut self, receipt: &Receipt) -> Result<ReceiptPrinted, KktError>;
+    /// Prints one receipt under the caller's idempotency key (operation id
+    /// and attempt). A device that recognises a repeated request by key
+    /// (the ATOL Web-server) makes at most one document per key, even when
+    /// the call is repeated after a crash; the default ignores the key.
+    fn print_receipt_keyed(
+        &mut self,
+        receipt: &Receipt,
+        key: &str,
+    ) -> Result<ReceiptPrinted, KktError> {
+        let _ = key;
+        self.print_receipt(receipt)
+    }
     /// Cancels a receipt left open (no-op error class `BadData` if none).
     fn cancel_receipt(&mut self) -> Result<(), KktError>;
     /// Resumes printing interrupted by paper out (the document itself is

@@ -294,6 +294,24 @@ pub struct Receipt {
     pub footer: Vec<String>,
 }
 
+impl Position {
+    /// A commodity paid in full: the most common line, with its sum
+    /// computed from quantity and price (`None` on overflow).
+    pub fn commodity(name: &str, quantity: Quantity, price: Money, vat: VatRate) -> Option<Self> {
+        Some(Position {
+            name: name.to_string(),
+            quantity,
+            price,
+            sum: quantity.times(price)?,
+            vat,
+            method: PaymentMethod::FullPayment,
+            object: PaymentObject::COMMODITY,
+            marking_code: None,
+            measure: None,
+        })
+    }
+}
+
 impl Receipt {
     /// Sum of position sums; `None` on overflow.
     pub fn total(&self) -> Option<Money> {

@@ -1,0 +1,14 @@
+//! An ATOL Web-server stand-in: the JSON task API of ATOL Driver 10 over
+//! HTTP (`POST /api/v2/requests`, `GET /api/v2/requests/{uuid}`), executing
+//! tasks on the simulated FN of `sim-fn`.
+//!
+//! - [`device`]: one ATOL printer with its FN, paper, cover and faults;
+//!   executes one task (pure state, no I/O);
+//! - [`server`]: the HTTP side: request queue with ATOL's asynchronous
+//!   states, the executor, fault switches, the optional state file.
+
+pub mod device;
+pub mod server;
+
+pub use device::{AtolDevice, Faults};
+pub use server::{AtolServer, ServerOptions};

@@ -1,0 +1,438 @@
+//! The HTTP side of the stand-in: ATOL Web-server request queue with its
+//! asynchronous task states, executed one task at a time by a background
+//! executor, with fault switches and an optional state file so a restart
+//! keeps the FN and the requests in flight.
+
+use crate::device::{AtolDevice, Faults};
+use atol::envelope::{ErrorBody, REQUESTS_PATH, RequestBody, RequestState, TaskResult, TaskStatus};
+use atol::task::Task;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sim_fn::clock::Clock;
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// How the stand-in is set up.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    pub listen: SocketAddr,
+    pub state_file: Option<PathBuf>,
+    /// Required HTTP Basic credentials, if any.
+    pub credentials: Option<(String, String)>,
+    /// Pause before and while executing each task, so `wait` and
+    /// `inProgress` are observable.
+    pub step: Duration,
+    pub clock: Clock,
+}
+
+impl ServerOptions {
+    pub fn loopback() -> Self {
+        ServerOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            state_file: None,
+            credentials: None,
+            step: Duration::from_millis(5),
+            clock: Clock::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Request {
+    tasks: Vec<Task>,
+    results: Vec<TaskResult>,
+}
+
+/// Everything the state file holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Shared {
+    device: AtolDevice,
+    requests: BTreeMap<String, Request>,
+    queue: VecDeque<String>,
+    #[serde(default)]
+    hold: bool,
+    #[serde(default)]
+    lose_next_result: bool,
+}
+
+struct Inner {
+    shared: Mutex<Shared>,
+    opts: ServerOptions,
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn save(&self, s: &Shared) {
+        let Some(path) = &self.opts.state_file else {
+            return;
+        };
+        let result = serde_json::to_vec_pretty(s)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| {
+                let tmp = path.with_extension("tmp");
+                std::fs::write(&tmp, bytes)?;
+                std::fs::rename(&tmp, path)
+            });
+        if let Err(e) = result {
+            tracing::error!(path = %path.display(), "cannot save the ATOL stand-in state: {e}");
+        }
+    }
+}
+
+/// Errors starting the stand-in.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot read state file {path}: {detail}")]
+    State { path: String, detail: String },
+    #[error("cannot listen on {addr}: {detail}")]
+    Listen { addr: SocketAddr, detail: String },
+}
+
+/// A running stand-in; dropping it stops the server.
+pub struct AtolServer {
+    addr: SocketAddr,
+    inner: Arc<Inner>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+fn load(opts: &ServerOptions) -> Result<Shared, ServerError> {
+    if let Some(path) = &opts.state_file
+        && path.exists()
+    {
+        let bad = |detail: String| ServerError::State {
+            path: path.display().to_string(),
+            detail,
+        };
+        let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+        let mut s: Shared = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+        s.device.clock = opts.clock.clone();
+        // A task caught in progress by the restart never ran: the state is
+        // saved in one write together with the FN after each task.
+        for uuid in s.queue.clone() {
+            if let Some(r) = s.requests.get_mut(&uuid) {
+                for t in r
+                    .results
+                    .iter_mut()
+                    .filter(|t| t.status == TaskStatus::InProgress)
+                {
+                    t.status = TaskStatus::Wait;
+                }
+            }
+        }
+        return Ok(s);
+    }
+    Ok(Shared {
+        device: AtolDevice::new(opts.clock.clone()),
+        requests: BTreeMap::new(),
+        queue: VecDeque::new(),
+        hold: false,
+        lose_next_result: false,
+    })
+}
+
+impl AtolServer {
+    /// Starts the stand-in on its own thread and runtime.
+    pub fn start(opts: ServerOptions) -> Result<AtolServer, ServerError> {
+        let shared = load(&opts)?;
+        let listener =
+            std::net::TcpListener::bind(opts.listen).map_err(|e| ServerError::Listen {
+                addr: opts.listen,
+                detail: e.to_string(),
+            })?;
+        let addr = listener.local_addr().map_err(|e| ServerError::Listen {
+            addr: opts.listen,
+            detail: e.to_string(),
+        })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| ServerError::Listen {
+                addr,
+                detail: e.to_string(),
+            })?;
+        let inner = Arc::new(Inner {
+            shared: Mutex::new(shared),
+            opts,
+        });
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let for_thread = inner.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!("ATOL stand-in runtime: {e}");
+                    return;
+                }
+            };
+            rt.block_on(run(for_thread, listener, rx));
+        });
+        Ok(AtolServer {
+            addr,
+            inner,
+            stop: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn clock(&self) -> Clock {
+        self.inner.opts.clock.clone()
+    }
+
+    /// Runs `f` on the device (FN, faults) under the lock.
+    pub fn with_device<T>(&self, f: impl FnOnce(&mut AtolDevice) -> T) -> T {
+        let mut s = self.inner.lock();
+        let out = f(&mut s.device);
+        self.inner.save(&s);
+        out
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        self.with_device(|d| d.faults = faults);
+    }
+
+    /// Holds the queue: posted requests stay in `wait`.
+    pub fn hold(&self, on: bool) {
+        let mut s = self.inner.lock();
+        s.hold = on;
+        self.inner.save(&s);
+    }
+
+    /// The next request executed is forgotten right after it ran, as if the
+    /// server lost its result (the document stays in the FN).
+    pub fn lose_next_result(&self) {
+        self.inner.lock().lose_next_result = true;
+    }
+
+    /// Status of a request's tasks as the server holds them.
+    pub fn request_statuses(&self, uuid: &str) -> Option<Vec<TaskStatus>> {
+        let s = self.inner.lock();
+        s.requests
+            .get(uuid)
+            .map(|r| r.results.iter().map(|t| t.status).collect())
+    }
+
+    /// Stops serving (in-flight requests stay in the state file).
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for AtolServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+async fn run(
+    inner: Arc<Inner>,
+    listener: std::net::TcpListener,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("ATOL stand-in listener: {e}");
+            return;
+        }
+    };
+    let app = Router::new()
+        .route(REQUESTS_PATH, post(post_request))
+        .route(&format!("{REQUESTS_PATH}/{{uuid}}"), get(get_request))
+        .with_state(inner.clone());
+    let executor = tokio::spawn(execute_forever(inner));
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = stop.await;
+        })
+        .await;
+    executor.abort();
+    if let Err(e) = served {
+        tracing::error!("ATOL stand-in stopped: {e}");
+    }
+}
+
+/// Runs queued tasks one at a time, `wait` → `inProgress` → final.
+async fn execute_forever(inner: Arc<Inner>) {
+    let step = inner.opts.step;
+    loop {
+        tokio::time::sleep(step).await;
+        // Mark the next task in progress, let a poller see it, then run it.
+        let next = {
+            let mut s = inner.lock();
+            if s.hold {
+                continue;
+            }
+            let Some(uuid) = s.queue.front().cloned() else {
+                continue;
+            };
+            let Some(req) = s.requests.get_mut(&uuid) else {
+                s.queue.pop_front();
+                continue;
+            };
+            match req
+                .results
+                .iter()
+                .position(|t| t.status == TaskStatus::Wait)
+            {
+                Some(i) => {
+                    req.results[i].status = TaskStatus::InProgress;
+                    Some((uuid, i))
+                }
+                None => {
+                    s.queue.pop_front();
+                    None
+                }
+            }
+        };
+        let Some((uuid, i)) = next else { continue };
+        tokio::time::sleep(step).await;
+        let mut guard = inner.lock();
+        let s = &mut *guard;
+        let Some(req) = s.requests.get_mut(&uuid) else {
+            continue;
+        };
+        let Some(task) = req.tasks.get(i).cloned() else {
+            continue;
+        };
+        match s.device.execute(&task) {
+            Ok(result) => {
+                req.results[i] = TaskResult {
+                    status: TaskStatus::Ready,
+                    error: None,
+                    result: Some(result),
+                };
+            }
+            Err(error) => {
+                req.results[i] = TaskResult {
+                    status: TaskStatus::Error,
+                    error: Some(error),
+                    result: None,
+                };
+                for later in req.results.iter_mut().skip(i + 1) {
+                    later.status = TaskStatus::Interrupted;
+                }
+            }
+        }
+        let finished = req.results.iter().all(|t| t.status.is_final());
+        if finished {
+            s.queue.pop_front();
+            if std::mem::take(&mut s.lose_next_result) {
+                s.requests.remove(&uuid);
+            }
+        }
+        inner.save(s);
+    }
+}
+
+fn error_response(status: StatusCode, code: i32, description: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({"error": ErrorBody { code, description: description.to_string() }})),
+    )
+        .into_response()
+}
+
+fn authorised(inner: &Inner, headers: &HeaderMap) -> bool {
+    let Some((user, pass)) = &inner.opts.credentials else {
+        return true;
+    };
+    sim_moysklad::auth::basic(headers).is_some_and(|(u, p)| {
+        sim_moysklad::auth::same_secret(&u, user) && sim_moysklad::auth::same_secret(&p, pass)
+    })
+}
+
+async fn post_request(
+    State(inner): State<Arc<Inner>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if !authorised(&inner, &headers) {
+        return error_response(StatusCode::UNAUTHORIZED, 401, "Unauthorized");
+    }
+    let req: RequestBody = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return error_response(StatusCode::BAD_REQUEST, 9, &format!("invalid request: {e}"));
+        }
+    };
+    if req.uuid.trim().is_empty() || req.request.is_empty() {
+        return error_response(StatusCode::BAD_REQUEST, 8, "uuid and request are required");
+    }
+    let mut s = inner.lock();
+    if s.requests.contains_key(&req.uuid) {
+        return error_response(StatusCode::CONFLICT, 409, "request with this uuid exists");
+    }
+    let results = req
+        .request
+        .iter()
+        .map(|_| TaskResult {
+            status: TaskStatus::Wait,
+            error: None,
+            result: None,
+        })
+        .collect();
+    s.requests.insert(
+        req.uuid.clone(),
+        Request {
+            tasks: req.request,
+            results,
+        },
+    );
+    s.queue.push_back(req.uuid.clone());
+    let number = s.queue.len();
+    inner.save(&s);
+    (
+        StatusCode::CREATED,
+        axum::Json(json!({"uuid": req.uuid, "number": number})),
+    )
+        .into_response()
+}
+
+async fn get_request(
+    State(inner): State<Arc<Inner>>,
+    headers: HeaderMap,
+    Path(uuid): Path<String>,
+) -> Response {
+    if !authorised(&inner, &headers) {
+        return error_response(StatusCode::UNAUTHORIZED, 401, "Unauthorized");
+    }
+    let s = inner.lock();
+    match s.requests.get(&uuid) {
+        Some(r) => axum::Json(RequestState {
+            results: r.results.clone(),
+        })
+        .into_response(),
+        None => error_response(StatusCode::NOT_FOUND, 404, "request not found"),
+    }
+}
