@@ -11,13 +11,13 @@ use atol::result::{
     FnStatusBody, FnStatusResult, FnWarningsBody, OfdExchangeBody, OfdExchangeResult,
     ShiftStateName, ShiftStatusBody, ShiftStatusResult,
 };
-use atol::task::{Item, ReceiptTask, Task};
+use atol::task::{Item, PaymentMethod, PositionItem, ReceiptTask, Task};
 use jiff::civil::DateTime;
 use kkt::Money;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sim_fn::clock::Clock;
-use sim_fn::storage::{Document, FnRefusal, FnStorage};
+use sim_fn::storage::{ArchivedPosition, Document, FnRefusal, FnStorage};
 
 /// Fault switches, set by tests and the control API.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,9 +135,11 @@ impl AtolDevice {
             })?;
         let mut total: i64 = 0;
         let mut positions = 0;
+        let mut archived = Vec::new();
         for item in &t.items {
             if let Item::Position(p) = item {
                 positions += 1;
+                archived.push(archived_position(p));
                 total = total
                     .checked_add(p.amount.0.0)
                     .ok_or_else(|| err(63, "Переполнение итога чека"))?;
@@ -164,7 +166,7 @@ impl AtolDevice {
             u64::try_from(total).map_err(|_| err(code::INVALID_PARAM, "Отрицательный итог"))?;
         let d = self
             .fn_storage
-            .commit_receipt(now, operation, total)
+            .commit_receipt(now, operation, total, archived)
             .map_err(refusal)?;
         self.signed(d)
     }
@@ -311,5 +313,25 @@ impl AtolDevice {
         } else {
             ShiftStateName::Opened
         }
+    }
+}
+
+/// A position as the FN archives it (tag 1059). Negative amounts cannot
+/// reach here: the receipt's total was checked first, and a negative line
+/// is stored as 0 rather than wrapped.
+fn archived_position(p: &PositionItem) -> ArchivedPosition {
+    let method = PaymentMethod::ALL
+        .iter()
+        .position(|m| *m == p.payment_method)
+        .map_or(0, |i| i as u8 + 1);
+    ArchivedPosition {
+        name: p.name.clone(),
+        quantity: u64::try_from(p.quantity.0.0).unwrap_or(0),
+        price: u64::try_from(p.price.0.0).unwrap_or(0),
+        sum: u64::try_from(p.amount.0.0).unwrap_or(0),
+        vat: None,
+        method,
+        object: p.payment_object.ffd_code(),
+        measure: p.measurement_unit,
     }
 }
