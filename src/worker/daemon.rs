@@ -42,6 +42,17 @@ impl Daemon {
         self.handles.push(handle);
     }
 
+    /// Runs a background task of the daemon (the catalogue sync) until the
+    /// daemon stops; the task is handed the stop signal.
+    pub fn spawn_background<F, Fut>(&mut self, task: F)
+    where
+        F: FnOnce(watch::Receiver<bool>) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let rx = self.stop.subscribe();
+        self.tasks.push(tokio::spawn(task(rx)));
+    }
+
     pub fn handles(&self) -> &[KassaHandle] {
         &self.handles
     }
