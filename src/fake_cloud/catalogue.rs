@@ -17,6 +17,8 @@ pub const MAX_LIMIT: usize = 1000;
 
 /// Id of the fixed weighed product (kg).
 pub const WEIGHED_ID: &str = "5a1e0000-0000-4000-8000-00000000000a";
+/// Its syncId: the seed's sample operations link it that way.
+pub const WEIGHED_SYNC_ID: &str = "f085d67e-6eae-11e6-8a84-bc520403352c";
 /// Id of the fixed service.
 pub const SERVICE_ID: &str = "5a1e0000-0000-4000-8000-00000000000b";
 
@@ -31,7 +33,7 @@ pub struct StoreTemplate {
 impl Default for StoreTemplate {
     fn default() -> Self {
         StoreTemplate {
-            default_tax_system: Some("SIMPLIFIED_TAX_SYSTEM_INCOME".into()),
+            default_tax_system: Some("GENERAL_TAX_SYSTEM".into()),
             header: Some("Добро пожаловать!".into()),
             footer: Some("Спасибо за покупку!\nЖдём вас снова".into()),
         }
@@ -44,6 +46,8 @@ pub struct FakeCatalogue {
     rows: Vec<Value>,
     /// id → position in `rows`.
     index: HashMap<String, usize>,
+    /// syncId → id.
+    sync_ids: HashMap<String, String>,
     pub template: StoreTemplate,
 }
 
@@ -90,7 +94,9 @@ impl FakeCatalogue {
                 c.put(r.clone());
             }
         }
-        c.put(row("product", WEIGHED_ID, "Яблоки Гренни Смит", "кг", "GOOD"));
+        let mut weighed = row("product", WEIGHED_ID, "Яблоки Гренни Смит", "кг", "GOOD");
+        weighed["syncId"] = json!(WEIGHED_SYNC_ID);
+        c.put(weighed);
         c.put(row("service", SERVICE_ID, "Доставка по городу", "шт", "SERVICE"));
         c.rows.reserve(generated_items);
         for n in 0..generated_items {
@@ -110,6 +116,9 @@ impl FakeCatalogue {
     /// Adds a row, or replaces the row with its id. `None` without an id.
     pub fn put(&mut self, row: Value) -> Option<String> {
         let id = row.get("id").and_then(Value::as_str)?.to_string();
+        if let Some(sync) = row.get("syncId").and_then(Value::as_str) {
+            self.sync_ids.insert(sync.to_string(), id.clone());
+        }
         match self.index.get(&id) {
             Some(&at) => self.rows[at] = row,
             None => {
@@ -136,6 +145,11 @@ impl FakeCatalogue {
         let row = &self.rows[*self.index.get(id)?];
         let row_kind = row.pointer("/meta/type").and_then(Value::as_str);
         (row_kind == Some(kind)).then_some(row)
+    }
+
+    /// Item of entity `kind` with syncId `sync_id`.
+    pub fn item_by_sync_id(&self, kind: &str, sync_id: &str) -> Option<&Value> {
+        self.item(kind, self.sync_ids.get(sync_id)?)
     }
 
     /// One page: up to `limit` rows after `offset_id` (from the start

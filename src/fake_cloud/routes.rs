@@ -135,6 +135,7 @@ fn api_routes() -> Router<Arc<Shared>> {
     r = both(r, "/admin/retailstore", get(admin_retailstore));
     r = both(r, "/entity/assortment", get(assortment));
     r = both(r, "/entity/{kind}/{id}", get(assortment_item));
+    r = both(r, "/entity/{kind}/syncid/{id}", get(assortment_item_by_sync_id));
     r = both(r, "/admin/attach/{id}", post(admin_attach));
     r
 }
@@ -566,6 +567,18 @@ async fn assortment_item(
 ) -> Result<Response, ApiError> {
     caller(c)?;
     match lock(&shared.catalogue).item(&kind, &id) {
+        Some(row) => Ok(json_response(StatusCode::OK, row)),
+        None => Err(ApiError::not_found(&kind, &id)),
+    }
+}
+
+async fn assortment_item_by_sync_id(
+    State(shared): Shr,
+    c: Option<axum::Extension<Caller>>,
+    Path((kind, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    caller(c)?;
+    match lock(&shared.catalogue).item_by_sync_id(&kind, &id) {
         Some(row) => Ok(json_response(StatusCode::OK, row)),
         None => Err(ApiError::not_found(&kind, &id)),
     }
