@@ -30,8 +30,8 @@
 //! the lines add up to the prepaid sum exactly.
 
 use kkt::{
-    MeasureUnit, Money, PaymentMethod, PaymentObject, Payments, Position, Quantity, Receipt, ReceiptKind,
-    TaxSystem, VatRate,
+    MeasureUnit, Money, PaymentMethod, PaymentObject, Payments, Position, Quantity, Receipt,
+    ReceiptKind, TaxSystem, VatRate,
 };
 
 /// One position as the cloud sent it.

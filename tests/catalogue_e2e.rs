@@ -168,7 +168,10 @@ async fn real_names_store_tax_system_and_missing_products() {
         .cloud
         .enqueue(
             OpKind::RetailDemand,
-            sale("c0000000-0000-4000-8000-000000000001", &[(&service, 1.0, 25000), (&weighed, 1.5, 12000)]),
+            sale(
+                "c0000000-0000-4000-8000-000000000001",
+                &[(&service, 1.0, 25000), (&weighed, 1.5, 12000)],
+            ),
         )
         .unwrap();
     let a = rig.answered(&id).await;
@@ -184,7 +187,10 @@ async fn real_names_store_tax_system_and_missing_products() {
         .cloud
         .enqueue(
             OpKind::RetailDemand,
-            sale("c0000000-0000-4000-8000-000000000002", &[(&service, 1.0, 100), (&ghost, 2.0, 100)]),
+            sale(
+                "c0000000-0000-4000-8000-000000000002",
+                &[(&service, 1.0, 100), (&ghost, 2.0, 100)],
+            ),
         )
         .unwrap();
     let r = rig.answered(&id).await;
@@ -208,15 +214,19 @@ async fn real_names_store_tax_system_and_missing_products() {
             "GOOD",
         ))
         .unwrap();
-    assert!(rig
-        .cloud
-        .rename_item("0ddba11a-0000-4000-8000-000000000001", "Квас живой"));
+    assert!(
+        rig.cloud
+            .rename_item("0ddba11a-0000-4000-8000-000000000001", "Квас живой")
+    );
     let fresh = format!("{BASE}/product/0ddba11a-0000-4000-8000-000000000001");
     let id = rig
         .cloud
         .enqueue(
             OpKind::RetailDemand,
-            sale("c0000000-0000-4000-8000-000000000003", &[(&fresh, 2.0, 9000)]),
+            sale(
+                "c0000000-0000-4000-8000-000000000003",
+                &[(&fresh, 2.0, 9000)],
+            ),
         )
         .unwrap();
     let a = rig.answered(&id).await;
@@ -244,23 +254,29 @@ async fn unknown_product_waits_while_the_cloud_is_down_then_prints_once() {
             "GOOD",
         ))
         .unwrap();
-    rig.cloud.add_fault(
-        Fault::new(FaultKind::Status { status: 503 }, 100_000).on_path("0ddba11a"),
-    );
+    rig.cloud
+        .add_fault(Fault::new(FaultKind::Status { status: 503 }, 100_000).on_path("0ddba11a"));
     let href = format!("{BASE}/product/0ddba11a-0000-4000-8000-000000000002");
     let id = rig
         .cloud
         .enqueue(
             OpKind::RetailDemand,
-            sale("c0000000-0000-4000-8000-000000000004", &[(&href, 1.0, 5000)]),
+            sale(
+                "c0000000-0000-4000-8000-000000000004",
+                &[(&href, 1.0, 5000)],
+            ),
         )
         .unwrap();
-    wait_for("status saying the operation waits for its product", 60, || {
-        rig.handle
-            .snapshot()
-            .catalogue
-            .is_some_and(|c| c.waiting.contains(&id))
-    })
+    wait_for(
+        "status saying the operation waits for its product",
+        60,
+        || {
+            rig.handle
+                .snapshot()
+                .catalogue
+                .is_some_and(|c| c.waiting.contains(&id))
+        },
+    )
     .await;
     let receipts = |emu: &shtrih::emulator::EmulatorHandle| {
         emu.archive()
@@ -268,7 +284,11 @@ async fn unknown_product_waits_while_the_cloud_is_down_then_prints_once() {
             .filter(|d| d.kind == doc_type::RECEIPT)
             .count()
     };
-    assert_eq!(receipts(&rig.emu), 0, "nothing printed under an invented name");
+    assert_eq!(
+        receipts(&rig.emu),
+        0,
+        "nothing printed under an invented name"
+    );
     let err = rig.handle.snapshot().last_error.unwrap();
     assert!(err.message.contains("ждёт товар"), "{err:?}");
     rig.cloud.clear_faults();

@@ -125,7 +125,9 @@ impl Catalogue {
                 .prepare("SELECT id, body FROM catalogue_item WHERE scope = ?1")
                 .map_err(at)?;
             let rows = stmt
-                .query_map([scope], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .query_map([scope], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
                 .map_err(at)?;
             for row in rows {
                 let (id, body) = row.map_err(at)?;
@@ -242,7 +244,11 @@ impl Catalogue {
     /// Stores one page of a full sync (on disk only: memory is swapped in
     /// whole by [`Catalogue::finish_sync`], so a half-done sync never
     /// shows).
-    pub fn store_page(&self, items: &[CatalogueItem], generation: i64) -> Result<(), CatalogueError> {
+    pub fn store_page(
+        &self,
+        items: &[CatalogueItem],
+        generation: i64,
+    ) -> Result<(), CatalogueError> {
         self.store_rows(items, Some(generation))
     }
 
@@ -302,7 +308,11 @@ impl Catalogue {
         }
     }
 
-    fn store_rows(&self, items: &[CatalogueItem], generation: Option<i64>) -> Result<(), CatalogueError> {
+    fn store_rows(
+        &self,
+        items: &[CatalogueItem],
+        generation: Option<i64>,
+    ) -> Result<(), CatalogueError> {
         let Some(db) = &self.db else {
             return Ok(());
         };

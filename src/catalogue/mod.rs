@@ -20,3 +20,6 @@ pub use error::CatalogueError;
 pub use item::{CatalogueItem, ItemKind};
 pub use lookup::{ProductLookup, Resolved, UnknownProduct};
 pub use sync::CatalogueSync;
+
+#[cfg(test)]
+mod tests;

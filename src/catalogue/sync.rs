@@ -80,8 +80,11 @@ impl CatalogueSync {
             let page = self.api.assortment(self.page_size, offset.clone()).await?;
             requests += 1;
             let next = page.next_offset_id().map(str::to_owned);
-            let rows: Vec<CatalogueItem> =
-                page.rows.iter().filter_map(CatalogueItem::from_cloud).collect();
+            let rows: Vec<CatalogueItem> = page
+                .rows
+                .iter()
+                .filter_map(CatalogueItem::from_cloud)
+                .collect();
             self.catalogue.store_page(&rows, generation)?;
             items.extend(rows);
             match next {

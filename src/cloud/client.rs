@@ -15,8 +15,8 @@ use super::api::{AdminApi, PosApi};
 use super::error::CloudError;
 use super::limiter::RateLimiter;
 use super::models::{
-    self, Approve, AssortmentItem, AssortmentPage, Attached, CloseShift, Meta, ModelError, OpenShift, Operation,
-    OperationStatus, Reject, RetailStore, RetailStoreList, StateReport,
+    self, Approve, AssortmentItem, AssortmentPage, Attached, CloseShift, Meta, ModelError,
+    OpenShift, Operation, OperationStatus, Reject, RetailStore, RetailStoreList, StateReport,
 };
 use super::secret::Secret;
 use super::transport::{Answer, Auth, RetryPolicy, Transport};

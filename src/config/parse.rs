@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use toml::{Table, Value};
 use crate::catalogue::UnknownProduct;
+use toml::{Table, Value};
 
 use super::{
     Baud, CloudConfig, Config, ConfigError, DEFAULT_CONTROL_SOCKET, DEFAULT_JOURNAL_PATH,

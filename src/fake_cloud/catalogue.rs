@@ -97,7 +97,13 @@ impl FakeCatalogue {
         let mut weighed = row("product", WEIGHED_ID, "Яблоки Гренни Смит", "кг", "GOOD");
         weighed["syncId"] = json!(WEIGHED_SYNC_ID);
         c.put(weighed);
-        c.put(row("service", SERVICE_ID, "Доставка по городу", "шт", "SERVICE"));
+        c.put(row(
+            "service",
+            SERVICE_ID,
+            "Доставка по городу",
+            "шт",
+            "SERVICE",
+        ));
         c.rows.reserve(generated_items);
         for n in 0..generated_items {
             c.put(generated(n));
@@ -170,7 +176,10 @@ impl FakeCatalogue {
             "direction": "forward",
         });
         if end < self.rows.len()
-            && let Some(last) = rows.last().and_then(|r| r.get("id")).and_then(Value::as_str)
+            && let Some(last) = rows
+                .last()
+                .and_then(|r| r.get("id"))
+                .and_then(Value::as_str)
         {
             meta["nextHref"] = json!(format!(
                 "{HREF_BASE}/entity/assortment?limit={limit}&offsetId={last}&direction=forward"
@@ -195,7 +204,17 @@ mod tests {
                 seen.push(r["id"].as_str().unwrap().to_string());
             }
             match page["meta"]["nextHref"].as_str() {
-                Some(next) => offset = Some(next.split("offsetId=").nth(1).unwrap().split('&').next().unwrap().to_string()),
+                Some(next) => {
+                    offset = Some(
+                        next.split("offsetId=")
+                            .nth(1)
+                            .unwrap()
+                            .split('&')
+                            .next()
+                            .unwrap()
+                            .to_string(),
+                    )
+                }
                 None => break,
             }
         }

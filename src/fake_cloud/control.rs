@@ -76,10 +76,9 @@ fn default_payment_item_type() -> String {
 /// its id.
 async fn add_item(State(shared): Shr, body: Bytes) -> Result<Response, ApiError> {
     let new: NewItem = serde_json::from_slice(&body).map_err(bad_control_body)?;
-    let id = new
-        .id
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let mut row = super::catalogue::row(&new.kind, &id, &new.name, &new.uom, &new.payment_item_type);
+    let id = new.id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let mut row =
+        super::catalogue::row(&new.kind, &id, &new.name, &new.uom, &new.payment_item_type);
     if let Some(t) = new.tracking_type {
         row["trackingType"] = json!(t);
     }

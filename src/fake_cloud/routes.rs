@@ -135,7 +135,11 @@ fn api_routes() -> Router<Arc<Shared>> {
     r = both(r, "/admin/retailstore", get(admin_retailstore));
     r = both(r, "/entity/assortment", get(assortment));
     r = both(r, "/entity/{kind}/{id}", get(assortment_item));
-    r = both(r, "/entity/{kind}/syncid/{id}", get(assortment_item_by_sync_id));
+    r = both(
+        r,
+        "/entity/{kind}/syncid/{id}",
+        get(assortment_item_by_sync_id),
+    );
     r = both(r, "/admin/attach/{id}", post(admin_attach));
     r
 }
