@@ -94,7 +94,9 @@ fn item(kind: ItemKind, pit: Option<&str>, tracking: Option<&str>, tobacco: bool
 #[test]
 fn payment_object_for_every_payment_item_type_and_marking_kind() {
     use ItemKind::*;
-    let cases: &[(ItemKind, Option<&str>, Option<&str>, bool, bool, u8)] = &[
+    // Kind, payment item type, tracking type, tobacco, codes → 1212.
+    type Case<'a> = (ItemKind, Option<&'a str>, Option<&'a str>, bool, bool, u8);
+    let cases: &[Case] = &[
         (Product, Some("GOOD"), None, false, false, 1),
         (Product, Some("GOOD"), Some("NOT_TRACKED"), false, false, 1),
         (Product, Some("EXCISABLE_GOOD"), None, false, false, 2),
