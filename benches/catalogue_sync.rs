@@ -8,7 +8,7 @@
 //! the catalogue, so RSS is read once it is up and the sync's share is the
 //! difference.
 
-use kkt::{Money, Quantity, ReceiptKind, TaxSystem};
+use kkt::{Money, Quantity, TaxSystem};
 use masterkassa::catalogue::{Catalogue, CatalogueSync, ProductLookup, Resolved, UnknownProduct};
 use masterkassa::cloud::{ClientConfig, Limits, PosApi, PosClient, RateLimiter, Secret};
 use masterkassa::fake_cloud::{FakeCloud, FakeCloudConfig};
@@ -51,25 +51,11 @@ fn receipt_input(first: usize) -> OperationInput {
             subject: None,
         })
         .collect();
-    OperationInput {
-        kind: ReceiptKind::Sale,
-        positions,
-        cash: Some(Money(149_990)),
-        card: None,
-        qr: None,
-        prepayment_cash: None,
-        prepayment_card: None,
-        prepayment_qr: None,
-        sum: None,
-        vat_enabled: Some(true),
-        vat_included: Some(true),
-        tax_system: Some(masterkassa::receipt::TaxSystemInput::Known(
-            TaxSystem::General,
-        )),
-        phone: None,
-        email: None,
-        has_base_document: false,
-    }
+    let mut sale = OperationInput::cash_sale(positions, Money(149_990));
+    sale.tax_system = Some(masterkassa::receipt::TaxSystemInput::Known(
+        TaxSystem::General,
+    ));
+    sale
 }
 
 fn main() {

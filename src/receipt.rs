@@ -591,6 +591,28 @@ fn normalize_phone(text: &str) -> Option<String> {
 mod tests;
 
 impl OperationInput {
+    /// A sale of `positions` paid `cash`, everything else unset (the
+    /// store's defaults apply).
+    pub fn cash_sale(positions: Vec<PositionInput>, cash: Money) -> OperationInput {
+        OperationInput {
+            kind: ReceiptKind::Sale,
+            positions,
+            cash: Some(cash),
+            card: None,
+            qr: None,
+            prepayment_cash: None,
+            prepayment_card: None,
+            prepayment_qr: None,
+            sum: None,
+            vat_enabled: Some(true),
+            vat_included: Some(true),
+            tax_system: None,
+            phone: None,
+            email: None,
+            has_base_document: false,
+        }
+    }
+
     /// The flat view of a MoySklad queued operation.
     pub fn from_cloud(op: &crate::cloud::models::Operation) -> OperationInput {
         let cheque = op.cheque.as_ref();

@@ -203,23 +203,7 @@ fn measure_for_every_unit() {
 }
 
 fn sale(positions: Vec<PositionInput>, cash: i64) -> OperationInput {
-    OperationInput {
-        kind: ReceiptKind::Sale,
-        positions,
-        cash: Some(Money(cash)),
-        card: None,
-        qr: None,
-        prepayment_cash: None,
-        prepayment_card: None,
-        prepayment_qr: None,
-        sum: None,
-        vat_enabled: Some(true),
-        vat_included: Some(true),
-        tax_system: None,
-        phone: None,
-        email: None,
-        has_base_document: false,
-    }
+    OperationInput::cash_sale(positions, Money(cash))
 }
 
 fn line(quantity_millionths: i64, price: i64, marks: usize) -> PositionInput {

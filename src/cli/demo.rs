@@ -114,7 +114,7 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
         out!("    {id}  {name}");
     }
     let id = cloud
-        .enqueue(OpKind::RetailDemand, catalogue_sale()?)
+        .enqueue(OpKind::RetailDemand, catalogue_sale())
         .map_err(|e| anyhow::anyhow!("the fake cloud refused the demo sale: {e:?}"))?;
     out!("    {id}  продажа: услуга и весовой товар (названия из справочника, СНО точки)");
     let client = PosClient::new(
@@ -232,38 +232,16 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
 /// A sale of the store's service and 1.5 kg of its weighed product, with
 /// no tax system (the store's default applies): real names, 1212 = 4 and
 /// 2108 = 11 on the tape.
-fn catalogue_sale() -> anyhow::Result<serde_json::Value> {
+fn catalogue_sale() -> serde_json::Value {
     use crate::fake_cloud::catalogue::{SERVICE_ID, WEIGHED_ID};
-    let mut v: serde_json::Value = serde_json::from_str(samples::SALE)?;
     let base = "https://online.moysklad.ru/api/posap/1.0/entity";
-    v["meta"]["href"] = serde_json::json!(format!(
-        "{base}/retaildemand/syncid/5a1e0000-0000-4000-8000-0000000000d1"
-    ));
-    v["positions"] = serde_json::json!([
-        {
-            "assortment": { "meta": { "href": format!("{base}/service/{SERVICE_ID}") } },
-            "quantity": 1, "price": 25000, "vat": 10, "sum": 25000
-        },
-        {
-            "assortment": { "meta": { "href": format!("{base}/product/{WEIGHED_ID}") } },
-            "quantity": 1.5, "price": 12000, "vat": 10, "sum": 18000
-        }
-    ]);
-    v["cashSum"] = serde_json::json!(43000);
-    v["noCashSum"] = serde_json::json!(0);
-    if let Some(map) = v.as_object_mut() {
-        for key in [
-            "taxSystem",
-            "demand",
-            "qrSum",
-            "prepaymentCash",
-            "prepaymentNoCash",
-            "prepaymentQrSum",
-        ] {
-            map.remove(key);
-        }
-    }
-    Ok(v)
+    samples::catalogue_sale(
+        "5a1e0000-0000-4000-8000-0000000000d1",
+        &[
+            (format!("{base}/service/{SERVICE_ID}"), 1.0, 25000),
+            (format!("{base}/product/{WEIGHED_ID}"), 1.5, 12000),
+        ],
+    )
 }
 
 fn show(endpoint: &str, body: &serde_json::Value, emu: &EmulatorControl, json: bool) {
