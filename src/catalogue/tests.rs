@@ -8,7 +8,7 @@ use super::lookup::describe;
 use super::{Catalogue, StoreSettings};
 use crate::cloud::models::{AssortmentPage, parse_json};
 use crate::receipt::{OperationInput, PositionInput, RenderContext, TaxSystemInput, render};
-use kkt::{MeasureUnit, Money, PaymentObject, Quantity, ReceiptKind, TaxSystem};
+use kkt::{MeasureUnit, Money, PaymentObject, Quantity, TaxSystem};
 
 const FIRST_SAMPLE: &[u8] = include_bytes!("../fake_cloud/samples/assortment.json");
 const PAGED_SAMPLE: &[u8] = include_bytes!("samples/assortment_paged.json");
