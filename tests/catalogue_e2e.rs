@@ -35,15 +35,6 @@ async fn wait_for(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
     }
 }
 
-/// A cash sale of `lines` (href, quantity, price) without a tax system.
-fn sale(sync_id: &str, lines: &[(&str, f64, i64)]) -> Value {
-    let lines: Vec<(String, f64, i64)> = lines
-        .iter()
-        .map(|(h, q, p)| (h.to_string(), *q, *p))
-        .collect();
-    samples::catalogue_sale(sync_id, &lines)
-}
-
 struct Rig {
     _dir: tempfile::TempDir,
     emu: shtrih::emulator::EmulatorHandle,
@@ -110,6 +101,21 @@ async fn rig() -> Rig {
 }
 
 impl Rig {
+    /// Queues a cash sale of `lines` (href, quantity, price) without a
+    /// tax system; returns its id.
+    fn sell(&self, sync_id: &str, lines: &[(&str, f64, i64)]) -> String {
+        let lines: Vec<(String, f64, i64)> = lines
+            .iter()
+            .map(|(h, q, p)| (h.to_string(), *q, *p))
+            .collect();
+        self.cloud
+            .enqueue(
+                OpKind::RetailDemand,
+                samples::catalogue_sale(sync_id, &lines),
+            )
+            .unwrap()
+    }
+
     async fn answered(&self, id: &str) -> Value {
         wait_for(&format!("an answer to {id}"), 60, || {
             self.cloud
@@ -143,16 +149,10 @@ async fn real_names_store_tax_system_and_missing_products() {
     let weighed = format!("{BASE}/product/{WEIGHED_ID}");
 
     // Named from the cache, the store's default tax system (ОСН).
-    let id = rig
-        .cloud
-        .enqueue(
-            OpKind::RetailDemand,
-            sale(
-                "c0000000-0000-4000-8000-000000000001",
-                &[(&service, 1.0, 25000), (&weighed, 1.5, 12000)],
-            ),
-        )
-        .unwrap();
+    let id = rig.sell(
+        "c0000000-0000-4000-8000-000000000001",
+        &[(&service, 1.0, 25000), (&weighed, 1.5, 12000)],
+    );
     let a = rig.answered(&id).await;
     assert_eq!(a["taxSystem"], "GENERAL_TAX_SYSTEM", "{a}");
     let tape = rig.tape(&a);
@@ -162,16 +162,10 @@ async fn real_names_store_tax_system_and_missing_products() {
 
     // The cloud does not know the product: rejected, the line named.
     let ghost = format!("{BASE}/product/deadbeef-0000-4000-8000-000000000000");
-    let id = rig
-        .cloud
-        .enqueue(
-            OpKind::RetailDemand,
-            sale(
-                "c0000000-0000-4000-8000-000000000002",
-                &[(&service, 1.0, 100), (&ghost, 2.0, 100)],
-            ),
-        )
-        .unwrap();
+    let id = rig.sell(
+        "c0000000-0000-4000-8000-000000000002",
+        &[(&service, 1.0, 100), (&ghost, 2.0, 100)],
+    );
     let r = rig.answered(&id).await;
     let msg = r["fiscalErrMsg"].as_str().unwrap_or_default();
     assert!(msg.contains("позиция 2"), "{r}");
@@ -198,16 +192,10 @@ async fn real_names_store_tax_system_and_missing_products() {
             .rename_item("0ddba11a-0000-4000-8000-000000000001", "Квас живой")
     );
     let fresh = format!("{BASE}/product/0ddba11a-0000-4000-8000-000000000001");
-    let id = rig
-        .cloud
-        .enqueue(
-            OpKind::RetailDemand,
-            sale(
-                "c0000000-0000-4000-8000-000000000003",
-                &[(&fresh, 2.0, 9000)],
-            ),
-        )
-        .unwrap();
+    let id = rig.sell(
+        "c0000000-0000-4000-8000-000000000003",
+        &[(&fresh, 2.0, 9000)],
+    );
     let a = rig.answered(&id).await;
     assert_eq!(a["taxSystem"], "SIMPLIFIED_TAX_SYSTEM_INCOME", "{a}");
     assert!(rig.tape(&a).contains("Квас живой"));
@@ -236,16 +224,10 @@ async fn unknown_product_waits_while_the_cloud_is_down_then_prints_once() {
     rig.cloud
         .add_fault(Fault::new(FaultKind::Status { status: 503 }, 100_000).on_path("0ddba11a"));
     let href = format!("{BASE}/product/0ddba11a-0000-4000-8000-000000000002");
-    let id = rig
-        .cloud
-        .enqueue(
-            OpKind::RetailDemand,
-            sale(
-                "c0000000-0000-4000-8000-000000000004",
-                &[(&href, 1.0, 5000)],
-            ),
-        )
-        .unwrap();
+    let id = rig.sell(
+        "c0000000-0000-4000-8000-000000000004",
+        &[(&href, 1.0, 5000)],
+    );
     wait_for(
         "status saying the operation waits for its product",
         60,
