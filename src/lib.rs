@@ -9,6 +9,7 @@
 //! - [`config`], [`journal`]: configuration and the durable journal;
 //! - drivers live in their own crates (`kkt`, `shtrih`).
 
+pub mod catalogue;
 pub mod cloud;
 pub mod config;
 pub mod control;

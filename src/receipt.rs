@@ -30,8 +30,8 @@
 //! the lines add up to the prepaid sum exactly.
 
 use kkt::{
-    Money, PaymentMethod, PaymentObject, Payments, Position, Quantity, Receipt, ReceiptKind,
-    TaxSystem, VatRate,
+    MeasureUnit, Money, PaymentMethod, PaymentObject, Payments, Position, Quantity, Receipt,
+    ReceiptKind, TaxSystem, VatRate,
 };
 
 /// One position as the cloud sent it.
@@ -52,6 +52,21 @@ pub struct PositionInput {
     pub sum: Option<Money>,
     /// Marking codes (`marks[].cis`), one per unit.
     pub marks: Vec<String>,
+    /// The catalogue item the line sells (`assortment.meta.href`), when
+    /// the source links one instead of naming it.
+    pub assortment: Option<String>,
+    /// What the catalogue says the line is; `None` prints a commodity
+    /// (or a marked commodity when it has codes) with no measure.
+    pub subject: Option<LineSubject>,
+}
+
+/// A line's fiscal attributes as the shop's catalogue defines them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineSubject {
+    /// Payment object (tag 1212).
+    pub object: PaymentObject,
+    /// Measure of quantity (tag 2108).
+    pub measure: Option<MeasureUnit>,
 }
 
 /// Tax system as named by the operation.
@@ -94,6 +109,10 @@ pub struct RenderContext {
     pub default_tax_system: Option<TaxSystem>,
     /// Cashier printed on the receipt (tag 1021).
     pub cashier: Option<String>,
+    /// Non-fiscal lines printed before and after the receipt (the store's
+    /// receipt template).
+    pub header: Vec<String>,
+    pub footer: Vec<String>,
 }
 
 /// Why an operation cannot be printed. `Display` is the Russian text sent
@@ -139,8 +158,8 @@ pub fn render(op: &OperationInput, ctx: &RenderContext) -> Result<Receipt, Rejec
         payments,
         buyer_contact: buyer_contact(op)?,
         cashier: ctx.cashier.clone(),
-        header: Vec::new(),
-        footer: Vec::new(),
+        header: ctx.header.clone(),
+        footer: ctx.footer.clone(),
     })
 }
 
@@ -372,6 +391,7 @@ fn goods_positions(
         .clone()
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| format!("Товар {}", line.number));
+    let measure = input.subject.and_then(|s| s.measure);
     if input.marks.is_empty() {
         return Ok(vec![Position {
             name,
@@ -382,9 +402,9 @@ fn goods_positions(
             sum: line.sum,
             vat: line.vat,
             method: PaymentMethod::FullPayment,
-            object: PaymentObject::COMMODITY,
+            object: input.subject.map_or(PaymentObject::COMMODITY, |s| s.object),
             marking_code: None,
-            measure: None,
+            measure,
         }]);
     }
     let n = i64::try_from(input.marks.len()).unwrap_or(i64::MAX);
@@ -401,6 +421,15 @@ fn goods_positions(
             bad + 1
         )));
     }
+    // A catalogue that does not know the goods are marked still gets the
+    // marked object: the codes prove it.
+    let object = match input.subject.map(|s| s.object) {
+        Some(o @ (PaymentObject::EXCISE_MARKED | PaymentObject::MARKED)) => o,
+        Some(PaymentObject::EXCISE | PaymentObject::EXCISE_MARKED_NO_CODE) => {
+            PaymentObject::EXCISE_MARKED
+        }
+        _ => PaymentObject::MARKED,
+    };
     let base = line.sum.0 / n;
     let extra = line.sum.0 % n;
     Ok(input
@@ -416,9 +445,9 @@ fn goods_positions(
                 sum,
                 vat: line.vat,
                 method: PaymentMethod::FullPayment,
-                object: PaymentObject::MARKED,
+                object,
                 marking_code: Some(code.clone()),
-                measure: None,
+                measure,
             }
         })
         .collect())
@@ -562,6 +591,28 @@ fn normalize_phone(text: &str) -> Option<String> {
 mod tests;
 
 impl OperationInput {
+    /// A sale of `positions` paid `cash`, everything else unset (the
+    /// store's defaults apply).
+    pub fn cash_sale(positions: Vec<PositionInput>, cash: Money) -> OperationInput {
+        OperationInput {
+            kind: ReceiptKind::Sale,
+            positions,
+            cash: Some(cash),
+            card: None,
+            qr: None,
+            prepayment_cash: None,
+            prepayment_card: None,
+            prepayment_qr: None,
+            sum: None,
+            vat_enabled: Some(true),
+            vat_included: Some(true),
+            tax_system: None,
+            phone: None,
+            email: None,
+            has_base_document: false,
+        }
+    }
+
     /// The flat view of a MoySklad queued operation.
     pub fn from_cloud(op: &crate::cloud::models::Operation) -> OperationInput {
         let cheque = op.cheque.as_ref();
@@ -579,6 +630,9 @@ impl OperationInput {
                     vat_enabled: p.vat_enabled,
                     sum: p.sum,
                     marks: p.marks.iter().map(|m| m.cis.clone()).collect(),
+                    assortment: Some(p.assortment.meta.href.clone())
+                        .filter(|h| !h.trim().is_empty()),
+                    subject: None,
                 })
                 .collect(),
             cash: op.cash_sum,

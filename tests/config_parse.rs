@@ -92,6 +92,50 @@ fn defaults_fill_what_the_minimal_config_leaves_out() {
 }
 
 #[test]
+fn catalogue_keys_default_and_refuse_nonsense_by_name() {
+    let c = parse(MINIMAL).unwrap();
+    let CloudConfig::Moysklad(m) = &c.kassas[0].cloud else {
+        panic!("a moysklad kassa")
+    };
+    assert_eq!(m.catalogue_refresh, Duration::from_secs(3600));
+    assert_eq!(
+        m.unknown_product,
+        masterkassa::catalogue::UnknownProduct::Wait
+    );
+    assert!(m.receipt_template);
+    let text = MINIMAL.replace(
+        "token_env = \"TOKEN\"",
+        "token_env = \"TOKEN\"\ncatalogue_refresh = \"30m\"\nunknown_product = \"generic\"\nreceipt_template = false",
+    );
+    let c = parse(&text).unwrap();
+    let CloudConfig::Moysklad(m) = &c.kassas[0].cloud else {
+        panic!("a moysklad kassa")
+    };
+    assert_eq!(m.catalogue_refresh, Duration::from_secs(1800));
+    assert_eq!(
+        m.unknown_product,
+        masterkassa::catalogue::UnknownProduct::Generic
+    );
+    assert!(!m.receipt_template);
+    let bad = MINIMAL.replace(
+        "token_env = \"TOKEN\"",
+        "token_env = \"TOKEN\"\ncatalogue_refresh = \"10s\"\nunknown_product = \"guess\"\nreceipt_template = \"yes\"",
+    );
+    let p = problems(&bad);
+    assert!(
+        p.iter()
+            .any(|l| l.contains("catalogue_refresh") && l.contains("10s")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|l| l.contains("unknown_product") && l.contains("guess")),
+        "{p:?}"
+    );
+    assert!(p.iter().any(|l| l.contains("receipt_template")), "{p:?}");
+}
+
+#[test]
 fn a_bad_baud_is_named_by_its_full_key() {
     let text = format!(
         "{MINIMAL}\n[[kassa]]\nname = \"b\"\ncashier_uid = \"c\"\ntoken_env = \"T\"\n\

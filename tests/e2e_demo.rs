@@ -20,7 +20,7 @@ fn demo_prints_receipts_approves_and_a_reject() {
     );
     assert_eq!(
         stdout.matches("PUT /cheque/rpc/master/approve").count(),
-        4,
+        5,
         "{stdout}"
     );
     assert_eq!(
@@ -34,12 +34,17 @@ fn demo_prints_receipts_approves_and_a_reject() {
         "the paper tape is shown: {stdout}"
     );
     assert!(stdout.contains("ВОЗВРАТ ПРИХОДА"), "{stdout}");
+    // Names from the store's catalogue, never «Товар N».
+    assert!(stdout.contains("Доставка по городу"), "{stdout}");
+    assert!(stdout.contains("Яблоки Гренни Смит"), "{stdout}");
+    assert!(stdout.contains("Пиво"), "{stdout}");
+    assert!(!stdout.contains("Товар 1"), "{stdout}");
     assert!(
         stdout.contains("сумма позиции 10.00 ₽ не равна"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("Сегодня: подтверждено 4, отклонено 1"),
+        stdout.contains("Сегодня: подтверждено 5, отклонено 1"),
         "{stdout}"
     );
     assert!(dir.path().join("journal.db").exists());

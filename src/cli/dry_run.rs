@@ -73,6 +73,10 @@ async fn walk(k: &KassaConfig, out: &mut String, tally: &mut Tally) -> anyhow::R
         device_tax_systems: Vec::new(),
         default_tax_system: settings.default_tax_system,
         cashier: Some(settings.cashier.clone()),
+        // The store's template is printed by the daemon from its catalogue
+        // sync; a dry run shows the fiscal part only.
+        header: Vec::new(),
+        footer: Vec::new(),
     };
     let mut seen = Vec::new();
     for _ in 0..MAX_OPERATIONS {

@@ -35,6 +35,9 @@ pub struct Args {
     /// Empty-queue answer of poll: 204, 404, empty, {} or null.
     #[arg(long, default_value = "204", value_parser = parse_empty_form)]
     pub empty_poll: EmptyPollForm,
+    /// Generated assortment items served besides the seed's sample.
+    #[arg(long, default_value_t = 0)]
+    pub catalogue: usize,
 }
 
 impl std::fmt::Debug for Args {
@@ -66,6 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .unwrap_or_else(|_| config::DEFAULT_ADMIN_PASSWORD.to_string()),
         poll_lease: args.poll_lease_secs.map(Duration::from_secs),
         empty_poll: args.empty_poll,
+        catalogue_size: args.catalogue,
         ..FakeCloudConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -5,6 +5,7 @@
 //! the environment or systemd credentials, never from argv.
 
 use super::logging::LogFormat;
+use crate::catalogue::{Catalogue, CatalogueSync, ProductLookup};
 use crate::cloud::{ClientConfig, Limits, PosApi, PosClient, RateLimiter};
 use crate::config::{Baud, CloudConfig, Config, KassaConfig};
 use crate::device::DeviceHandle;
@@ -147,6 +148,14 @@ pub async fn run_daemon(
             );
         }
         queues.push((queue, k.name.clone()));
+        let catalogue = Arc::new(
+            Catalogue::open(&config.journal_path, &k.name)
+                .with_context(|| format!("kassa {}: catalogue cache", k.name))?,
+        );
+        let sync = CatalogueSync::new(api.clone(), catalogue.clone(), ms.catalogue_refresh);
+        daemon.spawn_background(move |stop| sync.run(stop));
+        let mut lookup = ProductLookup::new(api.clone(), catalogue, ms.unknown_product);
+        lookup.print_template = ms.receipt_template;
         let source = Arc::new(MoySkladSource::new(api, &org_id, &ms.api_url));
         let device = open_device(k)?;
         let mut cfg = settings(k);
@@ -157,7 +166,7 @@ pub async fn run_daemon(
             kassas_on_token(&config.kassas, &ms.token),
         );
         let (kassa, handle) = Kassa::new(cfg, source, store, device);
-        daemon.start(kassa, handle);
+        daemon.start(kassa.with_catalogue(Arc::new(lookup)), handle);
         tracing::info!(kassa = %k.name, port = %k.device.port.display(), "kassa configured");
     }
     if !daemon.has_started() {

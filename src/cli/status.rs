@@ -359,6 +359,9 @@ fn render_kassa(out: &mut String, k: &KassaStatus, daemon_running: bool) {
         None => "неизвестно (демон не запущен)".into(),
     };
     let _ = writeln!(out, "  Последний успешный опрос облака: {poll}");
+    if let Some(c) = &k.catalogue {
+        render_catalogue(out, c);
+    }
     match &k.last_error {
         Some(e) => {
             let _ = writeln!(
@@ -375,6 +378,27 @@ fn render_kassa(out: &mut String, k: &KassaStatus, daemon_running: bool) {
         None => {
             let _ = writeln!(out, "  Ошибки: неизвестно (демон не запущен)");
         }
+    }
+}
+
+/// The catalogue cache: how many items, when synced, who waits.
+fn render_catalogue(out: &mut String, c: &crate::catalogue::CatalogueStatus) {
+    let synced = c
+        .last_sync
+        .as_ref()
+        .map(|t| format!("обновлён {}", when(t)))
+        .unwrap_or_else(|| "ещё не загружался".into());
+    let _ = writeln!(out, "  Справочник товаров: {} позиций, {synced}", c.items);
+    if let Some(e) = &c.last_error {
+        let _ = writeln!(out, "    {e}");
+    }
+    if !c.waiting.is_empty() {
+        let _ = writeln!(
+            out,
+            "    ждут товар (облако недоступно): {} — {}",
+            c.waiting.len(),
+            c.waiting.join(", ")
+        );
     }
 }
 
@@ -424,6 +448,12 @@ mod tests {
             ..KassaStatus::default()
         };
         k.counts.approved_today = 12;
+        k.catalogue = Some(crate::catalogue::CatalogueStatus {
+            items: 50_000,
+            last_sync: Some(jiff::civil::date(2026, 11, 24).at(7, 30, 0, 0)),
+            last_error: None,
+            waiting: vec!["op-7".into()],
+        });
         k.shift = Some(ShiftStatus {
             state: "open".into(),
             number: 3,
@@ -440,6 +470,14 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("подтверждено 12"), "{text}");
+        assert!(
+            text.contains("Справочник товаров: 50000 позиций, обновлён 24.11.2026 07:30:00"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ждут товар (облако недоступно): 1 — op-7"),
+            "{text}"
+        );
         assert!(
             text.contains("не отправлено 3, первый от 24.11.2026 09:00:00"),
             "{text}"

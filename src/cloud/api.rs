@@ -50,6 +50,12 @@ pub trait PosApi: Send + Sync {
         offset_id: Option<String>,
     ) -> Result<AssortmentPage, CloudError>;
 
+    /// `GET /entity/{type}/{id}` (or `…/syncid/{id}`) for the item an
+    /// operation's position links (`assortment.meta.href`): one targeted
+    /// request instead of a full catalogue sync. `None` when the cloud
+    /// answers 404 (no such item).
+    async fn assortment_item(&self, href: &str) -> Result<Option<AssortmentItem>, CloudError>;
+
     /// `GET /cheque/rpc/minion/status/syncid/{id}`: an operation's fiscal
     /// status (diagnostics and tests).
     async fn operation_status(&self, sync_id: &str) -> Result<OperationStatus, CloudError>;

@@ -15,8 +15,8 @@ use super::api::{AdminApi, PosApi};
 use super::error::CloudError;
 use super::limiter::RateLimiter;
 use super::models::{
-    self, Approve, AssortmentPage, Attached, CloseShift, Meta, ModelError, OpenShift, Operation,
-    OperationStatus, Reject, RetailStore, RetailStoreList, StateReport,
+    self, Approve, AssortmentItem, AssortmentPage, Attached, CloseShift, Meta, ModelError,
+    OpenShift, Operation, OperationStatus, Reject, RetailStore, RetailStoreList, StateReport,
 };
 use super::secret::Secret;
 use super::transport::{Answer, Auth, RetryPolicy, Transport};
@@ -262,6 +262,23 @@ impl PosApi for PosClient {
             .send(Method::GET, url, &self.auth, None)
             .await?;
         parse_answer("assortment", endpoint, answer)
+    }
+
+    async fn assortment_item(&self, href: &str) -> Result<Option<AssortmentItem>, CloudError> {
+        let meta = Meta::from_href(href);
+        let (Some(entity), Some(id)) = (meta.entity(), meta.last_id()) else {
+            return Ok(None);
+        };
+        let mut segments = vec!["entity", entity];
+        if meta.sync_id().is_some() {
+            segments.push("syncid");
+        }
+        segments.push(id);
+        let (endpoint, answer) = self.get(&segments).await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        parse_answer("assortment item", endpoint, answer).map(Some)
     }
 
     async fn operation_status(&self, sync_id: &str) -> Result<OperationStatus, CloudError> {

@@ -115,6 +115,14 @@ pub struct MoyskladConfig {
     pub org_id: Option<String>,
     /// `token_file` / `token_env` / `token_credential`.
     pub token: SecretSource,
+    /// `catalogue_refresh` (default `"1h"`): how often the catalogue and
+    /// the store's settings are read again.
+    pub catalogue_refresh: std::time::Duration,
+    /// `unknown_product = "wait" | "generic"` (default `"wait"`).
+    pub unknown_product: crate::catalogue::UnknownProduct,
+    /// `receipt_template` (default true): print the store's receipt
+    /// header and footer.
+    pub receipt_template: bool,
 }
 
 /// Kassatka 1C API settings of a kassa (`[kassa.kassatka]`).

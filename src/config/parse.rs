@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::catalogue::UnknownProduct;
 use toml::{Table, Value};
 
 use super::{
@@ -233,7 +234,7 @@ pub(super) fn parse(
     }
 }
 
-const KASSA_KEYS: [&str; 13] = [
+const KASSA_KEYS: [&str; 16] = [
     "name",
     "source",
     "api_url",
@@ -247,15 +248,21 @@ const KASSA_KEYS: [&str; 13] = [
     "tax_system",
     "device",
     "kassatka",
+    "catalogue_refresh",
+    "unknown_product",
+    "receipt_template",
 ];
 
-const MOYSKLAD_ONLY: [&str; 6] = [
+const MOYSKLAD_ONLY: [&str; 9] = [
     "api_url",
     "cashier_uid",
     "org_id",
     "token_file",
     "token_env",
     "token_credential",
+    "catalogue_refresh",
+    "unknown_product",
+    "receipt_template",
 ];
 
 fn kassa(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<KassaConfig> {
@@ -413,12 +420,73 @@ fn moysklad(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<MoyskladCo
         }
     });
     let token = token(s, base, p);
+    let catalogue_refresh = match s.string("catalogue_refresh", p) {
+        None => Some(DEFAULT_CATALOGUE_REFRESH),
+        Some(text) => {
+            let parsed = refresh_period(text);
+            if parsed.is_none() {
+                p.push(
+                    &s.key("catalogue_refresh"),
+                    format!(
+                        "expected a period from \"5m\" to \"24h\" (like \"30m\", \"1h\"), found \"{text}\""
+                    ),
+                );
+            }
+            parsed
+        }
+    };
+    let unknown_product = match s.string("unknown_product", p) {
+        None | Some("wait") => Some(UnknownProduct::Wait),
+        Some("generic") => Some(UnknownProduct::Generic),
+        Some(other) => {
+            p.push(
+                &s.key("unknown_product"),
+                format!("expected \"wait\" or \"generic\", found \"{other}\""),
+            );
+            None
+        }
+    };
+    let receipt_template = match s.table.get("receipt_template") {
+        None => Some(true),
+        Some(Value::Boolean(b)) => Some(*b),
+        Some(other) => {
+            p.push(
+                &s.key("receipt_template"),
+                format!("expected true or false, found {}", other.type_str()),
+            );
+            None
+        }
+    };
     Some(MoyskladConfig {
         api_url: api_url?,
         cashier_uid: cashier_uid?,
         org_id,
         token: token?,
+        catalogue_refresh: catalogue_refresh?,
+        unknown_product: unknown_product?,
+        receipt_template: receipt_template?,
     })
+}
+
+/// Default `catalogue_refresh`.
+pub const DEFAULT_CATALOGUE_REFRESH: Duration = Duration::from_secs(3600);
+
+/// `"90s"`, `"30m"`, `"1h"`: between 5 minutes (a full sync costs up to
+/// 50 requests) and a day.
+fn refresh_period(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().ok()?;
+    let secs = match unit.trim() {
+        "s" => n,
+        "m" | "min" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        _ => return None,
+    };
+    (300..=86_400)
+        .contains(&secs)
+        .then(|| Duration::from_secs(secs))
 }
 
 fn kassatka(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<KassatkaConfig> {

@@ -349,6 +349,8 @@ pub fn operation_input(receipt: &KassatkaReceipt, fiscal: &KassatkaFiscal) -> Op
             vat_enabled: Some(vat_enabled),
             sum: Some(line.sum_with_discount),
             marks: Vec::new(),
+            assortment: None,
+            subject: None,
         })
         .collect();
     OperationInput {
@@ -481,6 +483,7 @@ mod tests {
             device_tax_systems: vec![],
             default_tax_system: Some(TaxSystem::SimplifiedIncome),
             cashier: Some("Кассир".into()),
+            ..Default::default()
         }
     }
 

@@ -14,6 +14,8 @@ fn pos(qty_units: i64, price: i64, discount: i64, vat: i64) -> PositionInput {
         vat_enabled: None,
         sum: None,
         marks: Vec::new(),
+        assortment: None,
+        subject: None,
     }
 }
 
@@ -42,6 +44,7 @@ fn ctx() -> RenderContext {
         device_tax_systems: vec![TaxSystem::General, TaxSystem::SimplifiedIncome],
         default_tax_system: None,
         cashier: Some("Кассир".into()),
+        ..Default::default()
     }
 }
 
@@ -413,6 +416,8 @@ fn arb_position() -> impl Strategy<Value = PositionInput> {
             vat_enabled: Some(enabled),
             sum: None,
             marks: (0..marks).map(|i| format!("CODE{i}")).collect(),
+            assortment: None,
+            subject: None,
         })
 }
 
@@ -489,7 +494,7 @@ proptest! {
         let mut o = op(kind, vec![PositionInput {
             name: None, quantity: Quantity(q), price: Money(price),
             discount_millionths: Some(disc), vat_millionths: Some(vat),
-            vat_enabled: None, sum: sum.map(Money), marks: vec![],
+            vat_enabled: None, sum: sum.map(Money), marks: vec![], assortment: None, subject: None,
         }]);
         o.cash = Some(Money(cash));
         o.sum = sum.map(Money);
@@ -507,6 +512,7 @@ fn seed_derived_samples_render() {
         device_tax_systems: vec![TaxSystem::General],
         default_tax_system: None,
         cashier: None,
+        ..Default::default()
     };
     let cases: [(&str, ReceiptKind, i64); 4] = [
         (

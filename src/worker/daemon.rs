@@ -25,6 +25,9 @@ pub struct Daemon {
     stop: watch::Sender<bool>,
     /// The control socket, metrics and the systemd ticker, once served.
     served: Vec<JoinHandle<()>>,
+    /// Background work that stops with the daemon (the catalogue sync);
+    /// not a kassa, so it does not count for [`Daemon::has_started`].
+    background: Vec<JoinHandle<()>>,
     /// READY was sent and the socket is served.
     ready: bool,
 }
@@ -43,6 +46,7 @@ impl Daemon {
             tasks: Vec::new(),
             stop,
             served: Vec::new(),
+            background: Vec::new(),
             ready: false,
         }
     }
@@ -87,6 +91,17 @@ impl Daemon {
         let kassas = self.handles.clone();
         self.served
             .push(tokio::spawn(crate::metrics::serve(listener, kassas)));
+    }
+
+    /// Runs a background task of the daemon (the catalogue sync) until the
+    /// daemon stops; the task is handed the stop signal.
+    pub fn spawn_background<F, Fut>(&mut self, task: F)
+    where
+        F: FnOnce(watch::Receiver<bool>) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let rx = self.stop.subscribe();
+        self.background.push(tokio::spawn(task(rx)));
     }
 
     /// One line for systemd's STATUS and the log.
@@ -146,7 +161,7 @@ impl Daemon {
         tracing::info!("stopping");
         let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
         let _ = self.stop.send(true);
-        for t in self.tasks {
+        for t in self.tasks.into_iter().chain(self.background) {
             let _ = tokio::time::timeout(Duration::from_secs(60), t).await;
         }
         for t in self.served {

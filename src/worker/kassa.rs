@@ -18,6 +18,7 @@ use super::recovery::RecoveryOutcome;
 use super::source::{FiscalData, OutboxMessage, Polled, PrinterInfo, ReceiptSource, SourceError};
 use super::status::{ErrorReport, KassaStatus, StatusCell};
 use super::store::{Delivery, Phase, Store, StoredOp};
+use crate::catalogue::{ProductLookup, Resolved};
 use crate::device::DeviceHandle;
 use crate::receipt::{RenderContext, render};
 use kkt::{KktError, TaxSystem};
@@ -91,6 +92,9 @@ pub struct Kassa<S: ReceiptSource, J: Store> {
     pub(super) device_tax_systems: Vec<TaxSystem>,
     /// Printing stopped for good (FN replaced, archive mismatch).
     pub(super) halted: Option<String>,
+    /// The shop's catalogue (MoySklad kassas): names positions and brings
+    /// the store's tax system and receipt template.
+    pub(super) catalogue: Option<Arc<ProductLookup>>,
     next_poll: Instant,
     poll_backoff: Duration,
     next_outbox: Instant,
@@ -117,6 +121,10 @@ pub struct Kassa<S: ReceiptSource, J: Store> {
     /// that may change the FN (shift commands, recovery, errors).
     known: Option<KnownDevice>,
 }
+
+/// Wait before asking the cloud again about a product it could not be
+/// asked about (one request each time).
+const CATALOGUE_RETRY: Duration = Duration::from_secs(5);
 
 /// Shortest gap between two state reports triggered by changes.
 const STATE_MIN_GAP: Duration = Duration::from_secs(10);
@@ -178,6 +186,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             printer: None,
             device_tax_systems: Vec::new(),
             halted: None,
+            catalogue: None,
             next_poll: now,
             next_outbox: now,
             next_print: now,
@@ -190,6 +199,13 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             outbox_pending: true,
         };
         (kassa, handle)
+    }
+
+    /// Names positions from the shop's catalogue before rendering.
+    pub fn with_catalogue(mut self, lookup: Arc<ProductLookup>) -> Self {
+        lookup.catalogue().watch(self.status.clone());
+        self.catalogue = Some(lookup);
+        self
     }
 
     /// Runs until `shutdown` turns true.
@@ -471,10 +487,45 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     }
 
     pub(super) fn render_context(&self) -> RenderContext {
+        // The config's tax system overrides the store's default.
+        let store = self
+            .catalogue
+            .as_ref()
+            .map(|l| (l.catalogue().settings(), l.print_template));
+        let (header, footer) = match &store {
+            Some((s, true)) => (s.header.clone(), s.footer.clone()),
+            _ => (Vec::new(), Vec::new()),
+        };
         RenderContext {
             device_tax_systems: self.device_tax_systems.clone(),
-            default_tax_system: self.cfg.default_tax_system,
+            default_tax_system: self
+                .cfg
+                .default_tax_system
+                .or(store.and_then(|(s, _)| s.default_tax_system)),
             cashier: Some(self.cfg.cashier.clone()),
+            header,
+            footer,
+        }
+    }
+
+    /// The operation's data with names from the catalogue; `None` when it
+    /// must wait for the cloud (status says why).
+    async fn named_input(
+        &mut self,
+        op_id: &str,
+        input: Result<crate::receipt::OperationInput, crate::receipt::RejectReason>,
+    ) -> Option<Result<crate::receipt::OperationInput, crate::receipt::RejectReason>> {
+        let (Ok(input), Some(lookup)) = (&input, self.catalogue.clone()) else {
+            return Some(input);
+        };
+        match lookup.resolve(op_id, input.clone()).await {
+            Resolved::Ready(named) => Some(Ok(named)),
+            Resolved::Reject(reason) => Some(Err(reason)),
+            Resolved::Wait(why) => {
+                self.note_error("cloud", &why);
+                self.next_print = Instant::now() + CATALOGUE_RETRY;
+                None
+            }
         }
     }
 
@@ -486,11 +537,10 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             return;
         }
         let decoded = self.source.decode(&op.id, &op.body);
-        let receipt = match decoded
-            .input
-            .clone()
-            .and_then(|input| render(&input, &self.render_context()))
-        {
+        let Some(input) = self.named_input(&op.id, decoded.input.clone()).await else {
+            return;
+        };
+        let receipt = match input.and_then(|input| render(&input, &self.render_context())) {
             Ok(r) => r,
             Err(reason) => {
                 tracing::warn!(kassa = %self.cfg.name, op = %op.id, reason = %reason, "operation rejected");

@@ -145,4 +145,44 @@ pub mod samples {
         PREPAYMENT_RETURN,
         INVALID_SALE,
     ];
+
+    /// A cash sale of catalogue items (`(href, quantity, price)` in the
+    /// API's units) shaped like [`SALE`] but naming no tax system, so the
+    /// store's default applies; `sync_id` keys it.
+    pub fn catalogue_sale(sync_id: &str, lines: &[(String, f64, i64)]) -> serde_json::Value {
+        use serde_json::json;
+        let mut v: serde_json::Value = serde_json::from_str(SALE).unwrap_or_else(|_| json!({}));
+        v["meta"]["href"] = json!(format!(
+            "https://online.moysklad.ru/api/posap/1.0/entity/retaildemand/syncid/{sync_id}"
+        ));
+        let mut total = 0.0;
+        let positions: Vec<serde_json::Value> = lines
+            .iter()
+            .map(|(href, quantity, price)| {
+                total += quantity * *price as f64;
+                json!({
+                    "assortment": { "meta": { "href": href } },
+                    "quantity": quantity,
+                    "price": price,
+                    "vat": 10,
+                })
+            })
+            .collect();
+        v["positions"] = json!(positions);
+        v["cashSum"] = json!(total.round() as i64);
+        v["noCashSum"] = json!(0);
+        if let Some(map) = v.as_object_mut() {
+            for key in [
+                "taxSystem",
+                "demand",
+                "qrSum",
+                "prepaymentCash",
+                "prepaymentNoCash",
+                "prepaymentQrSum",
+            ] {
+                map.remove(key);
+            }
+        }
+        v
+    }
 }

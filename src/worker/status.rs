@@ -50,6 +50,9 @@ pub struct KassaStatus {
     pub halted: Option<String>,
     /// Journal counters (filled when a snapshot is served).
     pub counts: Counts,
+    /// The shop's catalogue cache, for kassas that use one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalogue: Option<crate::catalogue::CatalogueStatus>,
 }
 
 impl KassaStatus {

@@ -24,6 +24,8 @@ fn sale(total: i64) -> OperationInput {
             vat_enabled: None,
             sum: None,
             marks: vec![],
+            assortment: None,
+            subject: None,
         }],
         cash: Some(Money(total)),
         card: None,

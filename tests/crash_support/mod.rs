@@ -145,6 +145,22 @@ async fn state(State(q): State<Queue>) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// The one product every generated operation sells (the agent names it
+/// from the catalogue before printing).
+async fn product(Path(id): Path<String>) -> Response {
+    let row = serde_json::json!({
+        "meta": {
+            "href": format!("https://online.moysklad.ru/api/posap/1.0/entity/product/{id}"),
+            "type": "product",
+        },
+        "id": id,
+        "name": "Пиво",
+        "uom": "шт",
+        "paymentItemType": "GOOD",
+    });
+    (StatusCode::OK, axum::Json(row)).into_response()
+}
+
 /// Serves the queue on 127.0.0.1; returns its base URL.
 pub async fn serve(q: Queue) -> String {
     let app = Router::new()
@@ -156,6 +172,7 @@ pub async fn serve(q: Queue) -> String {
         .route("/api/posap/1.0/rpc/closeshift/", put(closeshift))
         .route("/api/posap/1.0/rpc/closeshift", put(closeshift))
         .route("/api/posap/1.0/state", post(state))
+        .route("/api/posap/1.0/entity/product/{id}", get(product))
         .with_state(q);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

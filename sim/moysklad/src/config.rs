@@ -65,6 +65,9 @@ pub struct FakeCloudConfig {
     /// What poll answers when the queue is empty.
     pub empty_poll: EmptyPollForm,
     pub rate_limit: RateLimitConfig,
+    /// Generated assortment items besides the seed's sample and the demo's
+    /// two (`--catalogue N`).
+    pub catalogue_size: usize,
 }
 
 impl Default for FakeCloudConfig {
@@ -80,6 +83,7 @@ impl Default for FakeCloudConfig {
             poll_lease: None,
             empty_poll: EmptyPollForm::default(),
             rate_limit: RateLimitConfig::default(),
+            catalogue_size: 0,
         }
     }
 }

@@ -15,6 +15,7 @@
 
 pub mod api_error;
 pub mod auth;
+pub mod catalogue;
 pub mod config;
 pub mod control;
 pub mod faults;

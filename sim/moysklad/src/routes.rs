@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 
 use super::api_error::{ApiError, JSON_UTF8};
 use super::auth;
+use super::catalogue::FakeCatalogue;
 use super::config::{FakeCloudConfig, FakeStore};
 use super::faults::{Action, EmptyPollForm, FaultBook};
 use super::json_checks::parse_object;
@@ -57,6 +58,7 @@ pub struct Shared {
     pub limiter: Mutex<RateLimiter>,
     pub faults: Mutex<FaultBook>,
     pub requests: Mutex<Vec<RequestRecord>>,
+    pub catalogue: Mutex<FakeCatalogue>,
 }
 
 /// Locks a mutex, recovering from a poisoned one (a panicking test thread
@@ -68,6 +70,7 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     pub fn new(config: FakeCloudConfig) -> Self {
         Self {
+            catalogue: Mutex::new(FakeCatalogue::new(config.catalogue_size)),
             stores: Mutex::new(config.stores()),
             limiter: Mutex::new(RateLimiter::new(config.rate_limit)),
             config,
@@ -130,6 +133,13 @@ fn api_routes() -> Router<Arc<Shared>> {
     r = both(r, "/state", post(post_state));
     r = both(r, "/settings/retailstore", get(settings_retailstore));
     r = both(r, "/admin/retailstore", get(admin_retailstore));
+    r = both(r, "/entity/assortment", get(assortment));
+    r = both(r, "/entity/{kind}/{id}", get(assortment_item));
+    r = both(
+        r,
+        "/entity/{kind}/syncid/{id}",
+        get(assortment_item_by_sync_id),
+    );
     r = both(r, "/admin/attach/{id}", post(admin_attach));
     r
 }
@@ -520,9 +530,62 @@ fn store_json(s: &FakeStore) -> Value {
     v
 }
 
-async fn settings_retailstore(c: Option<axum::Extension<Caller>>) -> Result<Response, ApiError> {
+async fn settings_retailstore(
+    State(shared): Shr,
+    c: Option<axum::Extension<Caller>>,
+) -> Result<Response, ApiError> {
     let store = caller(c)?;
-    Ok(json_response(StatusCode::OK, &store_json(&store)))
+    let mut v = store_json(&store);
+    let t = lock(&shared.catalogue).template.clone();
+    if let Some(tax) = t.default_tax_system {
+        v["defaultTaxSystem"] = json!(tax);
+    }
+    v["receiptTemplate"] = json!({ "header": t.header, "footer": t.footer });
+    Ok(json_response(StatusCode::OK, &v))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PageQuery {
+    limit: Option<usize>,
+    offset_id: Option<String>,
+}
+
+async fn assortment(
+    State(shared): Shr,
+    c: Option<axum::Extension<Caller>>,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    caller(c)?;
+    let page = lock(&shared.catalogue).page(
+        q.limit.unwrap_or(super::catalogue::MAX_LIMIT),
+        q.offset_id.as_deref(),
+    );
+    Ok(json_response(StatusCode::OK, &page))
+}
+
+async fn assortment_item(
+    State(shared): Shr,
+    c: Option<axum::Extension<Caller>>,
+    Path((kind, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    caller(c)?;
+    match lock(&shared.catalogue).item(&kind, &id) {
+        Some(row) => Ok(json_response(StatusCode::OK, row)),
+        None => Err(ApiError::not_found(&kind, &id)),
+    }
+}
+
+async fn assortment_item_by_sync_id(
+    State(shared): Shr,
+    c: Option<axum::Extension<Caller>>,
+    Path((kind, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    caller(c)?;
+    match lock(&shared.catalogue).item_by_sync_id(&kind, &id) {
+        Some(row) => Ok(json_response(StatusCode::OK, row)),
+        None => Err(ApiError::not_found(&kind, &id)),
+    }
 }
 
 async fn admin_retailstore(State(shared): Shr) -> Response {

@@ -191,6 +191,21 @@ impl FakeCloudHandle {
         lock(&self.shared.requests).clone()
     }
 
+    /// Adds (or replaces) an assortment row (it must carry `id`).
+    pub fn put_item(&self, row: Value) -> Option<String> {
+        lock(&self.shared.catalogue).put(row)
+    }
+
+    /// Renames an assortment item; false when there is none.
+    pub fn rename_item(&self, id: &str, name: &str) -> bool {
+        lock(&self.shared.catalogue).rename(id, name)
+    }
+
+    /// The store's tax system and receipt template from now on.
+    pub fn set_store_template(&self, template: super::catalogue::StoreTemplate) {
+        lock(&self.shared.catalogue).template = template;
+    }
+
     /// Arms a fault.
     pub fn add_fault(&self, fault: Fault) {
         lock(&self.shared.faults).arm(fault, Instant::now());

@@ -4,12 +4,13 @@
 //! prices), but the receipt's position names come from here, so the fields
 //! a receipt line needs are typed; everything else is tolerated.
 
-use kkt::Money;
+use kkt::{Money, Quantity};
 use serde::{Deserialize, Serialize};
 
 use super::fiscal::TaxSystemCode;
 use super::meta::Meta;
-use super::number::{Percent, kopecks};
+use super::number::{Percent, kopecks, quantity};
+use super::operation::Pack;
 use super::retailstore::ListMeta;
 
 /// One sale price (`salePrices[]`), in kopecks.
@@ -52,6 +53,33 @@ pub struct AssortmentItem {
     pub tracking_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sold_by_weight: Option<bool>,
+    /// External id (the operation may link the item by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_id: Option<String>,
+    /// Tobacco (marked and excisable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tobacco: Option<bool>,
+    /// Medical PPE kind (EAN-13): such goods are marked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ppe_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub egais_is_alcoholic: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packs: Vec<Pack>,
+    /// A bundle's contents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<Component>,
+    /// A variant's product, whose attributes the variant inherits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<Box<AssortmentItem>>,
+}
+
+/// One bundle component (`components[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Component {
+    pub meta: Meta,
+    #[serde(with = "quantity")]
+    pub quantity: Quantity,
 }
 
 /// One page of `GET /entity/assortment`.

@@ -20,7 +20,7 @@ pub mod shift;
 pub mod state;
 
 pub use api_error::{ApiErrorBody, ApiErrorEntry};
-pub use assortment::{AssortmentItem, AssortmentPage, SalePrice};
+pub use assortment::{AssortmentItem, AssortmentPage, Component, SalePrice};
 pub use fiscal::{
     Cheque, ChequePrinter, Driver, Environment, FiscalMemoryInfo, PaymentTerminal, Software,
     TaxSystemCode,
