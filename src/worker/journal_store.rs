@@ -297,12 +297,12 @@ impl Store for JournalStore {
             .outbox_failed(&self.kassa)
             .map_err(err)?
             .into_iter()
-            .filter(|e| matches!(e.kind, OutboxKind::Approve | OutboxKind::Reject))
-            .filter_map(|e| {
-                e.operation.map(|key| RefusedAnswer {
-                    seq: e.id,
-                    op_id: key.op_id,
-                })
+            // A body that does not decode was parked by `outbox_head`:
+            // sending it again cannot succeed.
+            .filter(|e| serde_json::from_str::<OutboxMessage>(&e.body).is_ok())
+            .map(|e| RefusedAnswer {
+                seq: e.id,
+                op_id: e.operation.map(|key| key.op_id),
             })
             .collect())
     }

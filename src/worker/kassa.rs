@@ -97,7 +97,7 @@ pub struct Kassa<S: ReceiptSource, J: Store> {
     /// When refused approves/rejects go back in the queue.
     next_refused_retry: Instant,
     refused_backoff: Duration,
-    /// Some approve/reject is parked after a refusal (as of the last turn).
+    /// Some outbox message is parked after a refusal (as of the last turn).
     refused_pending: bool,
     /// The last operation whose refused answer was re-queued because the
     /// cloud handed it out again, and when: the cloud hands out the same
@@ -681,9 +681,10 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         self.halted = Some(reason);
     }
 
-    /// Puts refused approves/rejects (of `only` that operation, or all of
-    /// them) back in the outbox. An answer is never dropped: a refused one
-    /// is retried with a capped backoff, the receipt is never reprinted.
+    /// Puts refused messages (the answer of `only` that operation, or all
+    /// of them, shift messages included) back in the outbox. Nothing is
+    /// dropped: a refused message is retried with a capped backoff, the
+    /// receipt is never reprinted.
     /// True if something was re-queued.
     fn retry_refused(&mut self, only: Option<&str>) -> bool {
         let refused = match self.store.refused_answers() {
@@ -695,10 +696,10 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         };
         let mut requeued = false;
         for answer in &refused {
-            if only.is_some_and(|id| id != answer.op_id) {
+            if only.is_some_and(|id| answer.op_id.as_deref() != Some(id)) {
                 continue;
             }
-            tracing::info!(kassa = %self.cfg.name, op = %answer.op_id, seq = answer.seq, "sending a refused answer again");
+            tracing::info!(kassa = %self.cfg.name, op = ?answer.op_id, seq = answer.seq, "sending a refused message again");
             match self.store.retry_refused_answer(answer.seq) {
                 Ok(()) => requeued = true,
                 Err(e) => self.journal_error(&e),
@@ -729,24 +730,28 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             Ok(()) => Delivery::Accepted,
             Err(SourceError::Permanent { status, message }) => {
                 tracing::error!(kassa = %self.cfg.name, msg = %msg.label(), status, message = %message, "cloud refused the message");
-                if let Some(op_id) = msg.op_id() {
-                    // Parked, shown in status, and sent again later.
-                    let what = match msg {
-                        OutboxMessage::Approve { .. } => "подтверждение чека",
-                        _ => "отказ по операции",
-                    };
-                    self.note_error(
-                        "cloud",
-                        &format!(
-                            "облако не принимает {what} {op_id} (ответ {status}); повтор через {} с",
-                            self.refused_backoff.as_secs()
-                        ),
-                    );
-                    self.refused_pending = true;
-                    self.next_refused_retry = Instant::now() + self.refused_backoff;
-                    self.refused_backoff =
-                        (self.refused_backoff * 2).min(self.cfg.refused_retry_max);
-                }
+                // Parked, shown in status, and sent again later: shift
+                // messages too, or MoySklad would never learn of a shift.
+                let what = match &msg {
+                    OutboxMessage::Approve { op_id, .. } => format!("подтверждение чека {op_id}"),
+                    OutboxMessage::Reject { op_id, .. } => format!("отказ по операции {op_id}"),
+                    OutboxMessage::OpenShift { shift_id, .. } => {
+                        format!("открытие смены {shift_id}")
+                    }
+                    OutboxMessage::CloseShift { shift_id, .. } => {
+                        format!("закрытие смены {shift_id}")
+                    }
+                };
+                self.note_error(
+                    "cloud",
+                    &format!(
+                        "облако не принимает {what} (ответ {status}); повтор через {} с",
+                        self.refused_backoff.as_secs()
+                    ),
+                );
+                self.refused_pending = true;
+                self.next_refused_retry = Instant::now() + self.refused_backoff;
+                self.refused_backoff = (self.refused_backoff * 2).min(self.cfg.refused_retry_max);
                 Delivery::Refused(format!("{status}: {message}"))
             }
             Err(e @ SourceError::Transient { .. }) => {
@@ -770,9 +775,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             return DeliverResult::Retry;
         }
         if delivery == Delivery::Accepted {
-            if msg.op_id().is_some() {
-                self.refused_backoff = self.cfg.refused_retry_min;
-            }
+            self.refused_backoff = self.cfg.refused_retry_min;
             tracing::info!(kassa = %self.cfg.name, msg = %msg.label(), "delivered");
         }
         self.state_dirty = true;

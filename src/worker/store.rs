@@ -93,18 +93,20 @@ pub struct Counts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
     Accepted,
-    /// Refused (4xx); kept for `status`. Shift messages stay parked;
-    /// approve/reject are put back in the queue later
-    /// ([`Store::retry_refused_answer`]): an answer is never dropped.
+    /// Refused (4xx); kept for `status`, and put back in the queue later
+    /// ([`Store::retry_refused_answer`]) with a capped backoff: an
+    /// approve, reject, openshift or closeshift is never dropped.
     Refused(String),
 }
 
-/// An approve or reject the cloud refused, parked until it is retried.
+/// A message the cloud refused (approve, reject, openshift, closeshift),
+/// parked until it is retried.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefusedAnswer {
     /// Outbox entry.
     pub seq: i64,
-    pub op_id: String,
+    /// The operation answered; `None` for a shift message.
+    pub op_id: Option<String>,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -150,11 +152,10 @@ pub trait Store: Send + Sync + 'static {
     /// The first approve (or, if none, reject) ever queued for operation
     /// `id`: a re-sent answer repeats it exactly, never a re-rendered one.
     fn original_answer(&self, id: &str) -> Result<Option<OutboxMessage>, StoreError>;
-    /// Approves and rejects the cloud refused (parked, not delivered),
-    /// oldest first.
+    /// Messages the cloud refused (parked, not delivered), oldest first.
     fn refused_answers(&self) -> Result<Vec<RefusedAnswer>, StoreError>;
-    /// Puts a refused approve/reject back in the queue, same body, same
-    /// place in FIFO order.
+    /// Puts a refused message back in the queue, same body, same place in
+    /// FIFO order.
     fn retry_refused_answer(&self, seq: i64) -> Result<(), StoreError>;
 
     /// The FN serial of the kassa's most recent journaled shift (open or
@@ -409,11 +410,9 @@ impl Store for MemoryStore {
             .lock()
             .refused
             .iter()
-            .filter_map(|(seq, (msg, _))| {
-                msg.op_id().map(|id| RefusedAnswer {
-                    seq: *seq,
-                    op_id: id.to_string(),
-                })
+            .map(|(seq, (msg, _))| RefusedAnswer {
+                seq: *seq,
+                op_id: msg.op_id().map(str::to_string),
             })
             .collect())
     }

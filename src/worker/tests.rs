@@ -527,6 +527,69 @@ async fn refused_approve_is_retried_later_not_dropped<J: Store>(store: Arc<J>) {
     assert!(store.refused_answers().unwrap().is_empty());
 }
 
+/// A refused openshift is not parked for good: it is shown in status and
+/// `/state` and sent again with the approves' capped backoff.
+async fn refused_openshift_is_retried_and_shown<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.lock().refuse_shift_messages = 2;
+    source.push("op-1", Ok(sale(5000)));
+    let run = start(&sim, &source, &store);
+    wait_for("refusal in status and /state", || {
+        let status = run.handle.status.get();
+        let shown = status
+            .last_error
+            .as_ref()
+            .is_some_and(|e| e.message.contains("облако не принимает открытие смены"));
+        let report = crate::state::build_report(&status, &[]);
+        shown
+            && report
+                .sync_message
+                .is_some_and(|m| m.contains("открытие смены"))
+    })
+    .await;
+    wait_for("approve and openshift", || {
+        let opened = source
+            .lock()
+            .delivered
+            .iter()
+            .filter(|m| matches!(m, OutboxMessage::OpenShift { .. }))
+            .count();
+        opened == 1 && approves(&source).len() == 1
+    })
+    .await;
+    run.stop().await;
+    assert_eq!(source.lock().refused.len(), 2);
+    assert_eq!(receipts_in_archive(&sim), 1, "never reprinted");
+    assert!(store.refused_answers().unwrap().is_empty());
+}
+
+/// A refused closeshift is sent again too.
+async fn refused_closeshift_is_retried<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    let run = start(&sim, &source, &store);
+    wait_for("approve", || approves(&source).len() == 1).await;
+    source.lock().refuse_shift_messages = 2;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    run.handle
+        .commands
+        .send(Command::CloseShift(tx))
+        .await
+        .unwrap();
+    assert_eq!(rx.await.unwrap(), Ok("смена №1 закрыта".to_string()));
+    wait_for("closeshift delivered", || {
+        source
+            .lock()
+            .delivered
+            .iter()
+            .any(|m| matches!(m, OutboxMessage::CloseShift { .. }))
+    })
+    .await;
+    run.stop().await;
+    assert_eq!(source.lock().refused.len(), 2);
+    assert!(store.refused_answers().unwrap().is_empty());
+}
+
 /// AUDIT P1.1: the cloud handing out an operation whose answer it refused
 /// re-queues that answer at once, long before the backoff.
 async fn refused_reject_is_requeued_when_handed_out_again<J: Store>(store: Arc<J>) {
@@ -846,6 +909,8 @@ on_both_stores!(
     resent_approve_repeats_the_journaled_one_after_a_shift_change,
     refused_approve_is_retried_later_not_dropped,
     refused_reject_is_requeued_when_handed_out_again,
+    refused_openshift_is_retried_and_shown,
+    refused_closeshift_is_retried,
     sale_is_printed_once_and_approved_after_openshift,
     invalid_operation_is_rejected_and_not_printed,
     paper_out_after_fiscalisation_approves_without_reprint,

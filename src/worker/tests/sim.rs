@@ -290,7 +290,9 @@ pub struct SourceInner {
     pub fail_deliveries: u32,
     /// Approves/rejects to refuse with a 4xx, one per delivery attempt.
     pub refuse_answers: u32,
-    /// Answers refused so far.
+    /// openshift/closeshift to refuse with a 4xx, one per delivery attempt.
+    pub refuse_shift_messages: u32,
+    /// Messages refused so far.
     pub refused: Vec<OutboxMessage>,
     pub fail_polls: u32,
     pub states: u32,
@@ -340,8 +342,13 @@ impl ReceiptSource for ScriptedSource {
                 retry_after: None,
             });
         }
-        if s.refuse_answers > 0 && msg.op_id().is_some() {
-            s.refuse_answers -= 1;
+        let refuse = if msg.op_id().is_some() {
+            &mut s.refuse_answers
+        } else {
+            &mut s.refuse_shift_messages
+        };
+        if *refuse > 0 {
+            *refuse -= 1;
             s.refused.push(msg.clone());
             return Err(SourceError::Permanent {
                 status: 412,
