@@ -90,6 +90,9 @@ pub struct Kassa<S: ReceiptSource, J: Store> {
     pub(super) device_tax_systems: Vec<TaxSystem>,
     /// Printing stopped for good (FN replaced, archive mismatch).
     pub(super) halted: Option<String>,
+    /// The last journal write failed as unwritable (mirrors
+    /// `status.journal_blocked` without locking it on every write).
+    journal_blocked: bool,
     next_poll: Instant,
     poll_backoff: Duration,
     next_outbox: Instant,
@@ -174,6 +177,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             printer: None,
             device_tax_systems: Vec::new(),
             halted: None,
+            journal_blocked: false,
             next_poll: now,
             next_outbox: now,
             next_print: now,
@@ -402,10 +406,14 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 _ => Ok(()),
             },
         };
+        self.state_dirty = true;
         if let Err(e) = result {
             self.journal_error(&e);
+            // Not journaled, so not work: polling again at once would only
+            // hammer the cloud with the same operation.
+            return false;
         }
-        self.state_dirty = true;
+        self.journal_writable();
         new_work
     }
 
@@ -533,6 +541,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             self.next_print = Instant::now() + self.cfg.device_retry;
             return;
         }
+        self.journal_writable();
         tracing::info!(kassa = %self.cfg.name, op = %op.id, fd = expected_fd, "printing");
         let to_print = receipt.clone();
         let result = self.device.call(move |k| k.print_receipt(&to_print)).await;
@@ -631,6 +640,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     pub(super) fn trouble(&mut self, e: &super::error::WorkerError) {
         match e {
             super::error::WorkerError::Device(k) => self.device_trouble(k),
+            super::error::WorkerError::Journal(j) if j.unwritable => self.journal_unwritable(j),
             super::error::WorkerError::Journal(_) => {
                 tracing::error!(kassa = %self.cfg.name, error = %e, "journal trouble; waiting");
                 self.note_error(e.layer(), &e.message_ru());
@@ -640,9 +650,41 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     }
 
     /// The journal failed: its own layer and words, never a printer fault.
+    /// An unwritable journal pauses printing until a write succeeds again.
     pub(super) fn journal_error(&mut self, e: &super::store::StoreError) {
+        if e.unwritable {
+            self.journal_unwritable(e);
+            return;
+        }
         let e = super::error::WorkerError::Journal(e.clone());
         self.note_error(e.layer(), &e.message_ru());
+    }
+
+    fn journal_unwritable(&mut self, e: &super::store::StoreError) {
+        tracing::error!(kassa = %self.cfg.name, error = %e, "journal cannot be written; printing paused");
+        self.journal_blocked = true;
+        let text = super::error::JOURNAL_UNWRITABLE_RU.to_string();
+        self.status
+            .update(|s| s.journal_blocked = Some(text.clone()));
+        self.note_error("journal", &text);
+        self.next_print = Instant::now() + self.cfg.device_retry;
+    }
+
+    /// A journal write went through: a pause for an unwritable journal is
+    /// over.
+    fn journal_writable(&mut self) {
+        if !self.journal_blocked {
+            return;
+        }
+        self.journal_blocked = false;
+        tracing::info!(kassa = %self.cfg.name, "journal writable again; printing resumes");
+        self.status.update(|s| {
+            s.journal_blocked = None;
+            if s.last_error.as_ref().is_some_and(|e| e.layer == "journal") {
+                s.last_error = None;
+            }
+        });
+        self.state_dirty = true;
     }
 
     pub(super) fn device_trouble(&mut self, e: &KktError) {
@@ -772,8 +814,10 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         self.outbox_backoff = Duration::from_millis(200);
         if let Err(e) = self.store.outbox_done(seq, &delivery) {
             self.journal_error(&e);
+            self.next_outbox = Instant::now() + self.cfg.device_retry;
             return DeliverResult::Retry;
         }
+        self.journal_writable();
         if delivery == Delivery::Accepted {
             self.refused_backoff = self.cfg.refused_retry_min;
             tracing::info!(kassa = %self.cfg.name, msg = %msg.label(), "delivered");

@@ -42,6 +42,10 @@ pub struct KassaStatus {
     pub last_error: Option<ErrorReport>,
     /// Printing stopped for good, and why.
     pub halted: Option<String>,
+    /// Printing paused because the journal cannot be written (full disk,
+    /// read-only file), in Russian; cleared by the next successful write.
+    #[serde(default)]
+    pub journal_blocked: Option<String>,
     /// Journal counters (filled when a snapshot is served).
     pub counts: Counts,
 }

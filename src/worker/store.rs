@@ -109,9 +109,34 @@ pub struct RefusedAnswer {
     pub op_id: Option<String>,
 }
 
+/// A journal failure, in English for the log.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("journal: {0}")]
-pub struct StoreError(pub String);
+#[error("journal: {message}")]
+pub struct StoreError {
+    pub message: String,
+    /// Nothing can be written (disk full, read-only file or filesystem, I/O
+    /// error): the kassa must not print until a write succeeds again.
+    pub unwritable: bool,
+}
+
+impl StoreError {
+    /// Any failure but an unwritable journal (a refused transition, an
+    /// unreadable record).
+    pub fn new(message: impl Into<String>) -> StoreError {
+        StoreError {
+            message: message.into(),
+            unwritable: false,
+        }
+    }
+
+    /// The journal cannot be written at all.
+    pub fn unwritable(message: impl Into<String>) -> StoreError {
+        StoreError {
+            message: message.into(),
+            unwritable: true,
+        }
+    }
+}
 
 /// The worker's view of the journal (one per kassa).
 pub trait Store: Send + Sync + 'static {
@@ -217,14 +242,14 @@ impl MemoryInner {
         self.ops
             .get_mut(id)
             .map(|(_, op)| op)
-            .ok_or_else(|| StoreError(format!("unknown operation {id}")))
+            .ok_or_else(|| StoreError::new(format!("unknown operation {id}")))
     }
 
     fn shift(&mut self, row: i64) -> Result<&mut (ShiftRecord, bool), StoreError> {
         self.shifts
             .iter_mut()
             .find(|(r, _)| r.row == row)
-            .ok_or_else(|| StoreError(format!("unknown shift {row}")))
+            .ok_or_else(|| StoreError::new(format!("unknown shift {row}")))
     }
 }
 
@@ -251,7 +276,7 @@ impl MemoryStore {
 }
 
 fn illegal(id: &str, phase: &Phase, what: &str) -> StoreError {
-    StoreError(format!(
+    StoreError::new(format!(
         "operation {id}: {what} is not allowed in {phase:?}"
     ))
 }
@@ -264,7 +289,7 @@ impl Store for MemoryStore {
     fn insert_received(&self, id: &str, body: &str) -> Result<(), StoreError> {
         let mut s = self.lock();
         if s.ops.contains_key(id) {
-            return Err(StoreError(format!("operation {id} already recorded")));
+            return Err(StoreError::new(format!("operation {id} already recorded")));
         }
         let seq = s.seq() as u64;
         let op = StoredOp {
@@ -442,7 +467,7 @@ impl Store for MemoryStore {
     fn begin_shift(&self, fn_serial: &str, _expected_fd: u32) -> Result<ShiftRecord, StoreError> {
         let mut s = self.lock();
         if s.shifts.iter().any(|(_, closed)| !closed) {
-            return Err(StoreError("a shift is already active".into()));
+            return Err(StoreError::new("a shift is already active"));
         }
         let row = s.seq();
         let rec = ShiftRecord {
@@ -465,7 +490,7 @@ impl Store for MemoryStore {
         let mut s = self.lock();
         let (rec, _) = s.shift(row)?;
         if rec.opened.is_some() {
-            return Err(StoreError(format!("shift {row} is already open")));
+            return Err(StoreError::new(format!("shift {row} is already open")));
         }
         rec.opened = Some(doc.clone());
         let seq = s.seq();
@@ -477,7 +502,7 @@ impl Store for MemoryStore {
         let mut s = self.lock();
         let (rec, _) = s.shift(row)?;
         if rec.opened.is_none() || rec.closing.is_some() {
-            return Err(StoreError(format!("shift {row} cannot start closing")));
+            return Err(StoreError::new(format!("shift {row} cannot start closing")));
         }
         rec.closing = Some(expected_fd);
         Ok(())
@@ -499,7 +524,7 @@ impl Store for MemoryStore {
         let mut s = self.lock();
         let (rec, closed) = s.shift(row)?;
         if rec.opened.is_none() || *closed {
-            return Err(StoreError(format!("shift {row} cannot be closed")));
+            return Err(StoreError::new(format!("shift {row} cannot be closed")));
         }
         *closed = true;
         let seq = s.seq();

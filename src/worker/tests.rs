@@ -1,6 +1,7 @@
 //! Worker behaviour against an in-memory printer and a scripted queue:
 //! exactly-once printing through faults, recovery, shifts and the outbox.
 
+mod journal_unwritable;
 mod sim;
 
 use super::*;
@@ -992,7 +993,7 @@ async fn journal_failure_is_not_reported_as_a_printer_fault() {
     let err = run.handle.status.get().last_error.unwrap();
     run.stop().await;
     assert!(
-        err.message.starts_with("Ошибка журнала на диске"),
+        err.message.starts_with("журнал не записывается"),
         "{}",
         err.message
     );
