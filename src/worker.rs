@@ -7,7 +7,8 @@
 //! - [`recovery`]: exactly-once reconciliation with the FN;
 //! - [`shift`]: fiscal shifts in step with MoySklad retail shifts;
 //! - [`status`]: live status for `status` and `POST /state`;
-//! - [`error`]: device vs journal failures of a step.
+//! - [`error`]: device vs journal failures of a step;
+//! - [`retention`]: the daily journal prune (`[journal] keep_days`).
 
 pub mod daemon;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod kassa;
 pub mod moysklad;
 pub mod queue;
 pub mod recovery;
+pub mod retention;
 pub mod shift;
 pub mod source;
 pub mod status;

@@ -389,3 +389,24 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn journal_keep_days_defaults_to_400_and_is_bounded() {
+    assert_eq!(parse(MINIMAL).unwrap().journal_keep_days, 400);
+    let with = |days: &str| format!("[journal]\nkeep_days = {days}\n{MINIMAL}");
+    assert_eq!(parse(&with("730")).unwrap().journal_keep_days, 730);
+    for bad in ["30", "-1", "100000"] {
+        let found = problems(&with(bad));
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("journal.keep_days:") && p.contains("366..=36500")),
+            "{bad}: {found:?}"
+        );
+    }
+    let found = problems(&with("\"forever\""));
+    assert!(
+        found.iter().any(|p| p.starts_with("journal.keep_days:")),
+        "{found:?}"
+    );
+}

@@ -60,6 +60,8 @@ pub async fn run_daemon(
         Journal::open(&config.journal_path)
             .with_context(|| format!("journal {}", config.journal_path.display()))?,
     );
+    let _prune =
+        crate::worker::retention::spawn_daily_prune(journal.clone(), config.journal_keep_days);
     let mut daemon = Daemon::new();
     // One limiter per token: MoySklad counts requests per user.
     let mut limiters: Vec<(String, Arc<RateLimiter>)> = Vec::new();

@@ -233,6 +233,13 @@ fn render_kassa(out: &mut String, k: &KassaStatus) {
             let _ = writeln!(out, "    {u}");
         }
     }
+    if c.journal_bytes > 0 {
+        let _ = writeln!(
+            out,
+            "  Журнал: {:.1} МБ",
+            c.journal_bytes as f64 / (1024.0 * 1024.0)
+        );
+    }
     let ofd = match (&k.ofd_first_unsent_at, k.ofd_unsent) {
         (_, 0) => "все документы отправлены".to_string(),
         (Some(at), n) => format!("не отправлено {n}, первый от {}", when(at)),

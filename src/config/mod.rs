@@ -6,6 +6,7 @@
 //! ```toml
 //! [journal]
 //! path = "/var/lib/masterkassa/journal.db"
+//! keep_days = 400    # settled operations kept this long (366..=36500)
 //! [control]
 //! socket = "/run/masterkassa/control.sock"
 //! [[kassa]]
@@ -54,6 +55,9 @@ pub const DEFAULT_MOYSKLAD_API_URL: &str = "https://online.moysklad.ru/api/posap
 pub struct Config {
     /// `[journal] path`.
     pub journal_path: PathBuf,
+    /// `[journal] keep_days`: settled operations older than this are
+    /// removed from the journal (default 400).
+    pub journal_keep_days: u32,
     /// `[control] socket`.
     pub control_socket: PathBuf,
     /// `[[kassa]]`, in file order; names and ports are unique.
@@ -270,6 +274,7 @@ impl Config {
         use std::fmt::Write;
         let mut out = String::new();
         let _ = writeln!(out, "journal: {}", self.journal_path.display());
+        let _ = writeln!(out, "journal keep_days: {}", self.journal_keep_days);
         let _ = writeln!(out, "control socket: {}", self.control_socket.display());
         for k in &self.kassas {
             let _ = writeln!(out, "kassa {} ({}):", k.name, k.source());

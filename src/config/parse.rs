@@ -124,6 +124,10 @@ impl<'a> Section<'a> {
     }
 }
 
+/// Bounds of `[journal] keep_days`.
+const MIN_KEEP_DAYS: u32 = 366;
+const MAX_KEEP_DAYS: u32 = 36_500;
+
 pub(super) fn parse(
     text: &str,
     origin: &str,
@@ -150,10 +154,23 @@ pub(super) fn parse(
     root.only(&["journal", "control", "kassa"], &mut p);
 
     let mut journal_path = PathBuf::from(DEFAULT_JOURNAL_PATH);
+    let mut journal_keep_days = crate::journal::DEFAULT_KEEP_DAYS;
     if let Some(s) = root.section("journal", &mut p) {
-        s.only(&["path"], &mut p);
+        s.only(&["path", "keep_days"], &mut p);
         if let Some(path) = s.string("path", &mut p) {
             journal_path = absolute_path(&s.key("path"), path, &mut p);
+        }
+        if let Some(days) = s.integer("keep_days", &mut p) {
+            // Under a year would drop receipts the shop may still be asked
+            // about (and the cloud may still hand out) within the fiscal
+            // year.
+            match u32::try_from(days) {
+                Ok(d) if (MIN_KEEP_DAYS..=MAX_KEEP_DAYS).contains(&d) => journal_keep_days = d,
+                _ => p.push(
+                    &s.key("keep_days"),
+                    format!("expected {MIN_KEEP_DAYS}..={MAX_KEEP_DAYS} days, found {days}"),
+                ),
+            }
         }
     }
     let mut control_socket = PathBuf::from(DEFAULT_CONTROL_SOCKET);
@@ -206,6 +223,7 @@ pub(super) fn parse(
     if p.0.is_empty() {
         Ok(Config {
             journal_path,
+            journal_keep_days,
             control_socket,
             kassas,
         })

@@ -57,7 +57,12 @@
 //! shift synced), [`Journal::outbox_attempt_failed`],
 //! [`Journal::outbox_failed_permanently`], [`Journal::outbox_retry`].
 //!
-//! Status: [`Journal::kassa_summary`]`(kassa, day_start) -> KassaSummary`.
+//! Status: [`Journal::kassa_summary`]`(kassa, day_start) -> KassaSummary`,
+//! [`Journal::size_bytes`].
+//!
+//! Retention: [`Journal::prune`]`(keep_days, now)` removes settled,
+//! delivered operations and synced shifts older than `keep_days`, never
+//! anything unsettled or undelivered ([`retention`]).
 //!
 //! Errors: [`JournalError`]; storage failures name the file
 //! ([`JournalError::DiskFull`], [`JournalError::Storage`]), illegal
@@ -68,6 +73,7 @@ pub mod error;
 pub mod key;
 pub mod ops;
 pub mod outbox;
+pub mod retention;
 pub mod schema;
 pub mod shift_state;
 pub mod shifts;
@@ -79,6 +85,7 @@ pub use error::JournalError;
 pub use key::{OpKey, Source};
 pub use ops::{FinishedCounts, OpRecord, Received, TransitionRecord};
 pub use outbox::{OutboxEntry, OutboxKind, OutboxRequest, OutboxStatus};
+pub use retention::{DEFAULT_KEEP_DAYS, Pruned};
 pub use shift_state::{
     ShiftEvent, ShiftEventName, ShiftState, ShiftStateName, ShiftTransitionError,
 };

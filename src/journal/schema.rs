@@ -73,6 +73,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         message  TEXT NOT NULL
     );
     "#,
+    // 2: outbox entries by operation and by shift, for retention (which
+    // must not remove anything with an undelivered entry) and for finding
+    // the first answer of an operation handed out again.
+    r#"
+    CREATE INDEX outbox_by_operation ON outbox (operation);
+    CREATE INDEX outbox_by_shift ON outbox (shift);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -422,6 +422,7 @@ pub fn counts_of(s: &crate::journal::KassaSummary) -> Counts {
                 )
             })
             .collect(),
+        journal_bytes: s.journal_bytes,
     }
 }
 

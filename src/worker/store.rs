@@ -87,6 +87,9 @@ pub struct Counts {
     pub outbox: u32,
     /// Messages the cloud refused for good (4xx), with its text.
     pub undeliverable: Vec<String>,
+    /// Bytes the journal file takes (shared by every kassa).
+    #[serde(default)]
+    pub journal_bytes: u64,
 }
 
 /// How the source answered an outbox message.
