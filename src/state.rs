@@ -17,6 +17,8 @@ pub fn build_report(status: &KassaStatus, tax_systems: &[TaxSystem]) -> StateRep
         // The kassa does not print: the shop must see it where printer
         // trouble shows.
         Some(("journal".to_string(), blocked.clone()))
+    } else if let Some(blocked) = &status.fn_blocked {
+        Some(("fn".to_string(), blocked.clone()))
     } else {
         status
             .last_error

@@ -8,10 +8,12 @@
 //! - [`shift`]: fiscal shifts in step with MoySklad retail shifts;
 //! - [`status`]: live status for `status` and `POST /state`;
 //! - [`error`]: device vs journal failures of a step;
+//! - [`fn_life`]: FN expiry, OFD backlog: stop or warn before the FN refuses;
 //! - [`retention`]: the daily journal prune (`[journal] keep_days`).
 
 pub mod daemon;
 pub mod error;
+pub mod fn_life;
 pub mod journal_store;
 pub mod kassa;
 pub mod moysklad;

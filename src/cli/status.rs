@@ -172,6 +172,9 @@ fn render_kassa(out: &mut String, k: &KassaStatus) {
     if let Some(halted) = &k.halted {
         let _ = writeln!(out, "  ПЕЧАТЬ ОСТАНОВЛЕНА: {halted}");
     }
+    if let Some(blocked) = &k.fn_blocked {
+        let _ = writeln!(out, "  ПЕЧАТЬ ПРИОСТАНОВЛЕНА: {blocked}");
+    }
     if let Some(blocked) = &k.journal_blocked {
         let _ = writeln!(out, "  ПЕЧАТЬ ПРИОСТАНОВЛЕНА: {blocked}");
     }

@@ -93,6 +93,9 @@ pub struct Kassa<S: ReceiptSource, J: Store> {
     /// The last journal write failed as unwritable (mirrors
     /// `status.journal_blocked` without locking it on every write).
     journal_blocked: bool,
+    /// The FN refused a document as unable to sign (memory full, blocked):
+    /// printing pauses until a document goes through.
+    fn_refused: Option<String>,
     next_poll: Instant,
     poll_backoff: Duration,
     next_outbox: Instant,
@@ -178,6 +181,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             device_tax_systems: Vec::new(),
             halted: None,
             journal_blocked: false,
+            fn_refused: None,
             next_poll: now,
             next_outbox: now,
             next_print: now,
@@ -521,6 +525,9 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             // The device reconnected since recovery: reconcile first.
             return;
         }
+        if self.fn_stops_printing(&fn_info) {
+            return;
+        }
         let expected_fd = match super::shift::next_fd(fn_info.last_fd_number) {
             Ok(n) => n,
             Err(e) => {
@@ -580,6 +587,9 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             self.recovered_gen = None;
             return;
         }
+        if self.fn_refused.take().is_some() {
+            self.status.update(|s| s.fn_blocked = None);
+        }
         tracing::info!(kassa = %self.cfg.name, op = %op_id, fd = fiscal.fd_number, fp = fiscal.fiscal_sign, "printed");
         let msg = self.approve_message(op_id, decoded, receipt, &fiscal, shift_id);
         if let Err(e) = self.store.queue_approve(op_id, &msg) {
@@ -615,7 +625,9 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         match self.recover_op(op_id).await {
             Ok(RecoveryOutcome::Printed) => {}
             Ok(RecoveryOutcome::NotPrinted) => {
-                if error.is_recoverable() {
+                if error.is_recoverable() || error.class() == kkt::ErrorClass::FiscalStorage {
+                    // An FN that cannot sign refuses every receipt alike:
+                    // pause and keep the operation, never reject it.
                     self.device_trouble(&error);
                 } else {
                     let decoded = match self.store.get(op_id) {
@@ -689,8 +701,39 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
 
     pub(super) fn device_trouble(&mut self, e: &KktError) {
         tracing::warn!(kassa = %self.cfg.name, error = %e, class = ?e.class(), "device trouble; waiting");
+        if e.class() == kkt::ErrorClass::FiscalStorage {
+            let text = format!(
+                "ФН не подписывает документы, печать приостановлена: {}",
+                e.message_ru()
+            );
+            self.fn_refused = Some(text.clone());
+            self.status.update(|s| s.fn_blocked = Some(text));
+        }
         self.note_error(layer_of(e), &e.message_ru());
         self.next_print = Instant::now() + self.cfg.device_retry;
+    }
+
+    /// Judges the FN's end of life (expiry, OFD backlog) from `info`,
+    /// updates status, and says whether printing must wait. Checked before
+    /// a receipt is started, so the device never refuses one half way.
+    fn fn_stops_printing(&mut self, info: &kkt::FnInfo) -> bool {
+        let now = super::moscow_now();
+        let life = super::fn_life::assess(info, now.date(), now);
+        let blocked = life.stop.clone().or_else(|| self.fn_refused.clone());
+        self.status.update(|s| {
+            s.apply_fn_info(info);
+            s.fn_warnings.extend(life.warnings);
+            s.fn_blocked = blocked;
+        });
+        match life.stop {
+            Some(reason) => {
+                tracing::warn!(kassa = %self.cfg.name, reason = %reason, "FN cannot sign: printing paused");
+                self.note_error("fn", &reason);
+                self.next_print = Instant::now() + self.cfg.device_retry;
+                true
+            }
+            None => false,
+        }
     }
 
     fn cloud_trouble(&mut self, e: &SourceError) {
@@ -842,7 +885,9 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         self.next_state = Instant::now() + self.cfg.state_interval;
         // Refresh FN data; a device that does not answer is itself news.
         match self.device.call(|k| k.fn_info()).await {
-            Ok(info) => self.status.update(|s| s.apply_fn_info(&info)),
+            Ok(info) => {
+                self.fn_stops_printing(&info);
+            }
             Err(e) => self.note_error(layer_of(&e), &e.message_ru()),
         }
         if let Ok(state) = self.device.call(|k| k.shift_state()).await {

@@ -1,6 +1,7 @@
 //! Worker behaviour against an in-memory printer and a scripted queue:
 //! exactly-once printing through faults, recovery, shifts and the outbox.
 
+mod fn_end_of_life;
 mod journal_unwritable;
 mod sim;
 
