@@ -66,6 +66,7 @@ fn the_example_config_is_valid_and_means_what_it_says() {
         CloudConfig::Kassatka(k) => {
             assert_eq!(k.cash_box_code, "189");
             assert_eq!(k.api_url, "https://kassatka.example.ru/api");
+            assert_eq!(k.lookback_minutes, 15);
         }
         other => panic!("{other:?}"),
     }
@@ -409,4 +410,33 @@ fn journal_keep_days_defaults_to_400_and_is_bounded() {
         found.iter().any(|p| p.starts_with("journal.keep_days:")),
         "{found:?}"
     );
+}
+
+#[test]
+fn kassatka_lookback_is_configurable_and_bounded() {
+    let cafe = |extra: &str| {
+        format!(
+            "[[kassa]]\nname = \"cafe\"\nsource = \"kassatka\"\n[kassa.kassatka]\n\
+             api_url = \"https://k.example.ru/api\"\ntoken_env = \"T\"\ncash_box_code = \"189\"\n\
+             {extra}\n[kassa.device]\nport = \"/dev/kkt0\"\n"
+        )
+    };
+    let lookback = |c: Config| match &c.kassas[0].cloud {
+        CloudConfig::Kassatka(k) => k.lookback_minutes,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(lookback(parse(&cafe("")).unwrap()), 15);
+    assert_eq!(
+        lookback(parse(&cafe("lookback_minutes = 240")).unwrap()),
+        240
+    );
+    for bad in ["0", "20000"] {
+        let found = problems(&cafe(&format!("lookback_minutes = {bad}")));
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("kassa[0].kassatka.lookback_minutes:")),
+            "{bad}: {found:?}"
+        );
+    }
 }

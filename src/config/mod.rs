@@ -126,6 +126,10 @@ pub struct KassatkaConfig {
     pub token: SecretSource,
     /// `cash_box_code` (`CashBoxCode` in the API), e.g. `"189"`.
     pub cash_box_code: String,
+    /// `lookback_minutes` (default 15): each download reaches this far back
+    /// before the previous one's end, for receipts that reach Kassatka
+    /// late.
+    pub lookback_minutes: u32,
 }
 
 /// The printer of a kassa (`[kassa.device]`).
@@ -294,6 +298,7 @@ impl Config {
                 CloudConfig::Kassatka(c) => {
                     let _ = writeln!(out, "  kassatka api_url: {}", c.api_url);
                     let _ = writeln!(out, "  cash_box_code: {}", c.cash_box_code);
+                    let _ = writeln!(out, "  lookback_minutes: {}", c.lookback_minutes);
                     let _ = writeln!(out, "  token: {} (value hidden)", c.token.describe());
                 }
             }

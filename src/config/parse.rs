@@ -124,6 +124,10 @@ impl<'a> Section<'a> {
     }
 }
 
+/// Default and largest Kassatka `lookback_minutes` (a week).
+const DEFAULT_LOOKBACK_MINUTES: u32 = 15;
+const MAX_LOOKBACK_MINUTES: u32 = 7 * 24 * 60;
+
 /// Bounds of `[journal] keep_days`.
 const MIN_KEEP_DAYS: u32 = 366;
 const MAX_KEEP_DAYS: u32 = 36_500;
@@ -431,6 +435,7 @@ fn kassatka(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<KassatkaCo
             "token_env",
             "token_credential",
             "cash_box_code",
+            "lookback_minutes",
         ],
         p,
     );
@@ -462,10 +467,21 @@ fn kassatka(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<KassatkaCo
         }
     };
     let token = token(s, base, p);
+    let mut lookback_minutes = DEFAULT_LOOKBACK_MINUTES;
+    if let Some(minutes) = s.integer("lookback_minutes", p) {
+        match u32::try_from(minutes) {
+            Ok(m) if (1..=MAX_LOOKBACK_MINUTES).contains(&m) => lookback_minutes = m,
+            _ => p.push(
+                &s.key("lookback_minutes"),
+                format!("expected 1..={MAX_LOOKBACK_MINUTES} minutes, found {minutes}"),
+            ),
+        }
+    }
     Some(KassatkaConfig {
         api_url: url?,
         token: token?,
         cash_box_code: code?,
+        lookback_minutes,
     })
 }
 

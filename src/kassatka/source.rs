@@ -58,7 +58,9 @@ pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 pub struct KassatkaSourceSettings {
     /// Pause between downloads.
     pub interval: Duration,
-    /// How far each window reaches back before the previous one's end.
+    /// How far each window reaches back before the previous one's end:
+    /// a receipt that reaches Kassatka up to this late is still fetched
+    /// (config `lookback_minutes`).
     pub overlap: SignedDuration,
     /// Receipts dated before this are not fetched on the first download.
     pub start: Timestamp,
@@ -98,9 +100,19 @@ impl std::fmt::Debug for KassatkaSourceSettings {
 }
 
 /// What the downloader hands to `poll`.
+///
+/// A receipt leaves the inbox only when the worker answers it (`deliver`
+/// of its approve or reject), which happens after the journal holds it:
+/// like MoySklad's queue, a receipt is handed out until it is answered, so
+/// one the worker could not journal (full disk) is handed out again
+/// instead of being lost.
 #[derive(Default)]
 struct Inbox {
+    /// Downloaded, never handed out, oldest first.
     queue: VecDeque<SourceOperation>,
+    /// Handed out, not answered yet: handed out again, in turn, once the
+    /// queue is empty.
+    handed_out: VecDeque<SourceOperation>,
     /// The last download's failure, reported once by `poll`.
     error: Option<SourceError>,
 }
@@ -162,6 +174,7 @@ impl KassatkaSource {
         ))?;
         let mut settings = KassatkaSourceSettings::new(start);
         settings.cash_boxes = vec![config.cash_box_code.clone()];
+        settings.overlap = SignedDuration::from_mins(i64::from(config.lookback_minutes));
         Ok(KassatkaSource::new(client, settings))
     }
 
@@ -400,6 +413,13 @@ impl ReceiptSource for KassatkaSource {
         self.ensure_downloading();
         let mut inbox = lock(&self.shared.inbox);
         if let Some(op) = inbox.queue.pop_front() {
+            if !inbox.handed_out.iter().any(|o| o.id == op.id) {
+                inbox.handed_out.push_back(op.clone());
+            }
+            return Ok(Polled::Operation(Box::new(op)));
+        }
+        if let Some(op) = inbox.handed_out.pop_front() {
+            inbox.handed_out.push_back(op.clone());
             return Ok(Polled::Operation(Box::new(op)));
         }
         match inbox.error.take() {
@@ -410,7 +430,12 @@ impl ReceiptSource for KassatkaSource {
 
     async fn deliver(&self, msg: &OutboxMessage) -> Result<(), SourceError> {
         // Kassatka keeps no fiscal data of ours: the journal is the record.
+        // The answer only tells the inbox the receipt is journaled and
+        // settled.
         tracing::debug!(message = %msg.label(), "Kassatka source: nothing to deliver");
+        if let Some(id) = msg.op_id() {
+            lock(&self.shared.inbox).handed_out.retain(|o| o.id != id);
+        }
         Ok(())
     }
 
