@@ -100,7 +100,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 fn main() -> anyhow::Result<()> {
     let days = env_number("MASTERKASSA_BENCH_DAYS", 365);
     let per_day = env_number("MASTERKASSA_BENCH_PER_DAY", 1000);
-    let runs = env_number("MASTERKASSA_BENCH_RUNS", 20).max(1);
+    let runs = env_number("MASTERKASSA_BENCH_STATUS_RUNS", 20).max(1);
     let base = std::env::var_os("MASTERKASSA_BENCH_DIR");
     let dir = match &base {
         Some(b) => tempfile::tempdir_in(b)?,
