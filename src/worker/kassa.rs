@@ -42,8 +42,9 @@ pub struct KassaSettings {
     pub device_retry: Duration,
     /// Longest wait between outbox retries.
     pub outbox_retry_max: Duration,
-    /// First wait before an approve/reject the cloud refused (4xx) is sent
-    /// again; doubles up to `refused_retry_max`.
+    /// First wait before a message the cloud refused (4xx: approve,
+    /// reject, openshift, closeshift) is sent again; doubles up to
+    /// `refused_retry_max`.
     pub refused_retry_min: Duration,
     pub refused_retry_max: Duration,
     /// Close the shift every day at this local time, if set.

@@ -118,6 +118,11 @@ fn approves(source: &ScriptedSource) -> Vec<(String, u32)> {
         .collect()
 }
 
+/// True if the source was delivered a message `is` accepts.
+fn delivered(source: &ScriptedSource, is: impl Fn(&OutboxMessage) -> bool) -> bool {
+    source.lock().delivered.iter().any(is)
+}
+
 fn receipts_in_archive(sim: &SimKkt) -> usize {
     sim.state()
         .archive
@@ -580,11 +585,7 @@ async fn refused_closeshift_is_retried<J: Store>(store: Arc<J>) {
         .unwrap();
     assert_eq!(rx.await.unwrap(), Ok("смена №1 закрыта".to_string()));
     wait_for("closeshift delivered", || {
-        source
-            .lock()
-            .delivered
-            .iter()
-            .any(|m| matches!(m, OutboxMessage::CloseShift { .. }))
+        delivered(&source, |m| matches!(m, OutboxMessage::CloseShift { .. }))
     })
     .await;
     run.stop().await;
@@ -606,11 +607,7 @@ async fn refused_reject_is_requeued_when_handed_out_again<J: Store>(store: Arc<J
     cfg.refused_retry_max = Duration::from_secs(3600);
     let run = start_with(cfg, &sim, &source, &store);
     wait_for("reject delivered", || {
-        source
-            .lock()
-            .delivered
-            .iter()
-            .any(|m| matches!(m, OutboxMessage::Reject { .. }))
+        delivered(&source, |m| matches!(m, OutboxMessage::Reject { .. }))
     })
     .await;
     run.stop().await;
