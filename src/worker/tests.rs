@@ -118,6 +118,17 @@ fn approves(source: &ScriptedSource) -> Vec<(String, u32)> {
         .collect()
 }
 
+/// Asks the running kassa to close the shift, as the control socket does.
+async fn close_shift_command(run: &Running) -> Result<String, String> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    run.handle
+        .commands
+        .send(Command::CloseShift(tx))
+        .await
+        .unwrap();
+    rx.await.unwrap()
+}
+
 /// True if the source was delivered a message `is` accepts.
 fn delivered(source: &ScriptedSource, is: impl Fn(&OutboxMessage) -> bool) -> bool {
     source.lock().delivered.iter().any(is)
@@ -490,13 +501,7 @@ async fn close_shift_command_closes_and_reports<J: Store>(store: Arc<J>) {
     source.push("op-1", Ok(sale(5000)));
     let run = start(&sim, &source, &store);
     wait_for("approve", || approves(&source).len() == 1).await;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    run.handle
-        .commands
-        .send(Command::CloseShift(tx))
-        .await
-        .unwrap();
-    let answer = rx.await.unwrap().unwrap();
+    let answer = close_shift_command(&run).await.unwrap();
     assert_eq!(answer, "смена №1 закрыта");
     wait_for("closeshift", || {
         source
@@ -577,13 +582,10 @@ async fn refused_closeshift_is_retried<J: Store>(store: Arc<J>) {
     let run = start(&sim, &source, &store);
     wait_for("approve", || approves(&source).len() == 1).await;
     source.lock().refuse_shift_messages = 2;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    run.handle
-        .commands
-        .send(Command::CloseShift(tx))
-        .await
-        .unwrap();
-    assert_eq!(rx.await.unwrap(), Ok("смена №1 закрыта".to_string()));
+    assert_eq!(
+        close_shift_command(&run).await,
+        Ok("смена №1 закрыта".to_string())
+    );
     wait_for("closeshift delivered", || {
         delivered(&source, |m| matches!(m, OutboxMessage::CloseShift { .. }))
     })
