@@ -795,3 +795,18 @@ fn prune_removes_only_settled_and_delivered_history() {
     approve_fully(&j, &key("after"), 106);
     assert!(j.size_bytes().unwrap() > 0);
 }
+
+#[test]
+fn the_download_cursor_survives_a_reopen_and_never_moves_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = open(&dir);
+    assert_eq!(j.download_cursor("cafe").unwrap(), None);
+    let t1: Timestamp = "2026-12-01T10:00:00Z".parse().unwrap();
+    let t0: Timestamp = "2026-12-01T09:00:00Z".parse().unwrap();
+    j.advance_download_cursor("cafe", t1).unwrap();
+    j.advance_download_cursor("cafe", t0).unwrap();
+    drop(j);
+    let j = open(&dir);
+    assert_eq!(j.download_cursor("cafe").unwrap(), Some(t1));
+    assert_eq!(j.download_cursor("other").unwrap(), None);
+}

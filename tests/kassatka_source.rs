@@ -429,7 +429,19 @@ async fn a_configured_kassa_prints_only_its_own_cash_box() {
     );
 }
 
+/// Download cursors a source saved, oldest first.
+type Cursors = Arc<Mutex<Vec<Timestamp>>>;
+
 fn direct_source(fake: &FakeKassatka, token: &str, clock: &TestClock) -> KassatkaSource {
+    direct_source_saving(fake, token, clock, &Cursors::default())
+}
+
+fn direct_source_saving(
+    fake: &FakeKassatka,
+    token: &str,
+    clock: &TestClock,
+    cursors: &Cursors,
+) -> KassatkaSource {
     let client = KassatkaClient::new(ClientConfig::new(
         fake.base_url(),
         ApiToken::new(token).unwrap(),
@@ -444,6 +456,8 @@ fn direct_source(fake: &FakeKassatka, token: &str, clock: &TestClock) -> Kassatk
     };
     let time = clock.0.clone();
     settings.clock = Arc::new(move || *time.lock().unwrap());
+    let saved = cursors.clone();
+    settings.cursor = Some(Arc::new(move |until| saved.lock().unwrap().push(until)));
     KassatkaSource::new(client, settings)
 }
 
@@ -506,7 +520,8 @@ async fn a_slow_kassatka_never_holds_up_the_worker_and_failures_are_reported() {
 /// A downloaded receipt stays in the inbox until the worker answers it
 /// (which it does only after journaling it): one handed out but never
 /// answered — the worker could not journal it — is handed out again, not
-/// lost.
+/// lost. The download cursor is saved only once every receipt downloaded
+/// up to it has been answered.
 #[tokio::test]
 async fn a_receipt_is_handed_out_until_it_is_answered() {
     use masterkassa::worker::{OutboxMessage, Polled, ReceiptSource};
@@ -514,7 +529,8 @@ async fn a_receipt_is_handed_out_until_it_is_answered() {
         .await
         .unwrap();
     let clock = TestClock::new("2018-04-16T12:00:00Z");
-    let source = direct_source(&fake, TOKEN, &clock);
+    let cursors = Cursors::default();
+    let source = direct_source_saving(&fake, TOKEN, &clock, &cursors);
     let mut ops = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while ops.len() < 4 {
@@ -531,6 +547,10 @@ async fn a_receipt_is_handed_out_until_it_is_answered() {
         panic!("an unanswered receipt was dropped from the inbox");
     };
     assert_eq!(again.id, ops[0]);
+    assert!(
+        cursors.lock().unwrap().is_empty(),
+        "cursor saved before the receipts were answered"
+    );
     for id in &ops {
         source
             .deliver(&OutboxMessage::Reject {
@@ -543,4 +563,6 @@ async fn a_receipt_is_handed_out_until_it_is_answered() {
             .unwrap();
     }
     assert!(matches!(source.poll().await, Ok(Polled::Empty)));
+    let saved: Timestamp = "2018-04-16T12:00:00Z".parse().unwrap();
+    assert_eq!(cursors.lock().unwrap().last(), Some(&saved));
 }

@@ -71,11 +71,12 @@ pub async fn run_daemon(
         let ms = match &k.cloud {
             CloudConfig::Moysklad(ms) => ms,
             CloudConfig::Kassatka(kc) => {
-                // From the start of today: the journal keeps anything
-                // already printed from printing again, so overlapping is
-                // safe; receipts older than today are left to the shop.
-                let source = KassatkaSource::for_kassa(kc, day_start())
-                    .map_err(|e| anyhow::anyhow!("kassa {}: Kassatka: {e}", k.name))?;
+                // From the journaled download cursor (the first time: the
+                // start of today): the journal keeps anything already
+                // printed from printing again, so overlapping is safe.
+                let source =
+                    KassatkaSource::for_kassa_journaled(kc, journal.clone(), &k.name, day_start())
+                        .map_err(|e| anyhow::anyhow!("kassa {}: Kassatka: {e}", k.name))?;
                 let device = open_device(k)?;
                 let (kassa, handle) = Kassa::new(settings(k), Arc::new(source), store, device);
                 daemon.start(kassa, handle);

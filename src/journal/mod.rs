@@ -60,6 +60,9 @@
 //! Status: [`Journal::kassa_summary`]`(kassa, day_start) -> KassaSummary`,
 //! [`Journal::size_bytes`].
 //!
+//! Download cursors (Kassatka): [`Journal::download_cursor`],
+//! [`Journal::advance_download_cursor`].
+//!
 //! Retention: [`Journal::prune`]`(keep_days, now)` removes settled,
 //! delivered operations and synced shifts older than `keep_days`, never
 //! anything unsettled or undelivered ([`retention`]).
@@ -69,6 +72,7 @@
 //! transitions are [`JournalError::Transition`] / [`JournalError::ShiftTransition`]
 //! and write nothing.
 
+pub mod cursor;
 pub mod error;
 pub mod key;
 pub mod ops;

@@ -53,6 +53,11 @@ impl Default for KassatkaFiscal {
 /// Clock of the source (replaceable in tests).
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
+/// Where the source saves its download cursor: called with the end of the
+/// downloaded windows each time everything downloaded up to there has
+/// been answered by the worker (so is in the journal).
+pub type CursorSink = Arc<dyn Fn(Timestamp) + Send + Sync>;
+
 /// Settings of a [`KassatkaSource`].
 #[derive(Clone)]
 pub struct KassatkaSourceSettings {
@@ -70,6 +75,8 @@ pub struct KassatkaSourceSettings {
     /// Waiting for one download process.
     pub wait: WaitPolicy,
     pub clock: Clock,
+    /// Saves the download cursor (none: kept in memory only).
+    pub cursor: Option<CursorSink>,
 }
 
 impl KassatkaSourceSettings {
@@ -83,6 +90,7 @@ impl KassatkaSourceSettings {
             fiscal: KassatkaFiscal::default(),
             wait: WaitPolicy::default(),
             clock: Arc::new(Timestamp::now),
+            cursor: None,
         }
     }
 }
@@ -95,6 +103,7 @@ impl std::fmt::Debug for KassatkaSourceSettings {
             .field("start", &self.start)
             .field("cash_boxes", &self.cash_boxes)
             .field("fiscal", &self.fiscal)
+            .field("cursor", &self.cursor.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -113,6 +122,9 @@ struct Inbox {
     /// Handed out, not answered yet: handed out again, in turn, once the
     /// queue is empty.
     handed_out: VecDeque<SourceOperation>,
+    /// End of the downloaded windows, and the last one saved as cursor.
+    covered_until: Option<Timestamp>,
+    saved_cursor: Option<Timestamp>,
     /// The last download's failure, reported once by `poll`.
     error: Option<SourceError>,
 }
@@ -163,6 +175,14 @@ impl KassatkaSource {
         config: &crate::config::KassatkaConfig,
         start: Timestamp,
     ) -> Result<Self, SourceSetupError> {
+        KassatkaSource::configured(config, start, None)
+    }
+
+    fn configured(
+        config: &crate::config::KassatkaConfig,
+        start: Timestamp,
+        cursor: Option<CursorSink>,
+    ) -> Result<Self, SourceSetupError> {
         let secret = config.token.load().map_err(|e| SourceSetupError::Token {
             origin: config.token.describe(),
             message: e.to_string(),
@@ -175,7 +195,35 @@ impl KassatkaSource {
         let mut settings = KassatkaSourceSettings::new(start);
         settings.cash_boxes = vec![config.cash_box_code.clone()];
         settings.overlap = SignedDuration::from_mins(i64::from(config.lookback_minutes));
+        settings.cursor = cursor;
         Ok(KassatkaSource::new(client, settings))
+    }
+
+    /// The source of a configured kassa whose download cursor lives in
+    /// `journal`: it resumes from the saved cursor (so receipts made while
+    /// the daemon was down are fetched), or from `fallback_start` the first
+    /// time, and saves the cursor as receipts are journaled.
+    pub fn for_kassa_journaled(
+        config: &crate::config::KassatkaConfig,
+        journal: Arc<crate::journal::Journal>,
+        kassa: &str,
+        fallback_start: Timestamp,
+    ) -> Result<Self, SourceSetupError> {
+        let start = match journal.download_cursor(kassa) {
+            Ok(Some(cursor)) => cursor,
+            Ok(None) => fallback_start,
+            Err(e) => {
+                tracing::warn!(kassa, error = %e, "download cursor unreadable; starting from today");
+                fallback_start
+            }
+        };
+        let name = kassa.to_string();
+        let sink: CursorSink = Arc::new(move |until| {
+            if let Err(e) = journal.advance_download_cursor(&name, until) {
+                tracing::warn!(kassa = %name, error = %e, "download cursor not saved");
+            }
+        });
+        KassatkaSource::configured(config, start, Some(sink))
     }
 
     pub fn new(client: KassatkaClient, settings: KassatkaSourceSettings) -> Self {
@@ -252,10 +300,38 @@ impl Shared {
             from = %from, to = %to, new = new.len(),
             "Kassatka receipts downloaded"
         );
-        lock(&self.inbox).queue.extend(new);
         windows.covered(to);
+        {
+            let mut inbox = lock(&self.inbox);
+            inbox.queue.extend(new);
+            inbox.covered_until = Some(windows.covered_until());
+        }
+        self.save_cursor_if_settled();
         seen.forget_before(windows.horizon());
         Ok(())
+    }
+
+    /// Saves the cursor when every downloaded receipt has been answered
+    /// (nothing queued or handed out): everything up to the downloaded
+    /// windows' end is then in the journal.
+    fn save_cursor_if_settled(&self) {
+        let Some(sink) = &self.settings.cursor else {
+            return;
+        };
+        let until = {
+            let mut inbox = lock(&self.inbox);
+            if !inbox.queue.is_empty() || !inbox.handed_out.is_empty() {
+                return;
+            }
+            match inbox.covered_until {
+                Some(until) if inbox.saved_cursor != Some(until) => {
+                    inbox.saved_cursor = Some(until);
+                    until
+                }
+                _ => return,
+            }
+        };
+        sink(until);
     }
 
     /// The operation for one downloaded document (with its date, for
@@ -435,6 +511,7 @@ impl ReceiptSource for KassatkaSource {
         tracing::debug!(message = %msg.label(), "Kassatka source: nothing to deliver");
         if let Some(id) = msg.op_id() {
             lock(&self.shared.inbox).handed_out.retain(|o| o.id != id);
+            self.shared.save_cursor_if_settled();
         }
         Ok(())
     }
