@@ -13,6 +13,12 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub fn build_report(status: &KassaStatus, tax_systems: &[TaxSystem]) -> StateReport {
     let fn_error = if let Some(halted) = &status.halted {
         Some(("halted".to_string(), halted.clone()))
+    } else if let Some(blocked) = &status.journal_blocked {
+        // The kassa does not print: the shop must see it where printer
+        // trouble shows.
+        Some(("journal".to_string(), blocked.clone()))
+    } else if let Some(blocked) = &status.fn_blocked {
+        Some(("fn".to_string(), blocked.clone()))
     } else {
         status
             .last_error

@@ -7,10 +7,13 @@
 //! - [`recovery`]: exactly-once reconciliation with the FN;
 //! - [`shift`]: fiscal shifts in step with MoySklad retail shifts;
 //! - [`status`]: live status for `status` and `POST /state`;
-//! - [`error`]: device vs journal failures of a step.
+//! - [`error`]: device vs journal failures of a step;
+//! - [`fn_life`]: FN expiry, OFD backlog: stop or warn before the FN refuses;
+//! - [`retention`]: the daily journal prune (`[journal] keep_days`).
 
 pub mod daemon;
 pub mod error;
+pub mod fn_life;
 pub mod journal_store;
 pub mod kassa;
 pub mod known_device;
@@ -18,6 +21,7 @@ pub mod moysklad;
 pub mod poll_budget;
 pub mod queue;
 pub mod recovery;
+pub mod retention;
 pub mod shift;
 pub mod source;
 pub mod status;

@@ -66,6 +66,7 @@ fn the_example_config_is_valid_and_means_what_it_says() {
         CloudConfig::Kassatka(k) => {
             assert_eq!(k.cash_box_code, "189");
             assert_eq!(k.api_url, "https://kassatka.example.ru/api");
+            assert_eq!(k.lookback_minutes, 15);
         }
         other => panic!("{other:?}"),
     }
@@ -494,4 +495,54 @@ fn metrics_listen_is_an_address_or_a_named_error() {
     assert_eq!(parse(MINIMAL).unwrap().metrics_listen, None);
     let list = problems(&format!("[metrics]\nlisten = \"localhost\"\n{MINIMAL}"));
     assert!(list[0].starts_with("metrics.listen: "), "{list:?}");
+}
+
+#[test]
+fn journal_keep_days_defaults_to_400_and_is_bounded() {
+    assert_eq!(parse(MINIMAL).unwrap().journal_keep_days, 400);
+    let with = |days: &str| format!("[journal]\nkeep_days = {days}\n{MINIMAL}");
+    assert_eq!(parse(&with("730")).unwrap().journal_keep_days, 730);
+    for bad in ["30", "-1", "100000"] {
+        let found = problems(&with(bad));
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("journal.keep_days:") && p.contains("366..=36500")),
+            "{bad}: {found:?}"
+        );
+    }
+    let found = problems(&with("\"forever\""));
+    assert!(
+        found.iter().any(|p| p.starts_with("journal.keep_days:")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn kassatka_lookback_is_configurable_and_bounded() {
+    let cafe = |extra: &str| {
+        format!(
+            "[[kassa]]\nname = \"cafe\"\nsource = \"kassatka\"\n[kassa.kassatka]\n\
+             api_url = \"https://k.example.ru/api\"\ntoken_env = \"T\"\ncash_box_code = \"189\"\n\
+             {extra}\n[kassa.device]\nport = \"/dev/kkt0\"\n"
+        )
+    };
+    let lookback = |c: Config| match &c.kassas[0].cloud {
+        CloudConfig::Kassatka(k) => k.lookback_minutes,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(lookback(parse(&cafe("")).unwrap()), 15);
+    assert_eq!(
+        lookback(parse(&cafe("lookback_minutes = 240")).unwrap()),
+        240
+    );
+    for bad in ["0", "20000"] {
+        let found = problems(&cafe(&format!("lookback_minutes = {bad}")));
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("kassa[0].kassatka.lookback_minutes:")),
+            "{bad}: {found:?}"
+        );
+    }
 }

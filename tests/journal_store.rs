@@ -574,8 +574,11 @@ fn summary_counts_states_finished_today_and_outbox() {
     j.record_error("shop1", "Крышка открыта").unwrap();
 
     let s = j.kassa_summary("shop1", day_start).unwrap();
-    assert_eq!(s.count(StateName::Approved), 2);
-    assert_eq!(s.count(StateName::Rejected), 1);
+    // Settled operations are counted per day (below), not over all of
+    // history.
+    assert_eq!(s.count(StateName::Approved), 0);
+    assert_eq!(s.count(StateName::Rejected), 0);
+    assert_eq!(j.counts_by_state("shop1").unwrap()[&StateName::Approved], 2);
     assert_eq!(s.count(StateName::Received), 1);
     assert_eq!(s.count(StateName::Approving), 1);
     assert_eq!(s.count(StateName::Printing), 0);
@@ -659,5 +662,151 @@ fn the_file_is_in_wal_mode_with_the_current_schema_version() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
+}
+
+/// Opens and closes a shift through the journal; the cloud accepts
+/// openshift, and closeshift if `close_delivered`.
+fn closed_shift(j: &Journal, first_fd: u32, close_delivered: bool) -> i64 {
+    let shift = j.begin_shift("shop1", "FN1", first_fd).unwrap();
+    let opened = ShiftOpened {
+        shift_number: first_fd,
+        doc: doc(first_fd),
+    };
+    let (_, open_entry) = j
+        .apply_shift_and_enqueue(
+            shift.id,
+            &ShiftEvent::Opened(opened),
+            &OutboxRequest::new(OutboxKind::OpenShift, "{}"),
+        )
+        .unwrap();
+    j.outbox_delivered(open_entry).unwrap();
+    j.apply_shift(
+        shift.id,
+        &ShiftEvent::StartClosing {
+            expected_fd: first_fd + 1,
+        },
+    )
+    .unwrap();
+    let closed = ShiftClosed {
+        shift_number: first_fd,
+        doc: doc(first_fd + 1),
+        receipts_in_shift: 0,
+        documents_in_shift: 2,
+    };
+    let (_, close_entry) = j
+        .apply_shift_and_enqueue(
+            shift.id,
+            &ShiftEvent::Closed(closed),
+            &OutboxRequest::new(OutboxKind::CloseShift, "{}"),
+        )
+        .unwrap();
+    if close_delivered {
+        j.outbox_delivered(close_entry).unwrap();
+    }
+    shift.id
+}
+
+/// Retention removes settled, delivered operations and synced shifts older
+/// than `keep_days`, and nothing unsettled or undelivered however old.
+#[test]
+fn prune_removes_only_settled_and_delivered_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = open(&dir);
+    // Settled and delivered: both kinds of answer.
+    approve_fully(&j, &key("approved"), 101);
+    j.receive(&key("rejected"), "{}").unwrap();
+    let (_, rejected) = j
+        .apply_and_enqueue(
+            &key("rejected"),
+            &Event::Reject {
+                message: "Ошибка данных".into(),
+            },
+            &reject(),
+        )
+        .unwrap();
+    j.outbox_delivered(rejected).unwrap();
+    // Never to be removed: waiting, printing, printed, approve pending,
+    // approve refused and parked.
+    j.receive(&key("received"), "{}").unwrap();
+    j.receive(&key("printing"), "{}").unwrap();
+    j.apply(&key("printing"), &start_printing(102)).unwrap();
+    j.receive(&key("printed"), "{}").unwrap();
+    j.apply(&key("printed"), &start_printing(103)).unwrap();
+    j.apply(&key("printed"), &Event::Printed(printed(103)))
+        .unwrap();
+    j.receive(&key("approving"), "{}").unwrap();
+    j.apply(&key("approving"), &start_printing(104)).unwrap();
+    j.apply(&key("approving"), &Event::Printed(printed(104)))
+        .unwrap();
+    j.apply_and_enqueue(&key("approving"), &Event::StartApproving, &approve())
+        .unwrap();
+    let parked = approve_fully(&j, &key("resent"), 105);
+    let again = j.enqueue_for_operation(&key("resent"), &approve()).unwrap();
+    j.outbox_failed_permanently(again, "400: refused").unwrap();
+    // Shifts: synced and old, close not delivered, and the latest one.
+    let synced = closed_shift(&j, 10, true);
+    let unsynced = closed_shift(&j, 20, false);
+    let latest = closed_shift(&j, 30, true);
+
+    // Within keep_days nothing goes.
+    let now = Timestamp::now();
+    assert_eq!(j.prune(400, now).unwrap(), Default::default());
+    let later = now
+        .checked_add(jiff::SignedDuration::from_hours(401 * 24))
+        .unwrap();
+    let pruned = j.prune(400, later).unwrap();
+    assert_eq!((pruned.operations, pruned.shifts), (2, 1));
+
+    for gone in ["approved", "rejected"] {
+        assert!(j.get(&key(gone)).unwrap().is_none(), "{gone} kept");
+    }
+    let file = rusqlite::Connection::open(dir.path().join("journal.db")).unwrap();
+    let orphans: i64 = file
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM transitions WHERE operation NOT IN (SELECT id FROM operations))
+                  + (SELECT COUNT(*) FROM outbox WHERE operation IS NOT NULL
+                                                 AND operation NOT IN (SELECT id FROM operations))
+                  + (SELECT COUNT(*) FROM outbox WHERE shift IS NOT NULL
+                                                 AND shift NOT IN (SELECT id FROM shifts))",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        orphans, 0,
+        "history or outbox rows of removed records left behind"
+    );
+    for kept in ["received", "printing", "printed", "approving", "resent"] {
+        assert!(j.get(&key(kept)).unwrap().is_some(), "{kept} removed");
+    }
+    assert_eq!(
+        j.outbox_entry(parked).unwrap().status,
+        OutboxStatus::Delivered
+    );
+    assert_eq!(j.outbox_failed("shop1").unwrap().len(), 1);
+    assert_eq!(j.outbox_pending("shop1").unwrap().len(), 2);
+    assert!(j.shift(synced).is_err(), "synced old shift kept");
+    assert!(j.shift(unsynced).is_ok(), "undelivered closeshift removed");
+    assert!(j.shift(latest).is_ok(), "the kassa's latest shift removed");
+    j.integrity_check().unwrap();
+    // Pruning again removes nothing more, and the journal still works.
+    assert_eq!(j.prune(400, later).unwrap(), Default::default());
+    approve_fully(&j, &key("after"), 106);
+    assert!(j.size_bytes().unwrap() > 0);
+}
+
+#[test]
+fn the_download_cursor_survives_a_reopen_and_never_moves_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = open(&dir);
+    assert_eq!(j.download_cursor("cafe").unwrap(), None);
+    let t1: Timestamp = "2026-12-01T10:00:00Z".parse().unwrap();
+    let t0: Timestamp = "2026-12-01T09:00:00Z".parse().unwrap();
+    j.advance_download_cursor("cafe", t1).unwrap();
+    j.advance_download_cursor("cafe", t0).unwrap();
+    drop(j);
+    let j = open(&dir);
+    assert_eq!(j.download_cursor("cafe").unwrap(), Some(t1));
+    assert_eq!(j.download_cursor("other").unwrap(), None);
 }

@@ -388,6 +388,7 @@ async fn a_configured_kassa_prints_only_its_own_cash_box() {
         api_url: fake.base_url(),
         token: masterkassa::config::SecretSource::File(dir.path().join("cafe.token")),
         cash_box_code: "189".into(),
+        lookback_minutes: 15,
     };
     let source = Arc::new(
         KassatkaSource::for_kassa(&kassa, "2018-04-16T00:00:00Z".parse().unwrap()).unwrap(),
@@ -428,7 +429,19 @@ async fn a_configured_kassa_prints_only_its_own_cash_box() {
     );
 }
 
+/// Download cursors a source saved, oldest first.
+type Cursors = Arc<Mutex<Vec<Timestamp>>>;
+
 fn direct_source(fake: &FakeKassatka, token: &str, clock: &TestClock) -> KassatkaSource {
+    direct_source_saving(fake, token, clock, &Cursors::default())
+}
+
+fn direct_source_saving(
+    fake: &FakeKassatka,
+    token: &str,
+    clock: &TestClock,
+    cursors: &Cursors,
+) -> KassatkaSource {
     let client = KassatkaClient::new(ClientConfig::new(
         fake.base_url(),
         ApiToken::new(token).unwrap(),
@@ -443,6 +456,8 @@ fn direct_source(fake: &FakeKassatka, token: &str, clock: &TestClock) -> Kassatk
     };
     let time = clock.0.clone();
     settings.clock = Arc::new(move || *time.lock().unwrap());
+    let saved = cursors.clone();
+    settings.cursor = Some(Arc::new(move |until| saved.lock().unwrap().push(until)));
     KassatkaSource::new(client, settings)
 }
 
@@ -500,4 +515,54 @@ async fn a_slow_kassatka_never_holds_up_the_worker_and_failures_are_reported() {
         matches!(seen, Some(SourceError::Permanent { status: 401, .. })),
         "{seen:?}"
     );
+}
+
+/// A downloaded receipt stays in the inbox until the worker answers it
+/// (which it does only after journaling it): one handed out but never
+/// answered — the worker could not journal it — is handed out again, not
+/// lost. The download cursor is saved only once every receipt downloaded
+/// up to it has been answered.
+#[tokio::test]
+async fn a_receipt_is_handed_out_until_it_is_answered() {
+    use masterkassa::worker::{OutboxMessage, Polled, ReceiptSource};
+    let fake = FakeKassatka::start(FakeKassatkaConfig::new(TOKEN))
+        .await
+        .unwrap();
+    let clock = TestClock::new("2018-04-16T12:00:00Z");
+    let cursors = Cursors::default();
+    let source = direct_source_saving(&fake, TOKEN, &clock, &cursors);
+    let mut ops = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while ops.len() < 4 {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {ops:?}");
+        if let Ok(Polled::Operation(op)) = source.poll().await {
+            ops.push(op.id.clone());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let distinct: std::collections::BTreeSet<_> = ops.iter().collect();
+    assert_eq!(distinct.len(), 4, "{ops:?}");
+    // Nobody answered: the first is handed out again.
+    let Ok(Polled::Operation(again)) = source.poll().await else {
+        panic!("an unanswered receipt was dropped from the inbox");
+    };
+    assert_eq!(again.id, ops[0]);
+    assert!(
+        cursors.lock().unwrap().is_empty(),
+        "cursor saved before the receipts were answered"
+    );
+    for id in &ops {
+        source
+            .deliver(&OutboxMessage::Reject {
+                op_id: id.clone(),
+                kind: "kassatka".into(),
+                reference: serde_json::Value::Null,
+                message: "answered".into(),
+            })
+            .await
+            .unwrap();
+    }
+    assert!(matches!(source.poll().await, Ok(Polled::Empty)));
+    let saved: Timestamp = "2018-04-16T12:00:00Z".parse().unwrap();
+    assert_eq!(cursors.lock().unwrap().last(), Some(&saved));
 }

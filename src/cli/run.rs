@@ -67,6 +67,8 @@ pub async fn run_daemon(
         Journal::open(&config.journal_path)
             .with_context(|| format!("journal {}", config.journal_path.display()))?,
     );
+    let _prune =
+        crate::worker::retention::spawn_daily_prune(journal.clone(), config.journal_keep_days);
     let mut daemon = Daemon::new();
     // Every kassa is listed and the socket served before any waits for the
     // cloud: `status` must say "waiting for the cloud", not "not running".
@@ -100,11 +102,12 @@ pub async fn run_daemon(
         let ms = match &k.cloud {
             CloudConfig::Moysklad(ms) => ms,
             CloudConfig::Kassatka(kc) => {
-                // From the start of today: the journal keeps anything
-                // already printed from printing again, so overlapping is
-                // safe; receipts older than today are left to the shop.
-                let source = KassatkaSource::for_kassa(kc, day_start())
-                    .map_err(|e| anyhow::anyhow!("kassa {}: Kassatka: {e}", k.name))?;
+                // From the journaled download cursor (the first time: the
+                // start of today): the journal keeps anything already
+                // printed from printing again, so overlapping is safe.
+                let source =
+                    KassatkaSource::for_kassa_journaled(kc, journal.clone(), &k.name, day_start())
+                        .map_err(|e| anyhow::anyhow!("kassa {}: Kassatka: {e}", k.name))?;
                 let device = open_device(k)?;
                 let (kassa, handle) = Kassa::new(settings(k), Arc::new(source), store, device);
                 daemon.start(kassa, handle);

@@ -283,6 +283,12 @@ fn render_kassa(out: &mut String, k: &KassaStatus, daemon_running: bool) {
     if let Some(halted) = &k.halted {
         let _ = writeln!(out, "  ПЕЧАТЬ ОСТАНОВЛЕНА: {halted}");
     }
+    if let Some(blocked) = &k.fn_blocked {
+        let _ = writeln!(out, "  ПЕЧАТЬ ПРИОСТАНОВЛЕНА: {blocked}");
+    }
+    if let Some(blocked) = &k.journal_blocked {
+        let _ = writeln!(out, "  ПЕЧАТЬ ПРИОСТАНОВЛЕНА: {blocked}");
+    }
     match &k.printer {
         Some(p) => {
             let _ = writeln!(
@@ -340,6 +346,13 @@ fn render_kassa(out: &mut String, k: &KassaStatus, daemon_running: bool) {
         for u in &c.undeliverable {
             let _ = writeln!(out, "    {u}");
         }
+    }
+    if c.journal_bytes > 0 {
+        let _ = writeln!(
+            out,
+            "  Журнал: {:.1} МБ",
+            c.journal_bytes as f64 / (1024.0 * 1024.0)
+        );
     }
     let unknown = if daemon_running {
         "нет данных (ККТ ещё не прочитана)"

@@ -6,6 +6,7 @@
 //! ```toml
 //! [journal]
 //! path = "/var/lib/masterkassa/journal.db"
+//! keep_days = 400    # settled operations kept this long (366..=36500)
 //! [control]
 //! socket = "/run/masterkassa/control.sock"
 //! [[kassa]]
@@ -54,6 +55,9 @@ pub const DEFAULT_MOYSKLAD_API_URL: &str = "https://online.moysklad.ru/api/posap
 pub struct Config {
     /// `[journal] path`.
     pub journal_path: PathBuf,
+    /// `[journal] keep_days`: settled operations older than this are
+    /// removed from the journal (default 400).
+    pub journal_keep_days: u32,
     /// `[control] socket`.
     pub control_socket: PathBuf,
     /// `[metrics] listen`: where to serve Prometheus metrics (off if absent).
@@ -134,6 +138,10 @@ pub struct KassatkaConfig {
     pub token: SecretSource,
     /// `cash_box_code` (`CashBoxCode` in the API), e.g. `"189"`.
     pub cash_box_code: String,
+    /// `lookback_minutes` (default 15): each download reaches this far back
+    /// before the previous one's end, for receipts that reach Kassatka
+    /// late.
+    pub lookback_minutes: u32,
 }
 
 /// The printer of a kassa (`[kassa.device]`).
@@ -282,6 +290,7 @@ impl Config {
         use std::fmt::Write;
         let mut out = String::new();
         let _ = writeln!(out, "journal: {}", self.journal_path.display());
+        let _ = writeln!(out, "journal keep_days: {}", self.journal_keep_days);
         let _ = writeln!(out, "control socket: {}", self.control_socket.display());
         for k in &self.kassas {
             let _ = writeln!(out, "kassa {} ({}):", k.name, k.source());
@@ -301,6 +310,7 @@ impl Config {
                 CloudConfig::Kassatka(c) => {
                     let _ = writeln!(out, "  kassatka api_url: {}", c.api_url);
                     let _ = writeln!(out, "  cash_box_code: {}", c.cash_box_code);
+                    let _ = writeln!(out, "  lookback_minutes: {}", c.lookback_minutes);
                     let _ = writeln!(out, "  token: {} (value hidden)", c.token.describe());
                 }
             }

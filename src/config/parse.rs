@@ -125,6 +125,14 @@ impl<'a> Section<'a> {
     }
 }
 
+/// Default and largest Kassatka `lookback_minutes` (a week).
+const DEFAULT_LOOKBACK_MINUTES: u32 = 15;
+const MAX_LOOKBACK_MINUTES: u32 = 7 * 24 * 60;
+
+/// Bounds of `[journal] keep_days`.
+const MIN_KEEP_DAYS: u32 = 366;
+const MAX_KEEP_DAYS: u32 = 36_500;
+
 pub(super) fn parse(
     text: &str,
     origin: &str,
@@ -151,10 +159,23 @@ pub(super) fn parse(
     root.only(&["journal", "control", "metrics", "kassa"], &mut p);
 
     let mut journal_path = PathBuf::from(DEFAULT_JOURNAL_PATH);
+    let mut journal_keep_days = crate::journal::DEFAULT_KEEP_DAYS;
     if let Some(s) = root.section("journal", &mut p) {
-        s.only(&["path"], &mut p);
+        s.only(&["path", "keep_days"], &mut p);
         if let Some(path) = s.string("path", &mut p) {
             journal_path = absolute_path(&s.key("path"), path, &mut p);
+        }
+        if let Some(days) = s.integer("keep_days", &mut p) {
+            // Under a year would drop receipts the shop may still be asked
+            // about (and the cloud may still hand out) within the fiscal
+            // year.
+            match u32::try_from(days) {
+                Ok(d) if (MIN_KEEP_DAYS..=MAX_KEEP_DAYS).contains(&d) => journal_keep_days = d,
+                _ => p.push(
+                    &s.key("keep_days"),
+                    format!("expected {MIN_KEEP_DAYS}..={MAX_KEEP_DAYS} days, found {days}"),
+                ),
+            }
         }
     }
     let mut control_socket = PathBuf::from(DEFAULT_CONTROL_SOCKET);
@@ -222,6 +243,7 @@ pub(super) fn parse(
     if p.0.is_empty() {
         Ok(Config {
             journal_path,
+            journal_keep_days,
             control_socket,
             metrics_listen,
             kassas,
@@ -497,6 +519,7 @@ fn kassatka(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<KassatkaCo
             "token_env",
             "token_credential",
             "cash_box_code",
+            "lookback_minutes",
         ],
         p,
     );
@@ -528,10 +551,21 @@ fn kassatka(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<KassatkaCo
         }
     };
     let token = token(s, base, p);
+    let mut lookback_minutes = DEFAULT_LOOKBACK_MINUTES;
+    if let Some(minutes) = s.integer("lookback_minutes", p) {
+        match u32::try_from(minutes) {
+            Ok(m) if (1..=MAX_LOOKBACK_MINUTES).contains(&m) => lookback_minutes = m,
+            _ => p.push(
+                &s.key("lookback_minutes"),
+                format!("expected 1..={MAX_LOOKBACK_MINUTES} minutes, found {minutes}"),
+            ),
+        }
+    }
     Some(KassatkaConfig {
         api_url: url?,
         token: token?,
         cash_box_code: code?,
+        lookback_minutes,
     })
 }
 

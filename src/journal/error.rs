@@ -87,6 +87,28 @@ pub enum JournalError {
 }
 
 impl JournalError {
+    /// True when nothing can be written to the journal (full disk,
+    /// read-only file or filesystem, I/O error), as opposed to a refused
+    /// change or an unreadable record: waiting for space or a remount
+    /// fixes it.
+    pub fn is_unwritable(&self) -> bool {
+        use rusqlite::ErrorCode;
+        match self {
+            JournalError::DiskFull { .. } | JournalError::ReadOnly { .. } => true,
+            JournalError::Io { .. } => true,
+            JournalError::Storage { source, .. } => matches!(
+                source.sqlite_error_code(),
+                Some(
+                    ErrorCode::ReadOnly
+                        | ErrorCode::SystemIoFailure
+                        | ErrorCode::CannotOpen
+                        | ErrorCode::DiskFull
+                )
+            ),
+            _ => false,
+        }
+    }
+
     /// Wraps a SQLite error, telling a full disk apart from the rest.
     pub(crate) fn storage(path: &std::path::Path, source: rusqlite::Error) -> JournalError {
         if source.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {

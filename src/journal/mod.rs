@@ -57,17 +57,27 @@
 //! shift synced), [`Journal::outbox_attempt_failed`],
 //! [`Journal::outbox_failed_permanently`], [`Journal::outbox_retry`].
 //!
-//! Status: [`Journal::kassa_summary`]`(kassa, day_start) -> KassaSummary`.
+//! Status: [`Journal::kassa_summary`]`(kassa, day_start) -> KassaSummary`,
+//! [`Journal::size_bytes`].
+//!
+//! Download cursors (Kassatka): [`Journal::download_cursor`],
+//! [`Journal::advance_download_cursor`].
+//!
+//! Retention: [`Journal::prune`]`(keep_days, now)` removes settled,
+//! delivered operations and synced shifts older than `keep_days`, never
+//! anything unsettled or undelivered ([`retention`]).
 //!
 //! Errors: [`JournalError`]; storage failures name the file
 //! ([`JournalError::DiskFull`], [`JournalError::Storage`]), illegal
 //! transitions are [`JournalError::Transition`] / [`JournalError::ShiftTransition`]
 //! and write nothing.
 
+pub mod cursor;
 pub mod error;
 pub mod key;
 pub mod ops;
 pub mod outbox;
+pub mod retention;
 pub mod schema;
 pub mod shift_state;
 pub mod shifts;
@@ -79,6 +89,7 @@ pub use error::JournalError;
 pub use key::{OpKey, Source};
 pub use ops::{FinishedCounts, OpRecord, Received, TransitionRecord};
 pub use outbox::{OutboxEntry, OutboxKind, OutboxRequest, OutboxStatus};
+pub use retention::{DEFAULT_KEEP_DAYS, Pruned};
 pub use shift_state::{
     ShiftEvent, ShiftEventName, ShiftState, ShiftStateName, ShiftTransitionError,
 };

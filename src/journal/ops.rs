@@ -305,6 +305,26 @@ impl Journal {
         })
     }
 
+    /// How many of the kassa's unsettled operations (not APPROVED or
+    /// REJECTED) are in each state. One index probe per state: unlike
+    /// [`Journal::counts_by_state`] it does not read the whole history,
+    /// so `status` stays fast on a journal holding a year of receipts.
+    pub fn unsettled_counts(&self, kassa: &str) -> Result<BTreeMap<StateName, u64>, JournalError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT COUNT(*) FROM operations WHERE kassa = ?1 AND state = ?2",
+            )?;
+            let mut out = BTreeMap::new();
+            for state in StateName::ALL.into_iter().filter(|s| !s.is_final()) {
+                let count: i64 = stmt.query_row(params![kassa, state.as_str()], |r| r.get(0))?;
+                if count > 0 {
+                    out.insert(state, u64::try_from(count).unwrap_or(0));
+                }
+            }
+            Ok(out)
+        })
+    }
+
     /// Operations of the kassa that became APPROVED or REJECTED at or after
     /// `since` (pass the start of the shop's day for "today").
     pub fn finished_since(
@@ -388,9 +408,20 @@ impl Journal {
     /// Kassa names that have anything in the journal.
     pub fn kassas(&self) -> Result<Vec<String>, JournalError> {
         self.read(|conn| {
+            // Distinct names by skipping through each table's kassa-first
+            // index (one probe per kassa), not by reading every row: the
+            // operations and outbox tables hold a year of receipts.
             let mut stmt = conn.prepare_cached(
-                "SELECT kassa FROM operations UNION SELECT kassa FROM shifts
-                 UNION SELECT kassa FROM outbox ORDER BY 1",
+                "WITH RECURSIVE
+                   o(k) AS (SELECT MIN(kassa) FROM operations
+                            UNION ALL SELECT (SELECT MIN(kassa) FROM operations WHERE kassa > o.k)
+                            FROM o WHERE o.k IS NOT NULL),
+                   x(k) AS (SELECT MIN(kassa) FROM outbox
+                            UNION ALL SELECT (SELECT MIN(kassa) FROM outbox WHERE kassa > x.k)
+                            FROM x WHERE x.k IS NOT NULL)
+                 SELECT k FROM o WHERE k IS NOT NULL
+                 UNION SELECT k FROM x WHERE k IS NOT NULL
+                 UNION SELECT kassa FROM shifts ORDER BY 1",
             )?;
             let names = stmt
                 .query_map([], |r| r.get::<_, String>(0))?

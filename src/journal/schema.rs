@@ -73,6 +73,21 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         message  TEXT NOT NULL
     );
     "#,
+    // 2: outbox entries by operation and by shift, for retention (which
+    // must not remove anything with an undelivered entry) and for finding
+    // the first answer of an operation handed out again; download cursors.
+    r#"
+    CREATE INDEX outbox_by_operation ON outbox (operation);
+    CREATE INDEX outbox_by_shift ON outbox (shift);
+
+    -- How far a source has been downloaded with everything up to there
+    -- journaled (Kassatka): a restart resumes there.
+    CREATE TABLE download_cursors (
+        kassa   TEXT PRIMARY KEY,
+        until   INTEGER NOT NULL,
+        at      INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -162,6 +177,7 @@ mod tests {
         assert_eq!(
             tables(&conn),
             [
+                "download_cursors",
                 "kassa_errors",
                 "operations",
                 "outbox",

@@ -307,6 +307,7 @@ mod tests {
             assert!(written.len() < 1000, "the cap never hit");
         };
         assert!(matches!(err, JournalError::DiskFull { .. }), "{err:?}");
+        assert!(err.is_unwritable(), "a full disk pauses printing");
         assert!(err.to_string().contains("journal.db"), "{err}");
         assert!(err.to_string().contains("disk full"), "{err}");
         drop(journal);

@@ -16,7 +16,9 @@ use super::store::Journal;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KassaSummary {
     pub kassa: String,
-    /// Operations per state (absent states have none).
+    /// Unsettled operations per state (absent states have none; APPROVED
+    /// and REJECTED are counted per day in `today`, since counting all of
+    /// history would make `status` slow on a year-old journal).
     pub counts: BTreeMap<StateName, u64>,
     /// Finished since the `day_start` given to [`Journal::kassa_summary`].
     pub today: FinishedCounts,
@@ -28,6 +30,8 @@ pub struct KassaSummary {
     pub shift: Option<ShiftRecord>,
     /// The latest recorded error.
     pub last_error: Option<(Timestamp, String)>,
+    /// Bytes the whole journal (every kassa) takes on disk.
+    pub journal_bytes: u64,
 }
 
 impl KassaSummary {
@@ -47,12 +51,13 @@ impl Journal {
     ) -> Result<KassaSummary, JournalError> {
         Ok(KassaSummary {
             kassa: kassa.to_string(),
-            counts: self.counts_by_state(kassa)?,
+            counts: self.unsettled_counts(kassa)?,
             today: self.finished_since(kassa, day_start)?,
             outbox_pending: self.outbox_pending(kassa)?,
             outbox_failed: self.outbox_failed(kassa)?,
             shift: self.last_shift(kassa)?,
             last_error: self.last_error(kassa)?,
+            journal_bytes: self.size_bytes()?,
         })
     }
 }

@@ -53,12 +53,19 @@ impl Default for KassatkaFiscal {
 /// Clock of the source (replaceable in tests).
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
+/// Where the source saves its download cursor: called with the end of the
+/// downloaded windows each time everything downloaded up to there has
+/// been answered by the worker (so is in the journal).
+pub type CursorSink = Arc<dyn Fn(Timestamp) + Send + Sync>;
+
 /// Settings of a [`KassatkaSource`].
 #[derive(Clone)]
 pub struct KassatkaSourceSettings {
     /// Pause between downloads.
     pub interval: Duration,
-    /// How far each window reaches back before the previous one's end.
+    /// How far each window reaches back before the previous one's end:
+    /// a receipt that reaches Kassatka up to this late is still fetched
+    /// (config `lookback_minutes`).
     pub overlap: SignedDuration,
     /// Receipts dated before this are not fetched on the first download.
     pub start: Timestamp,
@@ -68,6 +75,8 @@ pub struct KassatkaSourceSettings {
     /// Waiting for one download process.
     pub wait: WaitPolicy,
     pub clock: Clock,
+    /// Saves the download cursor (none: kept in memory only).
+    pub cursor: Option<CursorSink>,
 }
 
 impl KassatkaSourceSettings {
@@ -81,6 +90,7 @@ impl KassatkaSourceSettings {
             fiscal: KassatkaFiscal::default(),
             wait: WaitPolicy::default(),
             clock: Arc::new(Timestamp::now),
+            cursor: None,
         }
     }
 }
@@ -93,14 +103,28 @@ impl std::fmt::Debug for KassatkaSourceSettings {
             .field("start", &self.start)
             .field("cash_boxes", &self.cash_boxes)
             .field("fiscal", &self.fiscal)
+            .field("cursor", &self.cursor.is_some())
             .finish_non_exhaustive()
     }
 }
 
 /// What the downloader hands to `poll`.
+///
+/// A receipt leaves the inbox only when the worker answers it (`deliver`
+/// of its approve or reject), which happens after the journal holds it:
+/// like MoySklad's queue, a receipt is handed out until it is answered, so
+/// one the worker could not journal (full disk) is handed out again
+/// instead of being lost.
 #[derive(Default)]
 struct Inbox {
+    /// Downloaded, never handed out, oldest first.
     queue: VecDeque<SourceOperation>,
+    /// Handed out, not answered yet: handed out again, in turn, once the
+    /// queue is empty.
+    handed_out: VecDeque<SourceOperation>,
+    /// End of the downloaded windows, and the last one saved as cursor.
+    covered_until: Option<Timestamp>,
+    saved_cursor: Option<Timestamp>,
     /// The last download's failure, reported once by `poll`.
     error: Option<SourceError>,
 }
@@ -151,6 +175,14 @@ impl KassatkaSource {
         config: &crate::config::KassatkaConfig,
         start: Timestamp,
     ) -> Result<Self, SourceSetupError> {
+        KassatkaSource::configured(config, start, None)
+    }
+
+    fn configured(
+        config: &crate::config::KassatkaConfig,
+        start: Timestamp,
+        cursor: Option<CursorSink>,
+    ) -> Result<Self, SourceSetupError> {
         let secret = config.token.load().map_err(|e| SourceSetupError::Token {
             origin: config.token.describe(),
             message: e.to_string(),
@@ -162,7 +194,36 @@ impl KassatkaSource {
         ))?;
         let mut settings = KassatkaSourceSettings::new(start);
         settings.cash_boxes = vec![config.cash_box_code.clone()];
+        settings.overlap = SignedDuration::from_mins(i64::from(config.lookback_minutes));
+        settings.cursor = cursor;
         Ok(KassatkaSource::new(client, settings))
+    }
+
+    /// The source of a configured kassa whose download cursor lives in
+    /// `journal`: it resumes from the saved cursor (so receipts made while
+    /// the daemon was down are fetched), or from `fallback_start` the first
+    /// time, and saves the cursor as receipts are journaled.
+    pub fn for_kassa_journaled(
+        config: &crate::config::KassatkaConfig,
+        journal: Arc<crate::journal::Journal>,
+        kassa: &str,
+        fallback_start: Timestamp,
+    ) -> Result<Self, SourceSetupError> {
+        let start = match journal.download_cursor(kassa) {
+            Ok(Some(cursor)) => cursor,
+            Ok(None) => fallback_start,
+            Err(e) => {
+                tracing::warn!(kassa, error = %e, "download cursor unreadable; starting from today");
+                fallback_start
+            }
+        };
+        let name = kassa.to_string();
+        let sink: CursorSink = Arc::new(move |until| {
+            if let Err(e) = journal.advance_download_cursor(&name, until) {
+                tracing::warn!(kassa = %name, error = %e, "download cursor not saved");
+            }
+        });
+        KassatkaSource::configured(config, start, Some(sink))
     }
 
     pub fn new(client: KassatkaClient, settings: KassatkaSourceSettings) -> Self {
@@ -239,10 +300,38 @@ impl Shared {
             from = %from, to = %to, new = new.len(),
             "Kassatka receipts downloaded"
         );
-        lock(&self.inbox).queue.extend(new);
         windows.covered(to);
+        {
+            let mut inbox = lock(&self.inbox);
+            inbox.queue.extend(new);
+            inbox.covered_until = Some(windows.covered_until());
+        }
+        self.save_cursor_if_settled();
         seen.forget_before(windows.horizon());
         Ok(())
+    }
+
+    /// Saves the cursor when every downloaded receipt has been answered
+    /// (nothing queued or handed out): everything up to the downloaded
+    /// windows' end is then in the journal.
+    fn save_cursor_if_settled(&self) {
+        let Some(sink) = &self.settings.cursor else {
+            return;
+        };
+        let until = {
+            let mut inbox = lock(&self.inbox);
+            if !inbox.queue.is_empty() || !inbox.handed_out.is_empty() {
+                return;
+            }
+            match inbox.covered_until {
+                Some(until) if inbox.saved_cursor != Some(until) => {
+                    inbox.saved_cursor = Some(until);
+                    until
+                }
+                _ => return,
+            }
+        };
+        sink(until);
     }
 
     /// The operation for one downloaded document (with its date, for
@@ -402,6 +491,13 @@ impl ReceiptSource for KassatkaSource {
         self.ensure_downloading();
         let mut inbox = lock(&self.shared.inbox);
         if let Some(op) = inbox.queue.pop_front() {
+            if !inbox.handed_out.iter().any(|o| o.id == op.id) {
+                inbox.handed_out.push_back(op.clone());
+            }
+            return Ok(Polled::Operation(Box::new(op)));
+        }
+        if let Some(op) = inbox.handed_out.pop_front() {
+            inbox.handed_out.push_back(op.clone());
             return Ok(Polled::Operation(Box::new(op)));
         }
         match inbox.error.take() {
@@ -412,7 +508,13 @@ impl ReceiptSource for KassatkaSource {
 
     async fn deliver(&self, msg: &OutboxMessage) -> Result<(), SourceError> {
         // Kassatka keeps no fiscal data of ours: the journal is the record.
+        // The answer only tells the inbox the receipt is journaled and
+        // settled.
         tracing::debug!(message = %msg.label(), "Kassatka source: nothing to deliver");
+        if let Some(id) = msg.op_id() {
+            lock(&self.shared.inbox).handed_out.retain(|o| o.id != id);
+            self.shared.save_cursor_if_settled();
+        }
         Ok(())
     }
 

@@ -7,6 +7,10 @@
 use super::store::StoreError;
 use kkt::KktError;
 
+/// What status and `/state` say while the journal cannot be written.
+pub const JOURNAL_UNWRITABLE_RU: &str = "журнал не записывается (диск заполнен или только для чтения): \
+     печать остановлена, возобновится сама, когда запись снова пройдёт";
+
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
     /// The printer or its link.
@@ -30,7 +34,8 @@ impl WorkerError {
     pub fn message_ru(&self) -> String {
         match self {
             WorkerError::Device(e) => e.message_ru(),
-            WorkerError::Journal(e) => format!("Ошибка журнала на диске: {}", e.0),
+            WorkerError::Journal(e) if e.unwritable => JOURNAL_UNWRITABLE_RU.to_string(),
+            WorkerError::Journal(e) => format!("Ошибка журнала на диске: {}", e.message),
         }
     }
 }

@@ -43,7 +43,11 @@ impl JournalStore {
 }
 
 fn err(e: JournalError) -> StoreError {
-    StoreError(e.to_string())
+    if e.is_unwritable() {
+        StoreError::unwritable(e.to_string())
+    } else {
+        StoreError::new(e.to_string())
+    }
 }
 
 fn fiscal_of(p: &PrintedReceipt) -> FiscalData {
@@ -110,7 +114,7 @@ fn request(msg: &OutboxMessage) -> Result<OutboxRequest, StoreError> {
         OutboxMessage::Reject { .. } => OutboxKind::Reject,
         OutboxMessage::CloseShift { .. } => OutboxKind::CloseShift,
     };
-    let body = serde_json::to_string(msg).map_err(|e| StoreError(e.to_string()))?;
+    let body = serde_json::to_string(msg).map_err(|e| StoreError::new(e.to_string()))?;
     Ok(OutboxRequest::new(kind, body))
 }
 
@@ -235,7 +239,7 @@ impl Store for JournalStore {
 
     fn enqueue(&self, msg: &OutboxMessage) -> Result<(), StoreError> {
         let Some(id) = msg.op_id() else {
-            return Err(StoreError(format!(
+            return Err(StoreError::new(format!(
                 "{} cannot be queued on its own",
                 msg.label()
             )));
@@ -259,7 +263,7 @@ impl Store for JournalStore {
                 self.journal
                     .outbox_failed_permanently(entry.id, &why)
                     .map_err(err)?;
-                Err(StoreError(why))
+                Err(StoreError::new(why))
             }
         }
     }
@@ -285,7 +289,7 @@ impl Store for JournalStore {
             if let Some(body) = self.journal.first_outbox_body(&key, kind).map_err(err)? {
                 return serde_json::from_str(&body)
                     .map(Some)
-                    .map_err(|e| StoreError(format!("unreadable outbox body of {id}: {e}")));
+                    .map_err(|e| StoreError::new(format!("unreadable outbox body of {id}: {e}")));
             }
         }
         Ok(None)
@@ -297,12 +301,12 @@ impl Store for JournalStore {
             .outbox_failed(&self.kassa)
             .map_err(err)?
             .into_iter()
-            .filter(|e| matches!(e.kind, OutboxKind::Approve | OutboxKind::Reject))
-            .filter_map(|e| {
-                e.operation.map(|key| RefusedAnswer {
-                    seq: e.id,
-                    op_id: key.op_id,
-                })
+            // A body that does not decode was parked by `outbox_head`:
+            // sending it again cannot succeed.
+            .filter(|e| serde_json::from_str::<OutboxMessage>(&e.body).is_ok())
+            .map(|e| RefusedAnswer {
+                seq: e.id,
+                op_id: e.operation.map(|key| key.op_id),
             })
             .collect())
     }
@@ -418,6 +422,7 @@ pub fn counts_of(s: &crate::journal::KassaSummary) -> Counts {
                 )
             })
             .collect(),
+        journal_bytes: s.journal_bytes,
     }
 }
 

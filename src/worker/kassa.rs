@@ -44,8 +44,9 @@ pub struct KassaSettings {
     pub device_retry: Duration,
     /// Longest wait between outbox retries.
     pub outbox_retry_max: Duration,
-    /// First wait before an approve/reject the cloud refused (4xx) is sent
-    /// again; doubles up to `refused_retry_max`.
+    /// First wait before a message the cloud refused (4xx: approve,
+    /// reject, openshift, closeshift) is sent again; doubles up to
+    /// `refused_retry_max`.
     pub refused_retry_min: Duration,
     pub refused_retry_max: Duration,
     /// Close the shift every day at this local time, if set.
@@ -95,6 +96,12 @@ pub struct Kassa<S: ReceiptSource, J: Store> {
     /// The shop's catalogue (MoySklad kassas): names positions and brings
     /// the store's tax system and receipt template.
     pub(super) catalogue: Option<Arc<ProductLookup>>,
+    /// The last journal write failed as unwritable (mirrors
+    /// `status.journal_blocked` without locking it on every write).
+    journal_blocked: bool,
+    /// The FN refused a document as unable to sign (memory full, blocked):
+    /// printing pauses until a document goes through.
+    fn_refused: Option<String>,
     next_poll: Instant,
     poll_backoff: Duration,
     next_outbox: Instant,
@@ -102,7 +109,7 @@ pub struct Kassa<S: ReceiptSource, J: Store> {
     /// When refused approves/rejects go back in the queue.
     next_refused_retry: Instant,
     refused_backoff: Duration,
-    /// Some approve/reject is parked after a refusal (as of the last turn).
+    /// Some outbox message is parked after a refusal (as of the last turn).
     refused_pending: bool,
     /// The last operation whose refused answer was re-queued because the
     /// cloud handed it out again, and when: the cloud hands out the same
@@ -187,6 +194,8 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             device_tax_systems: Vec::new(),
             halted: None,
             catalogue: None,
+            journal_blocked: false,
+            fn_refused: None,
             next_poll: now,
             next_outbox: now,
             next_print: now,
@@ -425,10 +434,14 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 _ => Ok(()),
             },
         };
+        self.state_dirty = true;
         if let Err(e) = result {
             self.journal_error(&e);
+            // Not journaled, so not work: polling again at once would only
+            // hammer the cloud with the same operation.
+            return false;
         }
-        self.state_dirty = true;
+        self.journal_writable();
         new_work
     }
 
@@ -573,6 +586,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             self.next_print = Instant::now() + self.cfg.device_retry;
             return;
         }
+        self.journal_writable();
         tracing::info!(kassa = %self.cfg.name, op = %op.id, fd = expected_fd, "printing");
         let to_print = receipt.clone();
         let result = self.device.call(move |k| k.print_receipt(&to_print)).await;
@@ -630,6 +644,9 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             // The device reconnected since recovery: reconcile first.
             return None;
         }
+        if self.fn_stops_printing(&fn_info) {
+            return None;
+        }
         match super::shift::next_fd(fn_info.last_fd_number) {
             Ok(n) => Some((shift_id, fn_info.serial, n)),
             Err(e) => {
@@ -653,6 +670,9 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             self.journal_error(&e);
             self.recovered_gen = None;
             return;
+        }
+        if self.fn_refused.take().is_some() {
+            self.status.update(|s| s.fn_blocked = None);
         }
         tracing::info!(kassa = %self.cfg.name, op = %op_id, fd = fiscal.fd_number, fp = fiscal.fiscal_sign, "printed");
         let msg = self.approve_message(op_id, decoded, receipt, &fiscal, shift_id);
@@ -693,7 +713,9 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         match self.recover_op(op_id).await {
             Ok(RecoveryOutcome::Printed) => {}
             Ok(RecoveryOutcome::NotPrinted) => {
-                if error.is_recoverable() {
+                if error.is_recoverable() || error.class() == kkt::ErrorClass::FiscalStorage {
+                    // An FN that cannot sign refuses every receipt alike:
+                    // pause and keep the operation, never reject it.
                     self.device_trouble(&error);
                 } else if from_last_receipt {
                     tracing::info!(kassa = %self.cfg.name, op = %op_id, error = %error,
@@ -721,6 +743,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     pub(super) fn trouble(&mut self, e: &super::error::WorkerError) {
         match e {
             super::error::WorkerError::Device(k) => self.device_trouble(k),
+            super::error::WorkerError::Journal(j) if j.unwritable => self.journal_unwritable(j),
             super::error::WorkerError::Journal(_) => {
                 tracing::error!(kassa = %self.cfg.name, error = %e, "journal trouble; waiting");
                 self.note_error(e.layer(), &e.message_ru());
@@ -730,15 +753,78 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     }
 
     /// The journal failed: its own layer and words, never a printer fault.
+    /// An unwritable journal pauses printing until a write succeeds again.
     pub(super) fn journal_error(&mut self, e: &super::store::StoreError) {
+        if e.unwritable {
+            self.journal_unwritable(e);
+            return;
+        }
         let e = super::error::WorkerError::Journal(e.clone());
         self.note_error(e.layer(), &e.message_ru());
     }
 
+    fn journal_unwritable(&mut self, e: &super::store::StoreError) {
+        tracing::error!(kassa = %self.cfg.name, error = %e, "journal cannot be written; printing paused");
+        self.journal_blocked = true;
+        let text = super::error::JOURNAL_UNWRITABLE_RU.to_string();
+        self.status
+            .update(|s| s.journal_blocked = Some(text.clone()));
+        self.note_error("journal", &text);
+        self.next_print = Instant::now() + self.cfg.device_retry;
+    }
+
+    /// A journal write went through: a pause for an unwritable journal is
+    /// over.
+    fn journal_writable(&mut self) {
+        if !self.journal_blocked {
+            return;
+        }
+        self.journal_blocked = false;
+        tracing::info!(kassa = %self.cfg.name, "journal writable again; printing resumes");
+        self.status.update(|s| {
+            s.journal_blocked = None;
+            if s.last_error.as_ref().is_some_and(|e| e.layer == "journal") {
+                s.last_error = None;
+            }
+        });
+        self.state_dirty = true;
+    }
+
     pub(super) fn device_trouble(&mut self, e: &KktError) {
         tracing::warn!(kassa = %self.cfg.name, error = %e, class = ?e.class(), "device trouble; waiting");
+        if e.class() == kkt::ErrorClass::FiscalStorage {
+            let text = format!(
+                "ФН не подписывает документы, печать приостановлена: {}",
+                e.message_ru()
+            );
+            self.fn_refused = Some(text.clone());
+            self.status.update(|s| s.fn_blocked = Some(text));
+        }
         self.note_error(layer_of(e), &e.message_ru());
         self.next_print = Instant::now() + self.cfg.device_retry;
+    }
+
+    /// Judges the FN's end of life (expiry, OFD backlog) from `info`,
+    /// updates status, and says whether printing must wait. Checked before
+    /// a receipt is started, so the device never refuses one half way.
+    fn fn_stops_printing(&mut self, info: &kkt::FnInfo) -> bool {
+        let now = super::moscow_now();
+        let life = super::fn_life::assess(info, now.date(), now);
+        let blocked = life.stop.clone().or_else(|| self.fn_refused.clone());
+        self.status.update(|s| {
+            s.apply_fn_info(info);
+            s.fn_warnings.extend(life.warnings);
+            s.fn_blocked = blocked;
+        });
+        match life.stop {
+            Some(reason) => {
+                tracing::warn!(kassa = %self.cfg.name, reason = %reason, "FN cannot sign: printing paused");
+                self.note_error("fn", &reason);
+                self.next_print = Instant::now() + self.cfg.device_retry;
+                true
+            }
+            None => false,
+        }
     }
 
     fn cloud_trouble(&mut self, e: &SourceError) {
@@ -771,9 +857,10 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         self.halted = Some(reason);
     }
 
-    /// Puts refused approves/rejects (of `only` that operation, or all of
-    /// them) back in the outbox. An answer is never dropped: a refused one
-    /// is retried with a capped backoff, the receipt is never reprinted.
+    /// Puts refused messages (the answer of `only` that operation, or all
+    /// of them, shift messages included) back in the outbox. Nothing is
+    /// dropped: a refused message is retried with a capped backoff, the
+    /// receipt is never reprinted.
     /// True if something was re-queued.
     fn retry_refused(&mut self, only: Option<&str>) -> bool {
         let refused = match self.store.refused_answers() {
@@ -785,10 +872,10 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         };
         let mut requeued = false;
         for answer in &refused {
-            if only.is_some_and(|id| id != answer.op_id) {
+            if only.is_some_and(|id| answer.op_id.as_deref() != Some(id)) {
                 continue;
             }
-            tracing::info!(kassa = %self.cfg.name, op = %answer.op_id, seq = answer.seq, "sending a refused answer again");
+            tracing::info!(kassa = %self.cfg.name, op = ?answer.op_id, seq = answer.seq, "sending a refused message again");
             match self.store.retry_refused_answer(answer.seq) {
                 Ok(()) => requeued = true,
                 Err(e) => self.journal_error(&e),
@@ -819,24 +906,28 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             Ok(()) => Delivery::Accepted,
             Err(SourceError::Permanent { status, message }) => {
                 tracing::error!(kassa = %self.cfg.name, msg = %msg.label(), status, message = %message, "cloud refused the message");
-                if let Some(op_id) = msg.op_id() {
-                    // Parked, shown in status, and sent again later.
-                    let what = match msg {
-                        OutboxMessage::Approve { .. } => "подтверждение чека",
-                        _ => "отказ по операции",
-                    };
-                    self.note_error(
-                        "cloud",
-                        &format!(
-                            "облако не принимает {what} {op_id} (ответ {status}); повтор через {} с",
-                            self.refused_backoff.as_secs()
-                        ),
-                    );
-                    self.refused_pending = true;
-                    self.next_refused_retry = Instant::now() + self.refused_backoff;
-                    self.refused_backoff =
-                        (self.refused_backoff * 2).min(self.cfg.refused_retry_max);
-                }
+                // Parked, shown in status, and sent again later: shift
+                // messages too, or MoySklad would never learn of a shift.
+                let what = match &msg {
+                    OutboxMessage::Approve { op_id, .. } => format!("подтверждение чека {op_id}"),
+                    OutboxMessage::Reject { op_id, .. } => format!("отказ по операции {op_id}"),
+                    OutboxMessage::OpenShift { shift_id, .. } => {
+                        format!("открытие смены {shift_id}")
+                    }
+                    OutboxMessage::CloseShift { shift_id, .. } => {
+                        format!("закрытие смены {shift_id}")
+                    }
+                };
+                self.note_error(
+                    "cloud",
+                    &format!(
+                        "облако не принимает {what} (ответ {status}); повтор через {} с",
+                        self.refused_backoff.as_secs()
+                    ),
+                );
+                self.refused_pending = true;
+                self.next_refused_retry = Instant::now() + self.refused_backoff;
+                self.refused_backoff = (self.refused_backoff * 2).min(self.cfg.refused_retry_max);
                 Delivery::Refused(format!("{status}: {message}"))
             }
             Err(e @ SourceError::Transient { .. }) => {
@@ -857,12 +948,12 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         self.outbox_backoff = Duration::from_millis(200);
         if let Err(e) = self.store.outbox_done(seq, &delivery) {
             self.journal_error(&e);
+            self.next_outbox = Instant::now() + self.cfg.device_retry;
             return DeliverResult::Retry;
         }
+        self.journal_writable();
         if delivery == Delivery::Accepted {
-            if msg.op_id().is_some() {
-                self.refused_backoff = self.cfg.refused_retry_min;
-            }
+            self.refused_backoff = self.cfg.refused_retry_min;
             tracing::info!(kassa = %self.cfg.name, msg = %msg.label(), "delivered");
         }
         self.state_dirty = true;
@@ -886,7 +977,9 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         self.next_state = Instant::now() + self.cfg.state_interval;
         // Refresh FN data; a device that does not answer is itself news.
         match self.device.call(|k| k.fn_info()).await {
-            Ok(info) => self.status.update(|s| s.apply_fn_info(&info)),
+            Ok(info) => {
+                self.fn_stops_printing(&info);
+            }
             Err(e) => self.note_error(layer_of(&e), &e.message_ru()),
         }
         if let Ok(state) = self.device.call(|k| k.shift_state()).await {

@@ -48,6 +48,14 @@ pub struct KassaStatus {
     pub last_error: Option<ErrorReport>,
     /// Printing stopped for good, and why.
     pub halted: Option<String>,
+    /// Printing paused because the FN cannot sign (expired, memory full,
+    /// blocked by a 30-day OFD backlog), in Russian; cleared once it can.
+    #[serde(default)]
+    pub fn_blocked: Option<String>,
+    /// Printing paused because the journal cannot be written (full disk,
+    /// read-only file), in Russian; cleared by the next successful write.
+    #[serde(default)]
+    pub journal_blocked: Option<String>,
     /// Journal counters (filled when a snapshot is served).
     pub counts: Counts,
     /// The shop's catalogue cache, for kassas that use one.

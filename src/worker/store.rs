@@ -87,29 +87,59 @@ pub struct Counts {
     pub outbox: u32,
     /// Messages the cloud refused for good (4xx), with its text.
     pub undeliverable: Vec<String>,
+    /// Bytes the journal file takes (shared by every kassa).
+    #[serde(default)]
+    pub journal_bytes: u64,
 }
 
 /// How the source answered an outbox message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
     Accepted,
-    /// Refused (4xx); kept for `status`. Shift messages stay parked;
-    /// approve/reject are put back in the queue later
-    /// ([`Store::retry_refused_answer`]): an answer is never dropped.
+    /// Refused (4xx); kept for `status`, and put back in the queue later
+    /// ([`Store::retry_refused_answer`]) with a capped backoff: an
+    /// approve, reject, openshift or closeshift is never dropped.
     Refused(String),
 }
 
-/// An approve or reject the cloud refused, parked until it is retried.
+/// A message the cloud refused (approve, reject, openshift, closeshift),
+/// parked until it is retried.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefusedAnswer {
     /// Outbox entry.
     pub seq: i64,
-    pub op_id: String,
+    /// The operation answered; `None` for a shift message.
+    pub op_id: Option<String>,
 }
 
+/// A journal failure, in English for the log.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("journal: {0}")]
-pub struct StoreError(pub String);
+#[error("journal: {message}")]
+pub struct StoreError {
+    pub message: String,
+    /// Nothing can be written (disk full, read-only file or filesystem, I/O
+    /// error): the kassa must not print until a write succeeds again.
+    pub unwritable: bool,
+}
+
+impl StoreError {
+    /// Any failure but an unwritable journal (a refused transition, an
+    /// unreadable record).
+    pub fn new(message: impl Into<String>) -> StoreError {
+        StoreError {
+            message: message.into(),
+            unwritable: false,
+        }
+    }
+
+    /// The journal cannot be written at all.
+    pub fn unwritable(message: impl Into<String>) -> StoreError {
+        StoreError {
+            message: message.into(),
+            unwritable: true,
+        }
+    }
+}
 
 /// The worker's view of the journal (one per kassa).
 pub trait Store: Send + Sync + 'static {
@@ -150,11 +180,10 @@ pub trait Store: Send + Sync + 'static {
     /// The first approve (or, if none, reject) ever queued for operation
     /// `id`: a re-sent answer repeats it exactly, never a re-rendered one.
     fn original_answer(&self, id: &str) -> Result<Option<OutboxMessage>, StoreError>;
-    /// Approves and rejects the cloud refused (parked, not delivered),
-    /// oldest first.
+    /// Messages the cloud refused (parked, not delivered), oldest first.
     fn refused_answers(&self) -> Result<Vec<RefusedAnswer>, StoreError>;
-    /// Puts a refused approve/reject back in the queue, same body, same
-    /// place in FIFO order.
+    /// Puts a refused message back in the queue, same body, same place in
+    /// FIFO order.
     fn retry_refused_answer(&self, seq: i64) -> Result<(), StoreError>;
 
     /// The FN serial of the kassa's most recent journaled shift (open or
@@ -216,14 +245,14 @@ impl MemoryInner {
         self.ops
             .get_mut(id)
             .map(|(_, op)| op)
-            .ok_or_else(|| StoreError(format!("unknown operation {id}")))
+            .ok_or_else(|| StoreError::new(format!("unknown operation {id}")))
     }
 
     fn shift(&mut self, row: i64) -> Result<&mut (ShiftRecord, bool), StoreError> {
         self.shifts
             .iter_mut()
             .find(|(r, _)| r.row == row)
-            .ok_or_else(|| StoreError(format!("unknown shift {row}")))
+            .ok_or_else(|| StoreError::new(format!("unknown shift {row}")))
     }
 }
 
@@ -250,7 +279,7 @@ impl MemoryStore {
 }
 
 fn illegal(id: &str, phase: &Phase, what: &str) -> StoreError {
-    StoreError(format!(
+    StoreError::new(format!(
         "operation {id}: {what} is not allowed in {phase:?}"
     ))
 }
@@ -263,7 +292,7 @@ impl Store for MemoryStore {
     fn insert_received(&self, id: &str, body: &str) -> Result<(), StoreError> {
         let mut s = self.lock();
         if s.ops.contains_key(id) {
-            return Err(StoreError(format!("operation {id} already recorded")));
+            return Err(StoreError::new(format!("operation {id} already recorded")));
         }
         let seq = s.seq() as u64;
         let op = StoredOp {
@@ -409,11 +438,9 @@ impl Store for MemoryStore {
             .lock()
             .refused
             .iter()
-            .filter_map(|(seq, (msg, _))| {
-                msg.op_id().map(|id| RefusedAnswer {
-                    seq: *seq,
-                    op_id: id.to_string(),
-                })
+            .map(|(seq, (msg, _))| RefusedAnswer {
+                seq: *seq,
+                op_id: msg.op_id().map(str::to_string),
             })
             .collect())
     }
@@ -443,7 +470,7 @@ impl Store for MemoryStore {
     fn begin_shift(&self, fn_serial: &str, _expected_fd: u32) -> Result<ShiftRecord, StoreError> {
         let mut s = self.lock();
         if s.shifts.iter().any(|(_, closed)| !closed) {
-            return Err(StoreError("a shift is already active".into()));
+            return Err(StoreError::new("a shift is already active"));
         }
         let row = s.seq();
         let rec = ShiftRecord {
@@ -466,7 +493,7 @@ impl Store for MemoryStore {
         let mut s = self.lock();
         let (rec, _) = s.shift(row)?;
         if rec.opened.is_some() {
-            return Err(StoreError(format!("shift {row} is already open")));
+            return Err(StoreError::new(format!("shift {row} is already open")));
         }
         rec.opened = Some(doc.clone());
         let seq = s.seq();
@@ -478,7 +505,7 @@ impl Store for MemoryStore {
         let mut s = self.lock();
         let (rec, _) = s.shift(row)?;
         if rec.opened.is_none() || rec.closing.is_some() {
-            return Err(StoreError(format!("shift {row} cannot start closing")));
+            return Err(StoreError::new(format!("shift {row} cannot start closing")));
         }
         rec.closing = Some(expected_fd);
         Ok(())
@@ -500,7 +527,7 @@ impl Store for MemoryStore {
         let mut s = self.lock();
         let (rec, closed) = s.shift(row)?;
         if rec.opened.is_none() || *closed {
-            return Err(StoreError(format!("shift {row} cannot be closed")));
+            return Err(StoreError::new(format!("shift {row} cannot be closed")));
         }
         *closed = true;
         let seq = s.seq();

@@ -1,6 +1,8 @@
 //! Worker behaviour against an in-memory printer and a scripted queue:
 //! exactly-once printing through faults, recovery, shifts and the outbox.
 
+mod fn_end_of_life;
+mod journal_unwritable;
 mod sim;
 
 use super::*;
@@ -116,6 +118,22 @@ fn approves(source: &ScriptedSource) -> Vec<(String, u32)> {
             _ => None,
         })
         .collect()
+}
+
+/// Asks the running kassa to close the shift, as the control socket does.
+async fn close_shift_command(run: &Running) -> Result<String, String> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    run.handle
+        .commands
+        .send(Command::CloseShift(tx))
+        .await
+        .unwrap();
+    rx.await.unwrap()
+}
+
+/// True if the source was delivered a message `is` accepts.
+fn delivered(source: &ScriptedSource, is: impl Fn(&OutboxMessage) -> bool) -> bool {
+    source.lock().delivered.iter().any(is)
 }
 
 fn receipts_in_archive(sim: &SimKkt) -> usize {
@@ -504,13 +522,7 @@ async fn close_shift_command_closes_and_reports<J: Store>(store: Arc<J>) {
     source.push("op-1", Ok(sale(5000)));
     let run = start(&sim, &source, &store);
     wait_for("approve", || approves(&source).len() == 1).await;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    run.handle
-        .commands
-        .send(Command::CloseShift(tx))
-        .await
-        .unwrap();
-    let answer = rx.await.unwrap().unwrap();
+    let answer = close_shift_command(&run).await.unwrap();
     assert_eq!(answer, "смена №1 закрыта");
     wait_for("closeshift", || {
         source
@@ -548,6 +560,62 @@ async fn refused_approve_is_retried_later_not_dropped<J: Store>(store: Arc<J>) {
     assert!(store.refused_answers().unwrap().is_empty());
 }
 
+/// A refused openshift is not parked for good: it is shown in status and
+/// `/state` and sent again with the approves' capped backoff.
+async fn refused_openshift_is_retried_and_shown<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.lock().refuse_shift_messages = 2;
+    source.push("op-1", Ok(sale(5000)));
+    let run = start(&sim, &source, &store);
+    wait_for("refusal in status and /state", || {
+        let status = run.handle.status.get();
+        let shown = status
+            .last_error
+            .as_ref()
+            .is_some_and(|e| e.message.contains("облако не принимает открытие смены"));
+        let report = crate::state::build_report(&status, &[]);
+        shown
+            && report
+                .sync_message
+                .is_some_and(|m| m.contains("открытие смены"))
+    })
+    .await;
+    wait_for("approve and openshift", || {
+        let opened = source
+            .lock()
+            .delivered
+            .iter()
+            .filter(|m| matches!(m, OutboxMessage::OpenShift { .. }))
+            .count();
+        opened == 1 && approves(&source).len() == 1
+    })
+    .await;
+    run.stop().await;
+    assert_eq!(source.lock().refused.len(), 2);
+    assert_eq!(receipts_in_archive(&sim), 1, "never reprinted");
+    assert!(store.refused_answers().unwrap().is_empty());
+}
+
+/// A refused closeshift is sent again too.
+async fn refused_closeshift_is_retried<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    let run = start(&sim, &source, &store);
+    wait_for("approve", || approves(&source).len() == 1).await;
+    source.lock().refuse_shift_messages = 2;
+    assert_eq!(
+        close_shift_command(&run).await,
+        Ok("смена №1 закрыта".to_string())
+    );
+    wait_for("closeshift delivered", || {
+        delivered(&source, |m| matches!(m, OutboxMessage::CloseShift { .. }))
+    })
+    .await;
+    run.stop().await;
+    assert_eq!(source.lock().refused.len(), 2);
+    assert!(store.refused_answers().unwrap().is_empty());
+}
+
 /// The cloud handing out an operation whose answer it refused
 /// re-queues that answer at once, long before the backoff.
 async fn refused_reject_is_requeued_when_handed_out_again<J: Store>(store: Arc<J>) {
@@ -562,11 +630,7 @@ async fn refused_reject_is_requeued_when_handed_out_again<J: Store>(store: Arc<J
     cfg.refused_retry_max = Duration::from_secs(3600);
     let run = start_with(cfg, &sim, &source, &store);
     wait_for("reject delivered", || {
-        source
-            .lock()
-            .delivered
-            .iter()
-            .any(|m| matches!(m, OutboxMessage::Reject { .. }))
+        delivered(&source, |m| matches!(m, OutboxMessage::Reject { .. }))
     })
     .await;
     run.stop().await;
@@ -867,6 +931,8 @@ on_both_stores!(
     resent_approve_repeats_the_journaled_one_after_a_shift_change,
     refused_approve_is_retried_later_not_dropped,
     refused_reject_is_requeued_when_handed_out_again,
+    refused_openshift_is_retried_and_shown,
+    refused_closeshift_is_retried,
     sale_is_printed_once_and_approved_after_openshift,
     invalid_operation_is_rejected_and_not_printed,
     paper_out_after_fiscalisation_approves_without_reprint,
@@ -949,7 +1015,7 @@ async fn journal_failure_is_not_reported_as_a_printer_fault() {
     let err = run.handle.status.get().last_error.unwrap();
     run.stop().await;
     assert!(
-        err.message.starts_with("Ошибка журнала на диске"),
+        err.message.starts_with("журнал не записывается"),
         "{}",
         err.message
     );

@@ -27,6 +27,12 @@ pub struct SimState {
     pub link_lost_after_close: bool,
     /// Next print: the device refuses the data (permanent).
     pub refuse_next: bool,
+    /// The FN's validity date as it reports it.
+    pub fn_valid_until: Option<Date>,
+    /// Documents waiting for the OFD: how many, and since when.
+    pub ofd_backlog: Option<(u32, DateTime)>,
+    /// The FN memory is full: it refuses every document.
+    pub fn_full: bool,
     pub printed: Vec<Receipt>,
     pub cancels: u32,
     pub continues: u32,
@@ -72,6 +78,7 @@ impl SimKkt {
     pub fn new() -> Self {
         SimKkt(Arc::new(Mutex::new(SimState {
             fn_serial: "9999078900001234".into(),
+            fn_valid_until: Some(jiff::civil::date(2027, 12, 31)),
             paper: true,
             ..SimState::default()
         })))
@@ -128,13 +135,13 @@ impl Kkt for SimKkt {
         s.reads += 1;
         Ok(FnInfo {
             serial: s.fn_serial.clone(),
-            valid_until: Some(jiff::civil::date(2027, 12, 31)),
+            valid_until: s.fn_valid_until,
             last_fd_number: s.last_fd(),
             version: None,
             warnings: FnWarnings::default(),
-            ofd_unsent_count: 0,
-            ofd_first_unsent_number: None,
-            ofd_first_unsent_at: None,
+            ofd_unsent_count: s.ofd_backlog.map_or(0, |(n, _)| n),
+            ofd_first_unsent_number: s.ofd_backlog.map(|_| 1),
+            ofd_first_unsent_at: s.ofd_backlog.map(|(_, at)| at),
         })
     }
     fn shift_state(&mut self) -> Result<ShiftState, KktError> {
@@ -207,6 +214,13 @@ impl Kkt for SimKkt {
         }
         if !s.paper {
             return Err(dev_err(0x6B, "нет бумаги", ErrorClass::Paper));
+        }
+        if s.fn_full {
+            return Err(dev_err(
+                0x14,
+                "ФН: исчерпан ресурс хранения",
+                ErrorClass::FiscalStorage,
+            ));
         }
         if s.refuse_next {
             s.refuse_next = false;
@@ -295,7 +309,9 @@ pub struct SourceInner {
     pub fail_deliveries: u32,
     /// Approves/rejects to refuse with a 4xx, one per delivery attempt.
     pub refuse_answers: u32,
-    /// Answers refused so far.
+    /// openshift/closeshift to refuse with a 4xx, one per delivery attempt.
+    pub refuse_shift_messages: u32,
+    /// Messages refused so far.
     pub refused: Vec<OutboxMessage>,
     pub fail_polls: u32,
     pub states: u32,
@@ -345,8 +361,13 @@ impl ReceiptSource for ScriptedSource {
                 retry_after: None,
             });
         }
-        if s.refuse_answers > 0 && msg.op_id().is_some() {
-            s.refuse_answers -= 1;
+        let refuse = if msg.op_id().is_some() {
+            &mut s.refuse_answers
+        } else {
+            &mut s.refuse_shift_messages
+        };
+        if *refuse > 0 {
+            *refuse -= 1;
             s.refused.push(msg.clone());
             return Err(SourceError::Permanent {
                 status: 412,
