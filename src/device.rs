@@ -160,6 +160,15 @@ pub fn shtrih_opener(
     })
 }
 
+/// Opens an ATOL printer behind the ATOL Web-server. Building the driver
+/// does not touch the network; the first task does, so a Web-server that is
+/// down shows up as a link error of that task, like an unplugged cable.
+pub fn atol_opener(cfg: atol::transport::WebServerConfig) -> Opener {
+    Box::new(move || {
+        atol::driver::AtolDriver::new(cfg.clone()).map(|d| Box::new(d) as Box<dyn Kkt>)
+    })
+}
+
 /// Reads and discards whatever is pending on the port (for up to ~0.5 s of
 /// continuous noise); errors are ignored: the real open reports them.
 fn drain_stale_input(path: &str) {

@@ -19,6 +19,7 @@ pub mod kassa;
 pub mod known_device;
 pub mod moysklad;
 pub mod poll_budget;
+pub mod print_key;
 pub mod queue;
 pub mod recovery;
 pub mod retention;

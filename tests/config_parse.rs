@@ -168,7 +168,7 @@ daily_close = "25:99"
 tax_system = "simple"
 pol_interval_ms = 5
 [kassa.device]
-driver = "atol"
+driver = "parallel"
 baud = true
 password = -1
 "#,
@@ -181,7 +181,7 @@ password = -1
         "kassa[0].daily_close: expected a time like \"23:55\"",
         "kassa[0].tax_system: unknown tax system \"simple\"",
         "kassa[0].pol_interval_ms: unknown key",
-        "kassa[0].device.driver: \"atol\" is not supported yet",
+        "kassa[0].device.driver: unknown driver \"parallel\"",
         "kassa[0].device.port: missing (required)",
         "kassa[0].device.baud: expected a number or \"auto\"",
         "kassa[0].device.password: expected a number from 0",
@@ -545,4 +545,91 @@ fn kassatka_lookback_is_configurable_and_bounded() {
             "{bad}: {found:?}"
         );
     }
+}
+
+const ATOL_KASSA: &str = r#"
+[[kassa]]
+name = "shop1"
+cashier_uid = "cashier@myorg"
+token_env = "TOKEN"
+[kassa.device]
+driver = "atol"
+"#;
+
+#[test]
+fn an_atol_kassa_needs_no_port_and_defaults_to_the_local_web_server() {
+    let config = parse(ATOL_KASSA).unwrap();
+    let k = config.kassa("shop1").unwrap();
+    assert_eq!(k.device.driver, Driver::Atol);
+    let atol = k.device.atol.as_ref().unwrap();
+    assert_eq!(atol.url, "http://127.0.0.1:16732");
+    assert_eq!(atol.device_id, None);
+    assert_eq!(atol.credentials, None);
+
+    let full = ATOL_KASSA.to_string()
+        + "url = \"http://kkt-host:8080/\"\ndevice_id = \"kkt2\"\nuser = \"admin\"\npassword_file = \"atol.password\"\n";
+    let config = parse(&full).unwrap();
+    let atol = config.kassas[0].device.atol.clone().unwrap();
+    assert_eq!(atol.url, "http://kkt-host:8080");
+    assert_eq!(atol.device_id.as_deref(), Some("kkt2"));
+    assert_eq!(
+        atol.credentials,
+        Some((
+            "admin".to_string(),
+            SecretSource::File("/etc/masterkassa/atol.password".into())
+        ))
+    );
+    // The summary says where the password comes from, never what it is.
+    let summary = config.summary();
+    assert!(
+        summary.contains("atol at http://kkt-host:8080, device_id kkt2, user admin"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn atol_device_mistakes_are_named_by_key() {
+    let p =
+        problems(&(ATOL_KASSA.to_string() + "url = \"kkt-host:16732\"\nport = \"/dev/kkt0\"\n"));
+    assert!(
+        p.iter().any(|l| l.starts_with(
+            "kassa[0].device.url: expected an address like \"http://127.0.0.1:16732\""
+        )),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|l| l.starts_with("kassa[0].device.port: unknown key")),
+        "{p:?}"
+    );
+
+    let p = problems(&(ATOL_KASSA.to_string() + "user = \"admin\"\n"));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].starts_with("kassa[0].device.password_file: missing"),
+        "{p:?}"
+    );
+
+    let p = problems(&(ATOL_KASSA.to_string() + "password_env = \"ATOL_PASSWORD\"\n"));
+    assert!(p[0].starts_with("kassa[0].device.user: missing"), "{p:?}");
+
+    let p = problems(&(ATOL_KASSA.to_string() + "password = \"secret123\"\n"));
+    assert!(p.iter().all(|l| !l.contains("secret123")), "{p:?}");
+    assert!(
+        p[0].starts_with("kassa[0].device.password: unknown key"),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn two_kassas_on_one_atol_printer_are_refused() {
+    let text = ATOL_KASSA.to_string() + &ATOL_KASSA.replace("shop1", "shop2");
+    let p = problems(&text);
+    assert!(
+        p.contains(&"kassa[1].device.url: http://127.0.0.1:16732 (device_id default) is already used by kassa[0]".to_string()),
+        "{p:?}"
+    );
+    let text =
+        ATOL_KASSA.to_string() + &ATOL_KASSA.replace("shop1", "shop2") + "device_id = \"second\"\n";
+    parse(&text).unwrap();
 }

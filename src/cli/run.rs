@@ -111,7 +111,7 @@ pub async fn run_daemon(
                 let device = open_device(k)?;
                 let (kassa, handle) = Kassa::new(settings(k), Arc::new(source), store, device);
                 daemon.start(kassa, handle);
-                tracing::info!(kassa = %k.name, port = %k.device.port.display(), "Kassatka kassa configured");
+                tracing::info!(kassa = %k.name, device = %device_location(k), "Kassatka kassa configured");
                 continue;
             }
         };
@@ -170,7 +170,7 @@ pub async fn run_daemon(
         );
         let (kassa, handle) = Kassa::new(cfg, source, store, device);
         daemon.start(kassa.with_catalogue(Arc::new(lookup)), handle);
-        tracing::info!(kassa = %k.name, port = %k.device.port.display(), "kassa configured");
+        tracing::info!(kassa = %k.name, device = %device_location(k), "kassa configured");
     }
     if !daemon.has_started() {
         anyhow::bail!("no kassa can run: check the [[kassa]] sections of the config");
@@ -270,9 +270,40 @@ pub(crate) fn settings(k: &KassaConfig) -> KassaSettings {
 /// The device thread of a kassa; the port is opened on first use and
 /// reopened after the cable comes back.
 pub fn open_device(k: &KassaConfig) -> anyhow::Result<DeviceHandle> {
-    let (port, baud, cfg) = driver_settings(k);
-    DeviceHandle::spawn(&k.name, crate::device::shtrih_opener(port, baud, cfg))
-        .with_context(|| format!("kassa {}: device thread", k.name))
+    let opener = match &k.device.atol {
+        Some(atol) => crate::device::atol_opener(
+            atol_settings(atol).with_context(|| format!("kassa {}: ATOL Web-server", k.name))?,
+        ),
+        None => {
+            let (port, baud, cfg) = driver_settings(k);
+            crate::device::shtrih_opener(port, baud, cfg)
+        }
+    };
+    DeviceHandle::spawn(&k.name, opener).with_context(|| format!("kassa {}: device thread", k.name))
+}
+
+/// The Web-server settings of an ATOL kassa, its password read from where
+/// the config points.
+pub(crate) fn atol_settings(
+    atol: &crate::config::AtolDevice,
+) -> anyhow::Result<atol::transport::WebServerConfig> {
+    let mut cfg = atol::transport::WebServerConfig::new(&atol.url);
+    cfg.device_id = atol.device_id.clone();
+    if let Some((user, source)) = &atol.credentials {
+        let password = source
+            .load()
+            .map_err(|e| anyhow::anyhow!("device.password: {e}"))?;
+        cfg.credentials = Some((user.clone(), password.expose().clone()));
+    }
+    Ok(cfg)
+}
+
+/// Where a kassa's printer is, for log lines.
+pub(crate) fn device_location(k: &KassaConfig) -> String {
+    match &k.device.atol {
+        Some(atol) => atol.url.clone(),
+        None => k.device.port.display().to_string(),
+    }
 }
 
 /// Port, speed and driver settings of a kassa's printer.

@@ -155,6 +155,21 @@ pub struct DeviceConfig {
     pub baud: Baud,
     /// `password`: the device operator password (default 30).
     pub password: Secret<u32>,
+    /// The ATOL Web-server settings; `Some` exactly when `driver = "atol"`
+    /// (then `port` is empty and `baud`/`password` unused).
+    pub atol: Option<AtolDevice>,
+}
+
+/// An ATOL printer behind the ATOL Web-server (`driver = "atol"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AtolDevice {
+    /// `url` (default `http://127.0.0.1:16732`), without a trailing slash.
+    pub url: String,
+    /// `device_id`: which printer of a Web-server serving several.
+    pub device_id: Option<String>,
+    /// `user` and `password_file`/`password_env`/`password_credential`:
+    /// HTTP Basic credentials, when the Web-server asks for them.
+    pub credentials: Option<(String, SecretSource)>,
 }
 
 /// Printer protocol.
@@ -162,12 +177,15 @@ pub struct DeviceConfig {
 pub enum Driver {
     /// Shtrih-M protocol.
     Shtrih,
+    /// ATOL Driver 10 JSON tasks through the ATOL Web-server.
+    Atol,
 }
 
 impl Driver {
     pub fn as_str(&self) -> &'static str {
         match self {
             Driver::Shtrih => "shtrih",
+            Driver::Atol => "atol",
         }
     }
 }
@@ -329,13 +347,32 @@ impl Config {
                     .map(|t| t.name_ru())
                     .unwrap_or("(from each operation)")
             );
-            let _ = writeln!(
-                out,
-                "  device: {} on {} at {} baud, password ***",
-                k.device.driver.as_str(),
-                k.device.port.display(),
-                k.device.baud
-            );
+            if let Some(atol) = &k.device.atol {
+                let _ = writeln!(
+                    out,
+                    "  device: atol at {}{}{}",
+                    atol.url,
+                    atol.device_id
+                        .as_ref()
+                        .map(|id| format!(", device_id {id}"))
+                        .unwrap_or_default(),
+                    atol.credentials
+                        .as_ref()
+                        .map(|(user, source)| format!(
+                            ", user {user}, password from {}",
+                            source.describe()
+                        ))
+                        .unwrap_or_default()
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "  device: {} on {} at {} baud, password ***",
+                    k.device.driver.as_str(),
+                    k.device.port.display(),
+                    k.device.baud
+                );
+            }
         }
         out
     }

@@ -11,9 +11,9 @@ use crate::catalogue::UnknownProduct;
 use toml::{Table, Value};
 
 use super::{
-    Baud, CloudConfig, Config, ConfigError, DEFAULT_CONTROL_SOCKET, DEFAULT_JOURNAL_PATH,
-    DEFAULT_MOYSKLAD_API_URL, DeviceConfig, Driver, KassaConfig, KassatkaConfig, KeyError,
-    MoyskladConfig, Secret, SecretSource, Source,
+    AtolDevice, Baud, CloudConfig, Config, ConfigError, DEFAULT_CONTROL_SOCKET,
+    DEFAULT_JOURNAL_PATH, DEFAULT_MOYSKLAD_API_URL, DeviceConfig, Driver, KassaConfig,
+    KassatkaConfig, KeyError, MoyskladConfig, Secret, SecretSource, Source,
 };
 
 /// Default `poll_interval_ms`.
@@ -21,6 +21,9 @@ pub const DEFAULT_POLL_INTERVAL_MS: u64 = 1000;
 /// Allowed `poll_interval_ms` range: MoySklad allows 100 requests per 5 s
 /// per user, shared by every kassa and request kind.
 pub const POLL_INTERVAL_MS: std::ops::RangeInclusive<i64> = 200..=600_000;
+/// Where the ATOL Web-server listens when installed with its defaults.
+const DEFAULT_ATOL_URL: &str = "http://127.0.0.1:16732";
+
 /// Default device operator password of Shtrih-M printers.
 pub const DEFAULT_DEVICE_PASSWORD: u32 = 30;
 
@@ -401,7 +404,7 @@ fn kassa(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<KassaConfig> 
     });
 
     let device = match s.section("device", p) {
-        Some(d) => device(&d, p),
+        Some(d) => device(&d, base, p),
         None => {
             if !s.has("device") {
                 p.push(&s.key("device"), "missing (required: [kassa.device])");
@@ -593,26 +596,49 @@ fn api_url(key: &str, url: &str, p: &mut Problems) -> Option<String> {
 }
 
 fn token(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<SecretSource> {
-    let present: Vec<&str> = ["token_file", "token_env", "token_credential"]
-        .into_iter()
+    let source = secret_source(s, "token", base, p);
+    if source.is_none()
+        && !["token_file", "token_env", "token_credential"]
+            .iter()
+            .any(|k| s.has(k))
+    {
+        p.push(
+            &s.key("token_file"),
+            "missing: set one of token_file, token_env or token_credential",
+        );
+    }
+    source
+}
+
+/// Where a secret named `name` comes from: `{name}_file`, `{name}_env` or
+/// `{name}_credential`; `None` when none is set or the one set is broken
+/// (the latter reported).
+fn secret_source(
+    s: &Section<'_>,
+    name: &str,
+    base: &Path,
+    p: &mut Problems,
+) -> Option<SecretSource> {
+    let keys = [
+        format!("{name}_file"),
+        format!("{name}_env"),
+        format!("{name}_credential"),
+    ];
+    let present: Vec<&str> = keys
+        .iter()
+        .map(String::as_str)
         .filter(|k| s.has(k))
         .collect();
     match present.as_slice() {
-        [] => {
-            p.push(
-                &s.key("token_file"),
-                "missing: set one of token_file, token_env or token_credential",
-            );
-            None
-        }
+        [] => None,
         [one] => {
             let value = s.string(one, p)?;
             if value.trim().is_empty() {
                 p.push(&s.key(one), "must not be empty");
                 return None;
             }
-            Some(match *one {
-                "token_file" => {
+            Some(match one.rsplit('_').next() {
+                Some("file") => {
                     let path = Path::new(value);
                     SecretSource::File(if path.is_absolute() {
                         path.to_path_buf()
@@ -620,7 +646,7 @@ fn token(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<SecretSource>
                         base.join(path)
                     })
                 }
-                "token_env" => SecretSource::Env(value.to_string()),
+                Some("env") => SecretSource::Env(value.to_string()),
                 _ => {
                     if value.contains('/') {
                         p.push(&s.key(one), "a credential name, not a path");
@@ -640,26 +666,40 @@ fn token(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<SecretSource>
     }
 }
 
-fn device(s: &Section<'_>, p: &mut Problems) -> Option<DeviceConfig> {
-    s.only(&["driver", "port", "baud", "password"], p);
+/// Keys of `[kassa.device]` for a Shtrih-M printer on a serial port.
+const SHTRIH_DEVICE_KEYS: [&str; 4] = ["driver", "port", "baud", "password"];
+/// Keys of `[kassa.device]` for an ATOL printer behind the ATOL Web-server.
+const ATOL_DEVICE_KEYS: [&str; 7] = [
+    "driver",
+    "url",
+    "device_id",
+    "user",
+    "password_file",
+    "password_env",
+    "password_credential",
+];
+
+fn device(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<DeviceConfig> {
     let driver = match s.string("driver", p) {
         None if s.has("driver") => None,
         None | Some("shtrih") => Some(Driver::Shtrih),
-        Some("atol") => {
-            p.push(
-                &s.key("driver"),
-                "\"atol\" is not supported yet (supported: \"shtrih\")",
-            );
-            None
-        }
+        Some("atol") => Some(Driver::Atol),
         Some(other) => {
             p.push(
                 &s.key("driver"),
-                format!("unknown driver \"{other}\" (supported: \"shtrih\")"),
+                format!("unknown driver \"{other}\" (supported: \"shtrih\", \"atol\")"),
             );
             None
         }
     };
+    match driver {
+        Some(Driver::Atol) => return atol_device(s, base, p),
+        Some(Driver::Shtrih) => s.only(&SHTRIH_DEVICE_KEYS, p),
+        None => s.only(
+            &[&SHTRIH_DEVICE_KEYS[..], &ATOL_DEVICE_KEYS[..]].concat(),
+            p,
+        ),
+    }
     let port = s
         .required_string("port", p)
         .and_then(|port| absolute_path(&s.key("port"), port, p).into());
@@ -700,7 +740,78 @@ fn device(s: &Section<'_>, p: &mut Problems) -> Option<DeviceConfig> {
         port: port?,
         baud: baud?,
         password: Secret::new(password?),
+        atol: None,
     })
+}
+
+/// `[kassa.device]` with `driver = "atol"`: the Web-server's address, the
+/// printer on it and the Basic auth credentials, whose password is read
+/// like a token (never written in the file).
+fn atol_device(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<DeviceConfig> {
+    s.only(&ATOL_DEVICE_KEYS, p);
+    let url = match s.string("url", p) {
+        None if s.has("url") => None,
+        None => Some(DEFAULT_ATOL_URL.to_string()),
+        Some(url) => web_server_url(&s.key("url"), url, p),
+    };
+    let device_id = non_empty(s, "device_id", p);
+    let user = non_empty(s, "user", p);
+    let password = secret_source(s, "password", base, p);
+    let credentials_broken =
+        s.has("password_file") || s.has("password_env") || s.has("password_credential");
+    match (&user, &password) {
+        (Some(_), None) if !credentials_broken => p.push(
+            &s.key("password_file"),
+            "missing: with user set, set one of password_file, password_env or password_credential",
+        ),
+        (None, Some(_)) => p.push(&s.key("user"), "missing (required with a password)"),
+        _ => {}
+    }
+    Some(DeviceConfig {
+        driver: Driver::Atol,
+        port: PathBuf::new(),
+        baud: Baud::Auto,
+        password: Secret::new(DEFAULT_DEVICE_PASSWORD),
+        atol: Some(AtolDevice {
+            url: url?,
+            device_id,
+            credentials: match (user, password) {
+                (Some(user), Some(password)) => Some((user, password)),
+                _ => None,
+            },
+        }),
+    })
+}
+
+/// An optional string key that, when present, must not be blank.
+fn non_empty(s: &Section<'_>, key: &str, p: &mut Problems) -> Option<String> {
+    let value = s.string(key, p)?;
+    if value.trim().is_empty() {
+        p.push(&s.key(key), "must not be empty (leave it out instead)");
+        return None;
+    }
+    Some(value.to_string())
+}
+
+/// The Web-server's base URL: `http://` or `https://`, host, optional port.
+fn web_server_url(key: &str, text: &str, p: &mut Problems) -> Option<String> {
+    let rest = text
+        .strip_prefix("http://")
+        .or_else(|| text.strip_prefix("https://"));
+    match rest {
+        Some(rest)
+            if !rest.trim_end_matches('/').is_empty() && !rest.contains(char::is_whitespace) =>
+        {
+            Some(text.trim_end_matches('/').to_string())
+        }
+        _ => {
+            p.push(
+                key,
+                format!("expected an address like \"{DEFAULT_ATOL_URL}\", found \"{text}\""),
+            );
+            None
+        }
+    }
 }
 
 fn absolute_path(key: &str, text: &str, p: &mut Problems) -> PathBuf {
@@ -727,12 +838,27 @@ fn tax_system(text: &str) -> Option<kkt::TaxSystem> {
 fn check_unique(kassas: &[KassaConfig], p: &mut Problems) {
     let mut names: BTreeMap<&str, usize> = BTreeMap::new();
     let mut ports: BTreeMap<PathBuf, usize> = BTreeMap::new();
+    let mut atol_printers: BTreeMap<(String, Option<String>), usize> = BTreeMap::new();
     for (i, k) in kassas.iter().enumerate() {
         if let Some(first) = names.insert(&k.name, i) {
             p.push(
                 &format!("kassa[{i}].name"),
                 format!("\"{}\" is already used by kassa[{first}]", k.name),
             );
+        }
+        if let Some(atol) = &k.device.atol {
+            let printer = (atol.url.clone(), atol.device_id.clone());
+            if let Some(first) = atol_printers.insert(printer, i) {
+                p.push(
+                    &format!("kassa[{i}].device.url"),
+                    format!(
+                        "{} (device_id {}) is already used by kassa[{first}]",
+                        atol.url,
+                        atol.device_id.as_deref().unwrap_or("default")
+                    ),
+                );
+            }
+            continue;
         }
         // Two names for one device (a udev symlink and its target) are
         // the same port.

@@ -589,7 +589,11 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         self.journal_writable();
         tracing::info!(kassa = %self.cfg.name, op = %op.id, fd = expected_fd, "printing");
         let to_print = receipt.clone();
-        let result = self.device.call(move |k| k.print_receipt(&to_print)).await;
+        let key = super::print_key::print_key(&op.id, &fn_serial, expected_fd);
+        let result = self
+            .device
+            .call(move |k| k.print_receipt_keyed(&to_print, &key))
+            .await;
         match result {
             Ok(printed) => {
                 self.known = KnownDevice::after_receipt(
