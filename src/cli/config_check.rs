@@ -75,7 +75,9 @@ fn check(file: &std::path::Path, no_secrets: bool) -> anyhow::Result<()> {
             warnings.push(format!("касса {name}: {w}"));
         }
         let port = &kassa.device.port;
-        if let Some(w) = config_warnings::port(port, host::facts(port), &service, &present) {
+        if kassa.device.atol.is_none()
+            && let Some(w) = config_warnings::port(port, host::facts(port), &service, &present)
+        {
             warnings.push(format!("касса {name}: {w}"));
         }
     }

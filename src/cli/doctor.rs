@@ -378,7 +378,8 @@ fn resolve(api_url: &str) -> Result<(), String> {
 
 fn ports(config: &Config) -> Outcome {
     let mut seen = Vec::new();
-    for k in &config.kassas {
+    // An ATOL printer is reached through its Web-server, not a port.
+    for k in config.kassas.iter().filter(|k| k.device.atol.is_none()) {
         let port = &k.device.port;
         if !port.exists() {
             let present = super::config_warnings::host::serial_ports();
@@ -400,7 +401,7 @@ fn ports(config: &Config) -> Outcome {
 fn port_access(config: &Config) -> Outcome {
     use super::config_warnings::{host, port};
     let service = host::service_user();
-    for k in &config.kassas {
+    for k in config.kassas.iter().filter(|k| k.device.atol.is_none()) {
         let p = &k.device.port;
         if let Some(problem) = port(p, host::facts(p), &service, &[]) {
             return Err((
@@ -440,26 +441,58 @@ fn kassa_states(
 
 /// Reads one kassa's device directly (the daemon is not running).
 fn read_device(k: &KassaConfig) -> Result<KassaStatus, (String, String)> {
-    use kkt::Kkt;
-    let (port, baud, cfg) = super::run::driver_settings(k);
-    let fail = |e: kkt::KktError| {
-        (
-            format!("касса {}: {} ({e})", k.name, e.message_ru()),
-            format!(
-                "проверьте питание, кабель и скорость порта {port}; \
-                 точнее: masterkassa device --port {port} status"
-            ),
-        )
+    let (mut kkt, fail) = match &k.device.atol {
+        Some(atol) => {
+            let url = atol.url.clone();
+            let fail = move |e: kkt::KktError| {
+                (
+                    format!("касса {}: {} ({e})", k.name, e.message_ru()),
+                    format!(
+                        "проверьте, что ATOL Web-server запущен по адресу {url} и видит ККТ; \
+                         точнее: masterkassa device --driver atol --url {url} status"
+                    ),
+                )
+            };
+            let cfg = super::run::atol_settings(atol).map_err(|e| {
+                (
+                    format!("касса {}: {e:#}", k.name),
+                    "проверьте файл или переменную с паролем ATOL Web-server".into(),
+                )
+            })?;
+            let driver = atol::driver::AtolDriver::new(cfg).map_err(&fail)?;
+            (
+                Box::new(driver) as Box<dyn kkt::Kkt>,
+                Box::new(fail) as Box<dyn Fn(kkt::KktError) -> (String, String)>,
+            )
+        }
+        None => {
+            let (port, baud, cfg) = super::run::driver_settings(k);
+            let shown = port.clone();
+            let fail = move |e: kkt::KktError| {
+                let port = &shown;
+                (
+                    format!("касса {}: {} ({e})", k.name, e.message_ru()),
+                    format!(
+                        "проверьте питание, кабель и скорость порта {port}; \
+                         точнее: masterkassa device --port {port} status"
+                    ),
+                )
+            };
+            let driver = shtrih::driver::ShtrihDriver::open(&port, baud, cfg).map_err(&fail)?;
+            (
+                Box::new(driver) as Box<dyn kkt::Kkt>,
+                Box::new(fail) as Box<dyn Fn(kkt::KktError) -> (String, String)>,
+            )
+        }
     };
-    let mut kkt = shtrih::driver::ShtrihDriver::open(&port, baud, cfg).map_err(fail)?;
     let mut s = KassaStatus {
         name: k.name.clone(),
         ..KassaStatus::default()
     };
-    let info = kkt.device_info().map_err(fail)?;
+    let info = kkt.device_info().map_err(&fail)?;
     s.printer = Some(crate::worker::source::PrinterInfo::from_device(&info));
-    s.apply_fn_info(&kkt.fn_info().map_err(fail)?);
-    s.apply_shift_state(&kkt.shift_state().map_err(fail)?);
+    s.apply_fn_info(&kkt.fn_info().map_err(&fail)?);
+    s.apply_shift_state(&kkt.shift_state().map_err(&fail)?);
     Ok(s)
 }
 
