@@ -199,6 +199,15 @@ async fn sale_is_printed_once_and_approved_after_openshift<J: Store>(store: Arc<
     assert_eq!(fiscal.receipt_number, 1);
     assert_eq!(printer.serial, "0012345678");
     assert_eq!(*tax_system, TaxSystem::General);
+    // Each print is keyed by what PRINTING journaled: operation, FN and the
+    // FD it was expected to get.
+    assert_eq!(
+        sim.state().print_keys,
+        [
+            crate::worker::print_key::print_key("op-1", "9999078900001234", 2),
+            crate::worker::print_key::print_key("op-2", "9999078900001234", 3),
+        ]
+    );
     for id in ["op-1", "op-2"] {
         let phase = store.get(id).unwrap().unwrap().phase;
         assert!(matches!(phase, Phase::Approved(_)), "{id}: {phase:?}");
@@ -351,6 +360,42 @@ async fn restart_without_receipt_prints_it_once<J: Store>(store: Arc<J>) {
     run.stop().await;
     assert_eq!(sim.state().cancels, 1);
     assert_eq!(receipts_in_archive(&sim), 1);
+}
+
+/// A crash after PRINTING was journaled but before the printer made the
+/// document: the print after the restart goes out under the key of the
+/// journaled attempt, so a printer that still holds that request (the ATOL
+/// Web-server) answers it instead of printing a second receipt.
+async fn reprint_after_a_crash_reuses_the_journaled_key<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    source.push("op-1", Ok(sale(5000)));
+    {
+        let mut k = sim.clone();
+        use kkt::Kkt;
+        k.open_shift("x").unwrap();
+    }
+    store.insert_received("op-1", "{}").unwrap();
+    store
+        .start_printing(
+            "op-1",
+            2,
+            "9999078900001234",
+            ReceiptKind::Sale,
+            Money(5000),
+        )
+        .unwrap();
+    let run = start(&sim, &source, &store);
+    wait_for("approve", || approves(&source).len() == 1).await;
+    run.stop().await;
+    assert_eq!(receipts_in_archive(&sim), 1);
+    assert_eq!(
+        sim.state().print_keys,
+        [crate::worker::print_key::print_key(
+            "op-1",
+            "9999078900001234",
+            2
+        )]
+    );
 }
 
 async fn another_fn_halts_the_kassa<J: Store>(store: Arc<J>) {
@@ -940,6 +985,7 @@ on_both_stores!(
     link_lost_after_close_recovers_from_the_archive,
     restart_with_receipt_in_fn_approves_from_archive,
     restart_without_receipt_prints_it_once,
+    reprint_after_a_crash_reuses_the_journaled_key,
     another_fn_halts_the_kassa,
     archive_mismatch_halts_instead_of_guessing,
     permanent_device_refusal_rejects_with_device_text,

@@ -38,6 +38,8 @@ pub struct SimState {
     pub continues: u32,
     /// Calls that only read the device (status, FN, shift).
     pub reads: u32,
+    /// The idempotency key of each receipt print, in order.
+    pub print_keys: Vec<String>,
 
     clock: i64,
 }
@@ -196,6 +198,14 @@ impl Kkt for SimKkt {
             receipts_in_shift: receipts,
             documents_in_shift: doc.number - open_fd + 1,
         })
+    }
+    fn print_receipt_keyed(
+        &mut self,
+        receipt: &Receipt,
+        key: &str,
+    ) -> Result<ReceiptPrinted, KktError> {
+        self.guard()?.print_keys.push(key.to_string());
+        self.print_receipt(receipt)
     }
     fn print_receipt(&mut self, receipt: &Receipt) -> Result<ReceiptPrinted, KktError> {
         let mut s = self.guard()?;
