@@ -547,18 +547,14 @@ fn kassatka_lookback_is_configurable_and_bounded() {
     }
 }
 
-const ATOL_KASSA: &str = r#"
-[[kassa]]
-name = "shop1"
-cashier_uid = "cashier@myorg"
-token_env = "TOKEN"
-[kassa.device]
-driver = "atol"
-"#;
+/// The minimal kassa with an ATOL printer instead of the port.
+fn atol_kassa() -> String {
+    MINIMAL.replace("port = \"/dev/kkt0\"", "driver = \"atol\"")
+}
 
 #[test]
 fn an_atol_kassa_needs_no_port_and_defaults_to_the_local_web_server() {
-    let config = parse(ATOL_KASSA).unwrap();
+    let config = parse(&atol_kassa()).unwrap();
     let k = config.kassa("shop1").unwrap();
     assert_eq!(k.device.driver, Driver::Atol);
     let atol = k.device.atol.as_ref().unwrap();
@@ -566,7 +562,7 @@ fn an_atol_kassa_needs_no_port_and_defaults_to_the_local_web_server() {
     assert_eq!(atol.device_id, None);
     assert_eq!(atol.credentials, None);
 
-    let full = ATOL_KASSA.to_string()
+    let full = atol_kassa()
         + "url = \"http://kkt-host:8080/\"\ndevice_id = \"kkt2\"\nuser = \"admin\"\npassword_file = \"atol.password\"\n";
     let config = parse(&full).unwrap();
     let atol = config.kassas[0].device.atol.clone().unwrap();
@@ -589,8 +585,7 @@ fn an_atol_kassa_needs_no_port_and_defaults_to_the_local_web_server() {
 
 #[test]
 fn atol_device_mistakes_are_named_by_key() {
-    let p =
-        problems(&(ATOL_KASSA.to_string() + "url = \"kkt-host:16732\"\nport = \"/dev/kkt0\"\n"));
+    let p = problems(&(atol_kassa() + "url = \"kkt-host:16732\"\nport = \"/dev/kkt0\"\n"));
     assert!(
         p.iter().any(|l| l.starts_with(
             "kassa[0].device.url: expected an address like \"http://127.0.0.1:16732\""
@@ -603,17 +598,17 @@ fn atol_device_mistakes_are_named_by_key() {
         "{p:?}"
     );
 
-    let p = problems(&(ATOL_KASSA.to_string() + "user = \"admin\"\n"));
+    let p = problems(&(atol_kassa() + "user = \"admin\"\n"));
     assert_eq!(p.len(), 1, "{p:?}");
     assert!(
         p[0].starts_with("kassa[0].device.password_file: missing"),
         "{p:?}"
     );
 
-    let p = problems(&(ATOL_KASSA.to_string() + "password_env = \"ATOL_PASSWORD\"\n"));
+    let p = problems(&(atol_kassa() + "password_env = \"ATOL_PASSWORD\"\n"));
     assert!(p[0].starts_with("kassa[0].device.user: missing"), "{p:?}");
 
-    let p = problems(&(ATOL_KASSA.to_string() + "password = \"secret123\"\n"));
+    let p = problems(&(atol_kassa() + "password = \"secret123\"\n"));
     assert!(p.iter().all(|l| !l.contains("secret123")), "{p:?}");
     assert!(
         p[0].starts_with("kassa[0].device.password: unknown key"),
@@ -623,13 +618,12 @@ fn atol_device_mistakes_are_named_by_key() {
 
 #[test]
 fn two_kassas_on_one_atol_printer_are_refused() {
-    let text = ATOL_KASSA.to_string() + &ATOL_KASSA.replace("shop1", "shop2");
+    let text = atol_kassa() + &atol_kassa().replace("shop1", "shop2");
     let p = problems(&text);
     assert!(
         p.contains(&"kassa[1].device.url: http://127.0.0.1:16732 (device_id default) is already used by kassa[0]".to_string()),
         "{p:?}"
     );
-    let text =
-        ATOL_KASSA.to_string() + &ATOL_KASSA.replace("shop1", "shop2") + "device_id = \"second\"\n";
+    let text = atol_kassa() + &atol_kassa().replace("shop1", "shop2") + "device_id = \"second\"\n";
     parse(&text).unwrap();
 }

@@ -103,6 +103,13 @@ fn receipts(server: &AtolServer) -> Vec<Document> {
     })
 }
 
+/// The FD number an approve body names.
+fn approved_fd(approve: &serde_json::Value) -> u32 {
+    let fd = approve["cheque"]["fiscalDocNumber"].as_str();
+    fd.and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no FD number in {approve}"))
+}
+
 /// `"123.45"` or `123.45` as kopecks, without going through a float.
 fn kopecks(v: &serde_json::Value) -> u64 {
     let text = v.to_string().trim_matches('"').to_string();
@@ -135,11 +142,7 @@ async fn run_prints_all_four_kinds_on_atol_and_survives_a_kill() {
         let op = ops.iter().find(|o| &o.id == id).unwrap();
         assert_eq!((op.approves_accepted, op.rejects_accepted), (1, 0), "{id}");
         let a = op.approve.as_ref().unwrap();
-        let fd: u32 = a["cheque"]["fiscalDocNumber"]
-            .as_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let fd = approved_fd(a);
         let doc = printed.iter().find(|d| d.number == fd).unwrap();
         assert_eq!(
             a["cheque"]["fiscalDocSign"].as_str().unwrap(),
@@ -198,11 +201,7 @@ async fn run_prints_all_four_kinds_on_atol_and_survives_a_kill() {
     for id in ids.iter().chain(&more) {
         let op = ops.iter().find(|o| &o.id == id).unwrap();
         assert_eq!((op.approves_accepted, op.rejects_accepted), (1, 0), "{id}");
-        let fd: u32 = op.approve.as_ref().unwrap()["cheque"]["fiscalDocNumber"]
-            .as_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let fd = approved_fd(op.approve.as_ref().unwrap());
         assert!(printed.iter().any(|d| d.number == fd), "{id}: FD {fd}");
         fds.push(fd);
     }

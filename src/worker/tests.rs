@@ -362,11 +362,9 @@ async fn restart_without_receipt_prints_it_once<J: Store>(store: Arc<J>) {
     assert_eq!(receipts_in_archive(&sim), 1);
 }
 
-/// A crash after PRINTING was journaled but before the printer made the
-/// document: the print after the restart goes out under the key of the
-/// journaled attempt, so a printer that still holds that request (the ATOL
-/// Web-server) answers it instead of printing a second receipt.
-async fn reprint_after_a_crash_reuses_the_journaled_key<J: Store>(store: Arc<J>) {
+/// A shift open (FD 1) and op-1 journaled PRINTING at FD 2, as a crash
+/// leaves them when the printer never made the receipt.
+fn crashed_before_the_document<J: Store>(store: &J) -> (SimKkt, Arc<ScriptedSource>) {
     let (sim, source) = setup();
     source.push("op-1", Ok(sale(5000)));
     {
@@ -384,6 +382,15 @@ async fn reprint_after_a_crash_reuses_the_journaled_key<J: Store>(store: Arc<J>)
             Money(5000),
         )
         .unwrap();
+    (sim, source)
+}
+
+/// A crash after PRINTING was journaled but before the printer made the
+/// document: the print after the restart goes out under the key of the
+/// journaled attempt, so a printer that still holds that request (the ATOL
+/// Web-server) answers it instead of printing a second receipt.
+async fn reprint_after_a_crash_reuses_the_journaled_key<J: Store>(store: Arc<J>) {
+    let (sim, source) = crashed_before_the_document(&*store);
     let run = start(&sim, &source, &store);
     wait_for("approve", || approves(&source).len() == 1).await;
     run.stop().await;
@@ -924,23 +931,7 @@ async fn fn_swapped_while_idle_halts_the_kassa<J: Store>(store: Arc<J>) {
 /// waits for it: the Z-report never takes the FD number an interrupted
 /// receipt was expected at.
 async fn close_shift_command_runs_after_recovery<J: Store>(store: Arc<J>) {
-    let (sim, source) = setup();
-    source.push("op-1", Ok(sale(5000)));
-    {
-        let mut k = sim.clone();
-        use kkt::Kkt;
-        k.open_shift("x").unwrap();
-    }
-    store.insert_received("op-1", "{}").unwrap();
-    store
-        .start_printing(
-            "op-1",
-            2,
-            "9999078900001234",
-            ReceiptKind::Sale,
-            Money(5000),
-        )
-        .unwrap();
+    let (sim, source) = crashed_before_the_document(&*store);
     let sim2 = sim.clone();
     let device = DeviceHandle::spawn(
         "test",
