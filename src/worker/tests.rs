@@ -310,23 +310,11 @@ async fn link_lost_after_close_recovers_from_the_archive<J: Store>(store: Arc<J>
 /// PRINTING, the FN has the receipt. A fresh worker approves it from the
 /// archive and prints nothing.
 async fn restart_with_receipt_in_fn_approves_from_archive<J: Store>(store: Arc<J>) {
-    let (sim, source) = setup();
-    source.push("op-1", Ok(sale(5000)));
+    let (sim, source) = crashed_before_the_document(&*store);
     {
         let mut k = sim.clone();
         use kkt::Kkt;
-        k.open_shift("x").unwrap();
         let receipt = crate::receipt::render(&sale(5000), &Default::default()).unwrap();
-        store.insert_received("op-1", "{}").unwrap();
-        store
-            .start_printing(
-                "op-1",
-                2,
-                "9999078900001234",
-                ReceiptKind::Sale,
-                Money(5000),
-            )
-            .unwrap();
         k.print_receipt(&receipt).unwrap();
     }
     let run = start(&sim, &source, &store);
