@@ -15,33 +15,22 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 fn sale(total: i64) -> OperationInput {
-    OperationInput {
-        kind: ReceiptKind::Sale,
-        positions: vec![PositionInput {
-            name: Some("Хлеб".into()),
-            quantity: Quantity::ONE,
-            price: Money(total),
-            discount_millionths: None,
-            vat_millionths: Some(20_000_000),
-            vat_enabled: None,
-            sum: None,
-            marks: vec![],
-            assortment: None,
-            subject: None,
-        }],
-        cash: Some(Money(total)),
-        card: None,
-        qr: None,
-        prepayment_cash: None,
-        prepayment_card: None,
-        prepayment_qr: None,
+    let positions = vec![PositionInput {
+        name: Some("Хлеб".into()),
+        quantity: Quantity::ONE,
+        price: Money(total),
+        discount_millionths: None,
+        vat_millionths: Some(20_000_000),
+        vat_enabled: None,
         sum: None,
-        vat_enabled: Some(true),
-        vat_included: Some(true),
+        marks: vec![],
+        assortment: None,
+        subject: None,
+    }];
+    OperationInput {
         tax_system: Some(TaxSystemInput::Known(TaxSystem::General)),
-        phone: None,
-        email: None,
         has_base_document: true,
+        ..OperationInput::cash_sale(positions, Money(total))
     }
 }
 
