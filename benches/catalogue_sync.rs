@@ -11,8 +11,8 @@
 use kkt::{Money, Quantity, TaxSystem};
 use masterkassa::catalogue::{Catalogue, CatalogueSync, ProductLookup, Resolved, UnknownProduct};
 use masterkassa::cloud::{ClientConfig, Limits, PosApi, PosClient, RateLimiter, Secret};
-use sim_moysklad::{FakeCloud, FakeCloudConfig};
 use masterkassa::receipt::{OperationInput, PositionInput, RenderContext, render};
+use sim_moysklad::{FakeCloud, FakeCloudConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -8,7 +8,9 @@ mod cli;
 // those paths valid while the library itself knows nothing of the
 // stand-ins (the fake cloud, the fake Kassatka, the emulators), which only
 // the binary links.
-use masterkassa::{catalogue, cloud, config, control, device, journal, kassatka, receipt, state, worker};
+use masterkassa::{
+    catalogue, cloud, config, control, device, journal, kassatka, receipt, state, worker,
+};
 use sim_kassatka as fake_kassatka;
 use sim_moysklad as fake_cloud;
 

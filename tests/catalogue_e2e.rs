@@ -9,8 +9,6 @@
 use masterkassa::catalogue::{Catalogue, CatalogueSync, ProductLookup, UnknownProduct};
 use masterkassa::cloud::{ClientConfig, Limits, PosApi, PosClient, RateLimiter, Secret};
 use masterkassa::device::{DeviceHandle, shtrih_opener};
-use sim_moysklad::catalogue::{SERVICE_ID, StoreTemplate, WEIGHED_ID};
-use sim_moysklad::{FakeCloud, FakeCloudConfig, Fault, FaultKind, OpKind};
 use masterkassa::journal::{Journal, Source};
 use masterkassa::worker::journal_store::JournalStore;
 use masterkassa::worker::moysklad::MoySkladSource;
@@ -18,6 +16,8 @@ use masterkassa::worker::queue::samples;
 use masterkassa::worker::{Kassa, KassaHandle, KassaSettings};
 use serde_json::Value;
 use shtrih::driver::{Baud, DriverConfig};
+use sim_moysklad::catalogue::{SERVICE_ID, StoreTemplate, WEIGHED_ID};
+use sim_moysklad::{FakeCloud, FakeCloudConfig, Fault, FaultKind, OpKind};
 use sim_shtrih::{Emulator, EmulatorConfig, doc_type};
 use std::sync::Arc;
 use std::time::Duration;
