@@ -2,10 +2,11 @@
 //! runs it: `masterkassa run` (the binary, no `tax_system` in its config)
 //! against the fake MoySklad cloud and the emulated Shtrih on a PTY. One
 //! sale of a weighed product in kg, a service, a marked product sold
-//! without codes and a product whose Cyrillic name is longer than the
-//! device takes; the FN archive must hold the catalogue's names, payment
-//! objects (1212) and measures (2108), the tape the store's receipt
-//! template and the VAT labels, and the approve the store's tax system.
+//! without codes and with them, and a product whose Cyrillic name is
+//! longer than the device takes; the FN archive must hold the catalogue's
+//! names, payment objects (1212) and measures (2108), the tape the store's
+//! receipt template and the VAT labels, and the approve the store's tax
+//! system.
 
 mod crash_support;
 
@@ -70,8 +71,14 @@ async fn catalogue_names_objects_measures_and_template_reach_the_fn() {
             (format!("{BASE}/service/{SERVICE_ID}"), 1.0, 25000),
             (format!("{BASE}/product/{MARKED_ID}"), 1.0, 450000),
             (format!("{BASE}/product/{LONG_ID}"), 2.0, 99999),
+            (format!("{BASE}/product/{MARKED_ID}"), 2.0, 450000),
         ],
     );
+    // The second pair of shoes is scanned: one code per pair.
+    sale["positions"][4]["marks"] = json!([
+        { "cis": "010460043993125621JgXJ5.T" },
+        { "cis": "010460043993125621Kx7Lm2Q" },
+    ]);
     // The service is sold without VAT.
     sale["positions"][1]["vatEnabled"] = json!(false);
     let id = cloud.enqueue(OpKind::RetailDemand, sale).unwrap();
@@ -113,10 +120,11 @@ async fn catalogue_names_objects_measures_and_template_reach_the_fn() {
     let doc = &receipts[0];
     assert_eq!(doc.number, fd);
     assert_eq!(doc.operation, Some(1), "a sale");
-    // 1.5 × 120.00 + 250.00 + 4500.00 + 2 × 999.99, to the kopeck.
-    assert_eq!(doc.total, Some(18000 + 25000 + 450000 + 199998));
+    // 1.5 × 120.00 + 250.00 + 4500.00 + 2 × 999.99 + 2 × 4500.00, to the
+    // kopeck.
+    assert_eq!(doc.total, Some(18000 + 25000 + 450000 + 199998 + 900000));
     let p = &doc.positions;
-    assert_eq!(p.len(), 4, "{p:#?}");
+    assert_eq!(p.len(), 6, "one position per code: {p:#?}");
 
     let apples = position(p, "Яблоки Гренни Смит");
     assert_eq!(apples.name, "Яблоки Гренни Смит");
@@ -138,6 +146,13 @@ async fn catalogue_names_objects_measures_and_template_reach_the_fn() {
     assert_eq!(shoes.object, 32, "marked goods sold without a code");
     assert_eq!(shoes.measure, Some(0));
     assert_eq!(shoes.sum, 450000);
+    let scanned: Vec<_> = p.iter().filter(|x| x.object == 33).collect();
+    assert_eq!(scanned.len(), 2, "marked goods with a code: {p:#?}");
+    for pair in scanned {
+        assert_eq!(pair.name, "Кроссовки беговые");
+        assert_eq!(pair.measure, Some(0), "one code is one piece");
+        assert_eq!((pair.quantity, pair.sum), (1_000_000, 450000));
+    }
 
     let full = long_name();
     let cut = position(p, "Набор посуды");
