@@ -261,6 +261,18 @@ fn show(endpoint: &str, body: &serde_json::Value, emu: &EmulatorControl, json: b
             out!("  | {line}");
         }
     }
+    // What the FN signed for each line: the tags a tax inspector reads.
+    if let Some(doc) = fd.and_then(|fd| emu.document(fd)) {
+        for (n, p) in doc.positions.iter().enumerate() {
+            let measure = p.measure.map_or("нет".to_string(), |m| m.to_string());
+            out!(
+                "  ФН, позиция {}: 1030 «{}», 1212 = {}, 2108 = {measure}",
+                n + 1,
+                p.name,
+                p.object
+            );
+        }
+    }
     let path = match endpoint {
         "approve" => "PUT /cheque/rpc/master/approve",
         "reject" => "PUT /cheque/rpc/master/reject",
