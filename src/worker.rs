@@ -31,7 +31,7 @@ pub mod store;
 pub use kassa::{Command, Kassa, KassaHandle, KassaSettings};
 pub use source::{OutboxMessage, Polled, ReceiptSource, SourceError, SourceOperation};
 pub use status::{KassaStatus, StatusCell};
-pub use store::{MemoryStore, Phase, Store};
+pub use store::Store;
 
 use std::time::Duration;
 

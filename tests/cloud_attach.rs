@@ -2,13 +2,11 @@
 //! loopback cloud: password from the environment, store chosen by
 //! `--store`, config and token files written with mode 0600.
 
-mod cloud_support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-use cloud_support::{Reply, ScriptedServer, fixture};
 use serde_json::Value;
+use test_support::scripted::{Reply, ScriptedServer, fixture};
 
 const TOKEN: &str = "6ab89be1ae6ff147755625ee8da948e42612233b";
 const STORE_ID: &str = "5d4d2ca2-7b1d-11e6-8a84-bae500000060";

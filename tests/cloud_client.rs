@@ -1,18 +1,16 @@
 //! The MoySklad client against scripted loopback servers: what goes on the
 //! wire (paths, auth headers, bodies) and how every fault is handled.
 
-mod cloud_support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use cloud_support::{Reply, ScriptedServer, fixture};
 use masterkassa::cloud::models::{self, Approve, OpenShift, Reject, StateReport};
 use masterkassa::cloud::{
     AdminApi, AdminClient, ClientConfig, CloudError, ErrorClass, Limits, PosApi, PosClient,
     RateLimiter, RetryPolicy, Secret,
 };
 use serde_json::Value;
+use test_support::scripted::{Reply, ScriptedServer, fixture};
 
 const TOKEN: &str = "6ab89be1ae6ff147755625ee8da948e42612233b";
 const ORG: &str = "5d0f5e3e-7b1d-11e6-8a84-bae500000051";

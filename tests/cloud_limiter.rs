@@ -1,13 +1,11 @@
 //! Four kassas of one account polling flat out never exceed the account's
 //! limits, counted at the server by arrival time.
 
-mod cloud_support;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cloud_support::{Reply, ScriptedServer, max_in_window};
 use masterkassa::cloud::{ClientConfig, Limits, PosApi, PosClient, RateLimiter, Secret};
+use test_support::scripted::{Reply, ScriptedServer, max_in_window};
 
 /// Runs four kassas (four tokens, one shared limiter) polling in a tight
 /// loop for `run_for`; returns the server's arrival times.

@@ -1,15 +1,13 @@
 //! What the cloud client logs, on success, retries, 429s and errors,
 //! never includes the token.
 
-mod cloud_support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use cloud_support::{Reply, ScriptedServer};
 use masterkassa::cloud::{
     ClientConfig, Limits, PosApi, PosClient, RateLimiter, RetryPolicy, Secret,
 };
+use test_support::scripted::{Reply, ScriptedServer};
 
 const TOKEN: &str = "6ab89be1ae6ff147755625ee8da948e42612233b";
 const ORG: &str = "5d0f5e3e-7b1d-11e6-8a84-bae500000051";

@@ -39,6 +39,35 @@ fn demo_prints_receipts_approves_and_a_reject() {
     assert!(stdout.contains("Яблоки Гренни Смит"), "{stdout}");
     assert!(stdout.contains("Пиво"), "{stdout}");
     assert!(!stdout.contains("Товар 1"), "{stdout}");
+    assert!(stdout.contains("1.5 кг x 120.00"), "{stdout}");
+    // The FN's own record of the catalogue sale's lines.
+    assert!(
+        stdout.contains("ФН, позиция 1: 1030 «Доставка по городу», 1212 = 4, 2108 = 0"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ФН, позиция 2: 1030 «Яблоки Гренни Смит», 1212 = 1, 2108 = 11"),
+        "{stdout}"
+    );
+    // The store's receipt template around every printed receipt: the
+    // header just before the document, the footer just after it.
+    for line in ["Добро пожаловать!", "Спасибо за покупку!", "Ждём вас снова"]
+    {
+        assert_eq!(
+            stdout.matches(&format!("  | {line}\n")).count(),
+            5,
+            "{line}: {stdout}"
+        );
+    }
+    let header = stdout.find("  | Добро пожаловать!\n  |          ООО");
+    assert!(
+        header.is_some(),
+        "header right before the receipt: {stdout}"
+    );
+    assert!(
+        stdout.contains("\n  | Спасибо за покупку!\n  | Ждём вас снова\n"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("сумма позиции 10.00 ₽ не равна"),
         "{stdout}"

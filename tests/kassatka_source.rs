@@ -9,11 +9,12 @@ use kkt::{
     KktError, Money, Receipt, ReceiptPrinted, ShiftClosed, ShiftOpened, ShiftState, TaxSystem,
 };
 use masterkassa::device::DeviceHandle;
+use masterkassa::journal::OpState;
 use masterkassa::journal::{Journal, Source};
 use masterkassa::kassatka::source::{KassatkaSource, KassatkaSourceSettings};
 use masterkassa::kassatka::{ApiToken, ClientConfig, KassatkaClient, WaitPolicy};
 use masterkassa::worker::journal_store::JournalStore;
-use masterkassa::worker::{Kassa, KassaSettings, Phase, Store};
+use masterkassa::worker::{Kassa, KassaSettings, Store};
 use sim_kassatka::{FakeKassatka, FakeKassatkaConfig, ProcessPace, seed_receipts};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -353,13 +354,13 @@ async fn a_receipt_that_does_not_add_up_is_rejected_and_the_others_print() {
         printer.printed().len() == 3
             && matches!(
                 store.get(broken).ok().flatten().map(|op| op.phase),
-                Some(Phase::Rejected { .. })
+                Some(OpState::Rejected { .. })
             )
     })
     .await;
     run.stop().await;
     assert_eq!(printer.printed().len(), 3);
-    let Some(Phase::Rejected { message }) = store.get(broken).unwrap().map(|op| op.phase) else {
+    let Some(OpState::Rejected { message }) = store.get(broken).unwrap().map(|op| op.phase) else {
         panic!("not rejected");
     };
     assert!(

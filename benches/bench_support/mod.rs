@@ -1,22 +1,26 @@
-//! Shared by the worker benches (`worker_throughput`, `worker_footprint`):
-//! a fleet of N kassas as a shop runs them — the fake MoySklad cloud with
+//! Shared by the worker benches (`worker_throughput`, `worker_footprint`,
+//! `agent_vs_pyshtrih`), on top of `test-support` (config, agent process,
+//! operations): a fleet of N kassas as a shop runs them — the fake MoySklad cloud with
 //! one retail store (own organisation, cashier and token) per kassa, one
 //! emulated Shtrih-M per kassa on its own PTY, and `masterkassa run` as a
 //! child process with a generated config — plus readers of the child's
 //! /proc counters, a byte-counting PTY relay and a 10-position sale
 //! generator. Benches measure; this module never asserts on timing.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use sim_moysklad::{FakeCloud, FakeCloudConfig, FakeCloudHandle, FakeStore, OpKind};
 use sim_shtrih::{Emulator, EmulatorConfig, EmulatorHandle};
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use test_support::agent::run_command;
+pub use test_support::agent::{Agent, ProcStatus, proc_status, process_cpu};
+use test_support::config::{KassaEntry, write_config};
+pub use test_support::operations::ten_position_sale;
 
 /// An env var as a number, or `default`.
 pub fn env_num(name: &str, default: u64) -> u64 {
@@ -127,14 +131,21 @@ impl Fleet {
         } else {
             emulator_baud
         };
-        let config = write_config(
-            dir.path(),
-            &cloud.base_url(),
-            &kassas,
-            &agent_ports,
-            poll_interval_ms,
-            agent_baud,
-        );
+        let entries: Vec<KassaEntry> = kassas
+            .iter()
+            .zip(&agent_ports)
+            .map(|(k, port)| KassaEntry {
+                name: k.name.clone(),
+                api_url: cloud.base_url(),
+                cashier_uid: k.cashier_uid.clone(),
+                org_id: k.org_id.clone(),
+                token_env: k.token_env(),
+                poll_interval_ms,
+                port: port.clone(),
+                baud: agent_baud,
+            })
+            .collect();
+        let config = write_config(dir.path(), &entries);
         Fleet {
             dir,
             runtime,
@@ -163,22 +174,15 @@ impl Fleet {
 
     /// Starts `masterkassa run --config …`; its log goes to `agent.log`.
     pub fn spawn_agent(&self) -> Agent {
-        let log = std::fs::File::create(self.dir.path().join("agent.log")).expect("agent log");
         // MASTERKASSA_BENCH_BIN runs another build (a copy of the binary
         // before a change) against the same cloud and emulators.
         let bin = std::env::var_os("MASTERKASSA_BENCH_BIN")
             .unwrap_or_else(|| env!("CARGO_BIN_EXE_masterkassa").into());
-        let mut cmd = Command::new(bin);
-        cmd.arg("run")
-            .arg("--config")
-            .arg(&self.config)
-            .env(
-                "RUST_LOG",
-                std::env::var("MASTERKASSA_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
-            )
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log);
+        let mut cmd = run_command(bin, &self.config, &self.log_path());
+        cmd.env(
+            "RUST_LOG",
+            std::env::var("MASTERKASSA_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
+        );
         for k in &self.kassas {
             cmd.env(k.token_env(), &k.token);
         }
@@ -257,172 +261,6 @@ impl Fleet {
 
     pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("agent.log")
-    }
-}
-
-fn write_config(
-    dir: &Path,
-    api_url: &str,
-    kassas: &[KassaIdent],
-    ports: &[PathBuf],
-    poll_interval_ms: u64,
-    baud: u32,
-) -> PathBuf {
-    let mut text = format!(
-        "[journal]\npath = \"{}\"\n[control]\nsocket = \"{}\"\n",
-        dir.join("journal.db").display(),
-        dir.join("control.sock").display()
-    );
-    for (k, port) in kassas.iter().zip(ports) {
-        text.push_str(&format!(
-            r#"
-[[kassa]]
-name = "{name}"
-api_url = "{api_url}"
-cashier_uid = "{uid}"
-org_id = "{org}"
-token_env = "{env}"
-poll_interval_ms = {poll_interval_ms}
-tax_system = "osn"
-[kassa.device]
-driver = "shtrih"
-port = "{port}"
-baud = {baud}
-"#,
-            name = k.name,
-            uid = k.cashier_uid,
-            org = k.org_id,
-            env = k.token_env(),
-            port = port.display(),
-        ));
-    }
-    let path = dir.join("config.toml");
-    std::fs::write(&path, text).expect("write config");
-    path
-}
-
-/// A sale of 10 positions paid in cash: the size the shtrih driver bench
-/// (drivers/shtrih/benches/receipt_wire.rs) uses, so the numbers compare.
-pub fn ten_position_sale(id: &str, seq: u32) -> serde_json::Value {
-    let mut total = 0u64;
-    let positions: Vec<serde_json::Value> = (1..=10u64)
-        .map(|i| {
-            let quantity = 1 + i % 3;
-            let price = 10_000 + i * 137 + u64::from(seq % 50);
-            total += quantity * price;
-            serde_json::json!({
-                "assortment": {"meta": {"href": format!(
-                    "https://online.moysklad.ru/api/posap/1.0/entity/product/81fdf852-7c21-11e6-8a84-bae5000000{i:02}"
-                )}},
-                "quantity": quantity,
-                "price": price,
-                "discount": 0,
-                "vat": 20,
-            })
-        })
-        .collect();
-    serde_json::json!({
-        "meta": {
-            "href": format!("https://online.moysklad.ru/api/posap/1.0/entity/retaildemand/syncid/{id}"),
-            "type": "retaildemand",
-        },
-        "name": format!("{seq:06}"),
-        "moment": "2026-11-24 10:00:00",
-        "positions": positions,
-        "cashSum": total,
-        "noCashSum": 0,
-        "vatEnabled": true,
-        "vatIncluded": true,
-        "taxSystem": "GENERAL_TAX_SYSTEM",
-    })
-}
-
-/// The `masterkassa run` child.
-pub struct Agent {
-    pub child: Child,
-    pub started: Instant,
-}
-
-impl Agent {
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Still running?
-    pub fn alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    /// utime + stime of the agent process.
-    pub fn cpu(&self) -> Duration {
-        process_cpu(self.pid()).unwrap_or_default()
-    }
-
-    /// VmRSS, VmHWM (kB) and thread count from /proc/PID/status.
-    pub fn memory(&self) -> ProcStatus {
-        proc_status(self.pid())
-    }
-
-    /// SIGTERM, then SIGKILL if it has not stopped within 30 s.
-    pub fn stop(mut self) {
-        if let Ok(pid) = libc::pid_t::try_from(self.pid()) {
-            // SAFETY: kill(2) takes plain integers and touches no memory of
-            // ours; the pid is our own child, not yet reaped (we hold it).
-            unsafe { libc::kill(pid, libc::SIGTERM) };
-        }
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if !matches!(self.child.try_wait(), Ok(None)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Clock ticks per second for /proc/PID/stat.
-fn clock_ticks() -> u64 {
-    // SAFETY: sysconf only reads a constant of the C library.
-    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    u64::try_from(t).ok().filter(|t| *t > 0).unwrap_or(100)
-}
-
-/// utime + stime of `pid` (all its threads) from /proc/PID/stat.
-pub fn process_cpu(pid: u32) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may hold spaces; fields resume after the last ')'.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    let ticks = utime + stime;
-    Some(Duration::from_micros(ticks * 1_000_000 / clock_ticks()))
-}
-
-/// Memory figures of a process.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct ProcStatus {
-    pub vm_rss_kb: u64,
-    pub vm_hwm_kb: u64,
-    pub threads: u64,
-}
-
-pub fn proc_status(pid: u32) -> ProcStatus {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| -> u64 {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    ProcStatus {
-        vm_rss_kb: field("VmRSS:"),
-        vm_hwm_kb: field("VmHWM:"),
-        threads: field("Threads:"),
     }
 }
 

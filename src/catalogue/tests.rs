@@ -541,3 +541,109 @@ fn a_weighed_subject_is_kilograms_and_a_marked_one_pieces() {
         Some(MeasureUnit::KILOGRAM)
     );
 }
+
+/// The whole table: every payment item type × marking kind (with and
+/// without codes) × unit × sold loose or in packs renders the expected
+/// 1212 and 2108, the catalogue's name, quantity × price = sum on every
+/// line and the operation's total to the kopeck.
+#[test]
+fn every_type_marking_unit_and_pack_combination_renders_exactly() {
+    use ItemKind::*;
+    // Payment item type, entity kind, 1212 when unmarked.
+    let types: &[(Option<&str>, ItemKind, u8)] = &[
+        (Some("GOOD"), Product, 1),
+        (Some("EXCISABLE_GOOD"), Product, 2),
+        (Some("WORK"), Service, 3),
+        (Some("SERVICE"), Service, 4),
+        (Some("PROVIDING_RID"), Product, 9),
+        (Some("COMPOUND_PAYMENT_ITEM"), Bundle, 12),
+        (Some("ANOTHER_PAYMENT_ITEM"), Variant, 13),
+        (None, Product, 1),
+        (None, Service, 4),
+    ];
+    // Tracking type, tobacco, PPE: the marking kinds.
+    let markings: &[(Option<&str>, bool, Option<&str>)] = &[
+        (None, false, None),
+        (Some("NOT_TRACKED"), false, None),
+        (Some("SHOES"), false, None),
+        (Some("MILK"), false, None),
+        (Some("TOBACCO"), true, None),
+        (None, false, Some("2400001323807")),
+    ];
+    let units: &[(&str, u8)] = &[
+        ("шт", 0),
+        ("кг", 11),
+        ("г", 10),
+        ("л", 41),
+        ("м", 22),
+        ("упак", 255),
+    ];
+    let mut checked = 0;
+    for &(pit, kind, plain_object) in types {
+        for &(tracking, tobacco, ppe) in markings {
+            let marked = tracking.is_some_and(|t| t != "NOT_TRACKED") || tobacco || ppe.is_some();
+            let excisable = pit == Some("EXCISABLE_GOOD") || tobacco;
+            for codes in [false, true] {
+                if codes && !marked {
+                    continue;
+                }
+                for &(uom, unit_code) in units {
+                    // Loose, or two packs of six base units.
+                    for pack in [None, Some(6_i64)] {
+                        let mut it = item(kind, pit, tracking, tobacco);
+                        it.uom = Some(uom.into());
+                        it.ppe_type = ppe.map(Into::into);
+                        let (qty, price) = match (pack, codes || unit_code == 0) {
+                            (Some(per_pack), _) => (2 * per_pack * Quantity::SCALE, 4_990),
+                            (None, true) => (3 * Quantity::SCALE, 4_990),
+                            (None, false) => (1_250_000, 4_800),
+                        };
+                        let sum = qty / Quantity::SCALE * price
+                            + qty % Quantity::SCALE * price / Quantity::SCALE;
+                        let units_sold = usize::try_from(qty / Quantity::SCALE).unwrap();
+                        let mut p = line(qty, price, if codes { units_sold } else { 0 });
+                        if pack.is_some() {
+                            p.sum = Some(Money(sum));
+                        }
+                        describe(&mut p, &it);
+                        let what = format!(
+                            "{pit:?} {kind:?} {tracking:?} tobacco={tobacco} ppe={} codes={codes} {uom} pack={pack:?}",
+                            ppe.is_some()
+                        );
+                        let receipt = render(&sale(vec![p], sum), &store())
+                            .unwrap_or_else(|e| panic!("{what}: {e:?}"));
+                        let object = match (marked, excisable, codes) {
+                            (true, true, false) => 30,
+                            (true, true, true) => 31,
+                            (true, false, false) => 32,
+                            (true, false, true) => 33,
+                            (false, _, _) => plain_object,
+                        };
+                        // One code is one piece, whatever the catalogue's unit.
+                        let measure = if codes { 0 } else { unit_code };
+                        let lines = if codes { units_sold } else { 1 };
+                        assert_eq!(receipt.positions.len(), lines, "{what}");
+                        let mut line_sum = 0;
+                        for pos in &receipt.positions {
+                            assert_eq!(pos.name, "Кефир 2,5 %", "{what}");
+                            assert_eq!(pos.object, PaymentObject(object), "{what}");
+                            assert_eq!(pos.measure, Some(MeasureUnit(measure)), "{what}");
+                            let exact = i128::from(pos.quantity.0) * i128::from(pos.price.0);
+                            assert_eq!(
+                                exact,
+                                i128::from(pos.sum.0) * i128::from(Quantity::SCALE),
+                                "{what}: {pos:?}"
+                            );
+                            line_sum += pos.sum.0;
+                        }
+                        assert_eq!(line_sum, sum, "{what}");
+                        assert_eq!(receipt.total(), Some(Money(sum)), "{what}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    // 9 types × (2 unmarked + 4 marked × 2) markings × 6 units × 2.
+    assert_eq!(checked, 9 * 10 * 6 * 2);
+}

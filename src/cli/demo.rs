@@ -227,7 +227,7 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
 
 /// A sale of the store's service and 1.5 kg of its weighed product, with
 /// no tax system (the store's default applies): real names, 1212 = 4 and
-/// 2108 = 11 on the tape.
+/// 2108 = 11 in the FN, the store's header and footer on the tape.
 fn catalogue_sale() -> serde_json::Value {
     use crate::fake_cloud::catalogue::{SERVICE_ID, WEIGHED_ID};
     let base = "https://online.moysklad.ru/api/posap/1.0/entity";
@@ -255,9 +255,22 @@ fn show(endpoint: &str, body: &serde_json::Value, emu: &EmulatorControl, json: b
         _ => return,
     };
     out!("\n--- {title} ---");
-    if let Some(entry) = fd.and_then(|fd| emu.printed_document(fd)) {
-        for line in &entry.lines {
+    // With the free text around it: the store's receipt header and footer.
+    if let Some(lines) = fd.and_then(|fd| emu.tape().document_with_text(fd)) {
+        for line in &lines {
             out!("  | {line}");
+        }
+    }
+    // What the FN signed for each line: the tags a tax inspector reads.
+    if let Some(doc) = fd.and_then(|fd| emu.document(fd)) {
+        for (n, p) in doc.positions.iter().enumerate() {
+            let measure = p.measure.map_or("нет".to_string(), |m| m.to_string());
+            out!(
+                "  ФН, позиция {}: 1030 «{}», 1212 = {}, 2108 = {measure}",
+                n + 1,
+                p.name,
+                p.object
+            );
         }
     }
     let path = match endpoint {

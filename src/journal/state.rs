@@ -78,6 +78,13 @@ pub enum OpState {
     Approved(PrintedReceipt),
 }
 
+impl OpState {
+    /// Still to be printed (or its print to be settled by recovery).
+    pub fn is_pending_print(&self) -> bool {
+        matches!(self, OpState::Received | OpState::Printing { .. })
+    }
+}
+
 /// The name of a state, without payload: what goes in the `state` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

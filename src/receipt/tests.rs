@@ -22,20 +22,10 @@ fn pos(qty_units: i64, price: i64, discount: i64, vat: i64) -> PositionInput {
 fn op(kind: ReceiptKind, positions: Vec<PositionInput>) -> OperationInput {
     OperationInput {
         kind,
-        positions,
         cash: None,
-        card: None,
-        qr: None,
-        prepayment_cash: None,
-        prepayment_card: None,
-        prepayment_qr: None,
-        sum: None,
-        vat_enabled: Some(true),
-        vat_included: Some(true),
         tax_system: Some(TaxSystemInput::Known(TaxSystem::General)),
-        phone: None,
-        email: None,
         has_base_document: true,
+        ..OperationInput::cash_sale(positions, Money::ZERO)
     }
 }
 

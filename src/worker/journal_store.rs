@@ -3,15 +3,15 @@
 //! One adapter per kassa (the journal is shared by all kassas of the
 //! daemon, keyed by kassa name and source). Outbox bodies are the JSON of
 //! [`OutboxMessage`], so a message is sent after a restart exactly as it was
-//! queued. Maps the journal's states onto the worker's [`Phase`]s one to one.
+//! queued. An operation's state is the journal's [`OpState`] itself.
 
-use super::source::{FiscalData, OutboxMessage, ShiftDoc};
+use super::source::{OutboxMessage, ShiftDoc};
 use super::store::{
-    Counts, Delivery, Phase, RefusedAnswer, ShiftClose, ShiftRecord, Store, StoreError, StoredOp,
+    Counts, Delivery, RefusedAnswer, ShiftClose, ShiftRecord, Store, StoreError, StoredOp,
 };
 use crate::journal::{
-    Event, Journal, JournalError, OpKey, OpRecord, OpState, OutboxKind, OutboxRequest,
-    PrintedReceipt, ReceiptSummary, ShiftEvent, ShiftState, Source, StateName,
+    Event, Journal, JournalError, OpKey, OpRecord, OutboxKind, OutboxRequest, PrintedReceipt,
+    ReceiptSummary, ShiftEvent, ShiftState, Source, StateName,
 };
 use kkt::{FiscalDoc, Money, ReceiptKind, ShiftClosed, ShiftOpened};
 use std::sync::Arc;
@@ -50,60 +50,11 @@ fn err(e: JournalError) -> StoreError {
     }
 }
 
-fn fiscal_of(p: &PrintedReceipt) -> FiscalData {
-    FiscalData {
-        fn_serial: p.fn_serial.clone(),
-        fd_number: p.fd_number,
-        fiscal_sign: p.fiscal_sign,
-        time: p.time,
-        shift_number: p.shift_number,
-        receipt_number: p.receipt_number,
-        total: p.total,
-    }
-}
-
-fn printed_of(f: &FiscalData) -> PrintedReceipt {
-    PrintedReceipt {
-        fn_serial: f.fn_serial.clone(),
-        fd_number: f.fd_number,
-        fiscal_sign: f.fiscal_sign,
-        time: f.time,
-        shift_number: f.shift_number,
-        receipt_number: f.receipt_number,
-        total: f.total,
-    }
-}
-
-fn phase_of(state: &OpState) -> Phase {
-    match state {
-        OpState::Received => Phase::Received,
-        OpState::Rejecting { message } => Phase::Rejecting {
-            message: message.clone(),
-        },
-        OpState::Rejected { message } => Phase::Rejected {
-            message: message.clone(),
-        },
-        OpState::Printing {
-            expected_fd,
-            fn_serial,
-            summary,
-        } => Phase::Printing {
-            expected_fd: *expected_fd,
-            fn_serial: fn_serial.clone(),
-            kind: summary.kind,
-            total: summary.total,
-        },
-        OpState::Printed(p) => Phase::Printed(fiscal_of(p)),
-        OpState::Approving(p) => Phase::Approving(fiscal_of(p)),
-        OpState::Approved(p) => Phase::Approved(fiscal_of(p)),
-    }
-}
-
 fn stored(r: OpRecord) -> StoredOp {
     StoredOp {
         id: r.key.op_id,
         body: r.raw,
-        phase: phase_of(&r.state),
+        phase: r.state,
     }
 }
 
@@ -206,9 +157,9 @@ impl Store for JournalStore {
             .map_err(err)
     }
 
-    fn printed(&self, id: &str, fiscal: &FiscalData) -> Result<(), StoreError> {
+    fn printed(&self, id: &str, fiscal: &PrintedReceipt) -> Result<(), StoreError> {
         self.journal
-            .apply(&self.key(id), &Event::Printed(printed_of(fiscal)))
+            .apply(&self.key(id), &Event::Printed(fiscal.clone()))
             .map(|_| ())
             .map_err(err)
     }

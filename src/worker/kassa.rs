@@ -15,11 +15,14 @@
 
 use super::known_device::KnownDevice;
 use super::recovery::RecoveryOutcome;
-use super::source::{FiscalData, OutboxMessage, Polled, PrinterInfo, ReceiptSource, SourceError};
+use super::source::{
+    OutboxMessage, Polled, PrintedReceipt, PrinterInfo, ReceiptSource, SourceError,
+};
 use super::status::{ErrorReport, KassaStatus, StatusCell};
-use super::store::{Delivery, Phase, Store, StoredOp};
+use super::store::{Delivery, Store, StoredOp};
 use crate::catalogue::{ProductLookup, Resolved};
 use crate::device::DeviceHandle;
+use crate::journal::OpState;
 use crate::receipt::{RenderContext, render};
 use kkt::{KktError, TaxSystem};
 use std::sync::Arc;
@@ -411,7 +414,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 self.store.insert_received(&op.id, &op.body)
             }
             Some(stored) => match &stored.phase {
-                Phase::Approved(_) | Phase::Rejected { .. } => {
+                OpState::Approved(_) | OpState::Rejected { .. } => {
                     tracing::info!(kassa = %self.cfg.name, op = %op.id, "settled operation handed out again: re-sending its answer");
                     match self.resend_message(&stored) {
                         Some(msg) => self.store.enqueue(&msg),
@@ -420,7 +423,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 }
                 // The cloud asks again for an operation whose answer it
                 // refused: send that answer again now.
-                Phase::Approving(_) | Phase::Rejecting { .. } => {
+                OpState::Approving(_) | OpState::Rejecting { .. } => {
                     let now = Instant::now();
                     let recently = self.last_handout_retry.as_ref().is_some_and(|(id, at)| {
                         *id == stored.id && now < *at + self.cfg.refused_retry_min
@@ -450,8 +453,8 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     /// one rendered again with today's settings.
     fn resend_message(&mut self, stored: &StoredOp) -> Option<OutboxMessage> {
         let want_approve = match &stored.phase {
-            Phase::Approved(_) => true,
-            Phase::Rejected { .. } => false,
+            OpState::Approved(_) => true,
+            OpState::Rejected { .. } => false,
             _ => return None,
         };
         match self.store.original_answer(&stored.id) {
@@ -481,7 +484,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         op_id: &str,
         decoded: &super::source::SourceOperation,
         receipt: Option<&kkt::Receipt>,
-        fiscal: &FiscalData,
+        fiscal: &PrintedReceipt,
         shift_id: String,
     ) -> OutboxMessage {
         OutboxMessage::Approve {
@@ -544,7 +547,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
 
     /// Prints (or rejects) one journaled operation.
     async fn process(&mut self, op: StoredOp) {
-        if let Phase::Printing { .. } = op.phase {
+        if let OpState::Printing { .. } = op.phase {
             // Left over from an interrupted print: recovery decides.
             self.recovered_gen = None;
             return;
@@ -603,7 +606,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                     printed.doc.number,
                     &shift_id,
                 );
-                let fiscal = FiscalData {
+                let fiscal = PrintedReceipt {
                     fn_serial,
                     fd_number: printed.doc.number,
                     fiscal_sign: printed.doc.fiscal_sign,
@@ -665,7 +668,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         op_id: &str,
         decoded: &super::source::SourceOperation,
         receipt: Option<&kkt::Receipt>,
-        fiscal: FiscalData,
+        fiscal: PrintedReceipt,
         shift_id: String,
     ) {
         if let Err(e) = self.store.printed(op_id, &fiscal) {

@@ -389,7 +389,7 @@ impl<P: crate::cloud::PosApi + ?Sized + 'static> super::source::ReceiptSource
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::worker::source::FiscalData;
+    use crate::journal::PrintedReceipt;
     use kkt::{Money, TaxSystem};
 
     fn time() -> kkt::DateTime {
@@ -425,7 +425,7 @@ mod tests {
             op_id: so.id.clone(),
             kind: so.kind.clone(),
             reference: so.reference.clone(),
-            fiscal: FiscalData {
+            fiscal: PrintedReceipt {
                 fn_serial: "9999078900001234".into(),
                 fd_number: 12,
                 fiscal_sign: 3_456_789_012,

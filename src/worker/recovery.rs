@@ -12,8 +12,9 @@
 
 use super::error::WorkerError;
 use super::kassa::Kassa;
-use super::source::{FiscalData, PrinterInfo, ReceiptSource};
-use super::store::{Phase, Store};
+use super::source::{PrintedReceipt, PrinterInfo, ReceiptSource};
+use super::store::Store;
+use crate::journal::OpState;
 use crate::receipt::render;
 use kkt::{DocumentKind, Operation, ShiftState};
 
@@ -69,7 +70,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         }
         let pending = self.store.pending()?;
         for op in pending {
-            if matches!(op.phase, Phase::Printing { .. })
+            if matches!(op.phase, OpState::Printing { .. })
                 && self.recover_op(&op.id).await? == RecoveryOutcome::Halted
             {
                 return Ok(());
@@ -87,7 +88,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     /// not queued (a crash between the two journal writes).
     async fn queue_missing_approves(&mut self) -> Result<(), WorkerError> {
         for op in self.store.printed_unqueued()? {
-            let Phase::Printed(fiscal) = &op.phase else {
+            let OpState::Printed(fiscal) = &op.phase else {
                 continue;
             };
             let decoded = self.source.decode(&op.id, &op.body);
@@ -118,7 +119,10 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             let printing = self
                 .store
                 .pending()
-                .map(|p| p.iter().any(|o| matches!(o.phase, Phase::Printing { .. })))
+                .map(|p| {
+                    p.iter()
+                        .any(|o| matches!(o.phase, OpState::Printing { .. }))
+                })
                 .unwrap_or(true);
             if !printing {
                 tracing::warn!(kassa = %self.cfg.name, "cancelling a receipt left open");
@@ -134,13 +138,12 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             return Ok(RecoveryOutcome::NotPrinted);
         };
         let (expected_fd, fn_serial, kind, total) = match &op.phase {
-            Phase::Printing {
+            OpState::Printing {
                 expected_fd,
                 fn_serial,
-                kind,
-                total,
-            } => (*expected_fd, fn_serial.clone(), *kind, *total),
-            Phase::Received => return Ok(RecoveryOutcome::NotPrinted),
+                summary,
+            } => (*expected_fd, fn_serial.clone(), summary.kind, summary.total),
+            OpState::Received => return Ok(RecoveryOutcome::NotPrinted),
             _ => return Ok(RecoveryOutcome::Printed),
         };
         let fn_info = self.device.call(|k| k.fn_info()).await?;
@@ -225,7 +228,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 0,
             ),
         };
-        let fiscal = FiscalData {
+        let fiscal = PrintedReceipt {
             fn_serial,
             fd_number: doc.doc.number,
             fiscal_sign: doc.doc.fiscal_sign,

@@ -287,7 +287,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         let printing = match self.store.pending() {
             Ok(p) => p
                 .iter()
-                .any(|o| matches!(o.phase, super::store::Phase::Printing { .. })),
+                .any(|o| matches!(o.phase, crate::journal::OpState::Printing { .. })),
             Err(e) => return Err(format!("ошибка журнала, смена не закрыта: {e}")),
         };
         if printing || self.needs_recovery() {

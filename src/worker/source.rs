@@ -7,8 +7,9 @@
 //! Messages are plain data so the journal can keep them durably and the
 //! outbox can send them again after a crash, byte for byte the same.
 
+pub use crate::journal::PrintedReceipt;
 use crate::receipt::{OperationInput, RejectReason};
-use kkt::{DateTime, Money, TaxSystem};
+use kkt::{DateTime, TaxSystem};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::time::Duration;
@@ -76,19 +77,6 @@ impl PrinterInfo {
     }
 }
 
-/// FN data of one fiscal document, as every message carries it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FiscalData {
-    pub fn_serial: String,
-    pub fd_number: u32,
-    pub fiscal_sign: u32,
-    pub time: DateTime,
-    pub shift_number: u32,
-    /// Receipt number in the shift (0 when not known, e.g. recovered).
-    pub receipt_number: u32,
-    pub total: Money,
-}
-
 /// A fiscal shift's open or close document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShiftDoc {
@@ -112,7 +100,7 @@ pub enum OutboxMessage {
         op_id: String,
         kind: String,
         reference: serde_json::Value,
-        fiscal: FiscalData,
+        fiscal: PrintedReceipt,
         tax_system: TaxSystem,
         buyer_contact: Option<String>,
         printer: PrinterInfo,

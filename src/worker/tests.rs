@@ -7,6 +7,7 @@ mod sim;
 
 use super::*;
 use crate::device::DeviceHandle;
+use crate::journal::OpState;
 use crate::receipt::{OperationInput, PositionInput, TaxSystemInput};
 use kkt::{DocumentKind, Money, Quantity, ReceiptKind, TaxSystem};
 use sim::{ScriptedSource, SimKkt};
@@ -15,33 +16,22 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 fn sale(total: i64) -> OperationInput {
-    OperationInput {
-        kind: ReceiptKind::Sale,
-        positions: vec![PositionInput {
-            name: Some("Хлеб".into()),
-            quantity: Quantity::ONE,
-            price: Money(total),
-            discount_millionths: None,
-            vat_millionths: Some(20_000_000),
-            vat_enabled: None,
-            sum: None,
-            marks: vec![],
-            assortment: None,
-            subject: None,
-        }],
-        cash: Some(Money(total)),
-        card: None,
-        qr: None,
-        prepayment_cash: None,
-        prepayment_card: None,
-        prepayment_qr: None,
+    let positions = vec![PositionInput {
+        name: Some("Хлеб".into()),
+        quantity: Quantity::ONE,
+        price: Money(total),
+        discount_millionths: None,
+        vat_millionths: Some(20_000_000),
+        vat_enabled: None,
         sum: None,
-        vat_enabled: Some(true),
-        vat_included: Some(true),
+        marks: vec![],
+        assortment: None,
+        subject: None,
+    }];
+    OperationInput {
         tax_system: Some(TaxSystemInput::Known(TaxSystem::General)),
-        phone: None,
-        email: None,
         has_base_document: true,
+        ..OperationInput::cash_sale(positions, Money(total))
     }
 }
 
@@ -148,25 +138,38 @@ fn setup() -> (SimKkt, Arc<ScriptedSource>) {
     (SimKkt::new(), Arc::new(ScriptedSource::default()))
 }
 
-/// Runs each scenario twice: on the in-memory store and on the SQLite
-/// journal in a temporary directory.
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
+/// A kassa's store on a fresh SQLite journal in a temporary directory: the
+/// worker's tests run on the real journal, so its transition rules are the
+/// ones under test. The directory lives as long as the store.
+pub(super) struct TestJournal {
+    pub store: Arc<journal_store::JournalStore>,
+    _dir: tempfile::TempDir,
+}
+
+pub(super) fn test_journal() -> TestJournal {
+    let dir = tempfile::tempdir().unwrap();
+    let j = Arc::new(crate::journal::Journal::open(dir.path().join("journal.db")).unwrap());
+    let store = journal_store::JournalStore::new(j, "test", crate::journal::Source::Moysklad);
+    TestJournal {
+        store: Arc::new(store),
+        _dir: dir,
+    }
+}
+
+/// One `#[tokio::test]` per scenario, each on its own journal.
+macro_rules! on_journal {
+    ($($name:ident),* $(,)?) => {
+        mod on_journal {
             use super::*;
-            #[tokio::test]
-            async fn memory() {
-                super::$name(Arc::new(MemoryStore::new())).await
-            }
-            #[tokio::test]
-            async fn journal() {
-                let dir = tempfile::tempdir().unwrap();
-                let j = Arc::new(crate::journal::Journal::open(dir.path().join("journal.db")).unwrap());
-                let store = journal_store::JournalStore::new(j, "test", crate::journal::Source::Moysklad);
-                super::$name(Arc::new(store)).await
-            }
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let j = test_journal();
+                    super::$name(j.store.clone()).await
+                }
+            )*
         }
-    )*};
+    };
 }
 
 async fn sale_is_printed_once_and_approved_after_openshift<J: Store>(store: Arc<J>) {
@@ -210,7 +213,7 @@ async fn sale_is_printed_once_and_approved_after_openshift<J: Store>(store: Arc<
     );
     for id in ["op-1", "op-2"] {
         let phase = store.get(id).unwrap().unwrap().phase;
-        assert!(matches!(phase, Phase::Approved(_)), "{id}: {phase:?}");
+        assert!(matches!(phase, OpState::Approved(_)), "{id}: {phase:?}");
     }
 }
 
@@ -239,7 +242,7 @@ async fn invalid_operation_is_rejected_and_not_printed<J: Store>(store: Arc<J>) 
     }
     for id in ["bad", "worse"] {
         let phase = store.get(id).unwrap().unwrap().phase;
-        assert!(matches!(phase, Phase::Rejected { .. }), "{id}: {phase:?}");
+        assert!(matches!(phase, OpState::Rejected { .. }), "{id}: {phase:?}");
     }
 }
 
@@ -596,7 +599,7 @@ async fn refused_approve_is_retried_later_not_dropped<J: Store>(store: Arc<J>) {
     assert_eq!(source.lock().refused.len(), 2);
     assert_eq!(receipts_in_archive(&sim), 1, "never reprinted");
     let phase = store.get("op-1").unwrap().unwrap().phase;
-    assert!(matches!(phase, Phase::Approved(_)), "{phase:?}");
+    assert!(matches!(phase, OpState::Approved(_)), "{phase:?}");
     assert!(store.refused_answers().unwrap().is_empty());
 }
 
@@ -676,7 +679,7 @@ async fn refused_reject_is_requeued_when_handed_out_again<J: Store>(store: Arc<J
     run.stop().await;
     assert_eq!(source.lock().refused.len(), 1);
     let phase = store.get("bad").unwrap().unwrap().phase;
-    assert!(matches!(phase, Phase::Rejected { .. }), "{phase:?}");
+    assert!(matches!(phase, OpState::Rejected { .. }), "{phase:?}");
     assert_eq!(receipts_in_archive(&sim), 0);
 }
 
@@ -730,7 +733,7 @@ async fn unplugged_printer_waits_without_hammering_the_cloud<J: Store>(store: Ar
     );
     assert!(source.lock().delivered.is_empty());
     let phase = store.get("op-1").unwrap().map(|o| o.phase);
-    assert!(matches!(phase, None | Some(Phase::Received)), "{phase:?}");
+    assert!(matches!(phase, None | Some(OpState::Received)), "{phase:?}");
     assert_eq!(run.handle.status.get().last_error.unwrap().layer, "link");
     sim.state().link_down = false;
     wait_for("both approves", || approves(&source).len() == 2).await;
@@ -944,7 +947,7 @@ async fn close_shift_command_runs_after_recovery<J: Store>(store: Arc<J>) {
     assert_eq!(receipts_in_archive(&sim), 1);
 }
 
-on_both_stores!(
+on_journal!(
     close_shift_command_runs_after_recovery,
     fn_swapped_while_idle_halts_the_kassa,
     recovery_matches_the_journaled_summary_not_a_fresh_render,

@@ -1,293 +1,48 @@
-//! Shared by the process-level tests: a minimal MoySklad master queue over
-//! real HTTP (poll, approve, reject, open/close shift, state) that records
-//! what the agent sent, a generator of operations with unique totals (so a
-//! receipt in the FN archive can be traced to its operation), and a config
-//! file for `masterkassa run`.
-//!
-//! The queue behaves like the cloud: it hands out the first operation not
-//! yet approved or rejected, again and again; a second approve or reject of
-//! a settled operation is answered 409, which the agent counts as
-//! delivered. Only the first (accepted) answer per operation is kept.
+//! The process-level tests' view of `test-support`: the bare master queue,
+//! generated operations, and `masterkassa run` with this package's binary
+//! and one kassa on a printer link.
 
-#![allow(dead_code)]
+// Each test binary uses part of it.
+#![allow(dead_code, unused_imports)]
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+pub use test_support::operations::*;
+pub use test_support::queue::*;
 
-pub const ORG: &str = "7944ef04-f831-11e5-7a69-971500188b19";
+use std::path::{Path, PathBuf};
+use test_support::config::{KassaEntry, write_config};
 
-#[derive(Default)]
-pub struct QueueState {
-    pub ops: Vec<(String, String)>,
-    /// Accepted answer per operation: ("approve"|"reject", body).
-    pub settled: HashMap<String, (String, serde_json::Value)>,
-    pub duplicates: u32,
-    pub openshifts: Vec<serde_json::Value>,
-    pub closeshifts: Vec<serde_json::Value>,
-    pub states: u32,
-    /// Answer the next N requests with 503.
-    pub fail_next: u32,
-}
-
-#[derive(Clone, Default)]
-pub struct Queue(pub Arc<Mutex<QueueState>>);
-
-impl Queue {
-    pub fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-    pub fn push(&self, id: &str, body: String) {
-        self.lock().ops.push((id.to_string(), body));
-    }
-    pub fn unsettled(&self) -> usize {
-        let s = self.lock();
-        s.ops
-            .iter()
-            .filter(|(id, _)| !s.settled.contains_key(id))
-            .count()
-    }
-}
-
-fn id_of(body: &serde_json::Value) -> String {
-    body["meta"]["href"]
-        .as_str()
-        .unwrap_or("")
-        .rsplit('/')
-        .next()
-        .unwrap_or("")
-        .to_string()
-}
-
-fn unavailable(q: &Queue) -> Option<Response> {
-    let mut s = q.lock();
-    if s.fail_next > 0 {
-        s.fail_next -= 1;
-        return Some((StatusCode::SERVICE_UNAVAILABLE, "down").into_response());
-    }
-    None
-}
-
-async fn poll(State(q): State<Queue>, Path(_org): Path<String>) -> Response {
-    if let Some(r) = unavailable(&q) {
-        return r;
-    }
-    let s = q.lock();
-    match s.ops.iter().find(|(id, _)| !s.settled.contains_key(id)) {
-        Some((_, body)) => (
-            StatusCode::OK,
-            [("content-type", "application/json")],
-            body.clone(),
-        )
-            .into_response(),
-        None => StatusCode::NO_CONTENT.into_response(),
-    }
-}
-
-fn settle(q: &Queue, kind: &str, body: Bytes) -> Response {
-    if let Some(r) = unavailable(q) {
-        return r;
-    }
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) else {
-        return (StatusCode::BAD_REQUEST, "bad json").into_response();
-    };
-    let id = id_of(&v);
-    let mut s = q.lock();
-    if s.settled.contains_key(&id) {
-        s.duplicates += 1;
-        let err = serde_json::json!({"errors":[{"error":"Операция уже обработана","code":3007}]});
-        return (
-            StatusCode::CONFLICT,
-            [("content-type", "application/json")],
-            err.to_string(),
-        )
-            .into_response();
-    }
-    s.settled.insert(id, (kind.to_string(), v));
-    StatusCode::NO_CONTENT.into_response()
-}
-
-async fn approve(State(q): State<Queue>, body: Bytes) -> Response {
-    settle(&q, "approve", body)
-}
-
-async fn reject(State(q): State<Queue>, body: Bytes) -> Response {
-    settle(&q, "reject", body)
-}
-
-async fn openshift(State(q): State<Queue>, body: Bytes) -> Response {
-    if let Some(r) = unavailable(&q) {
-        return r;
-    }
-    if let Ok(v) = serde_json::from_slice(&body) {
-        q.lock().openshifts.push(v);
-    }
-    StatusCode::NO_CONTENT.into_response()
-}
-
-async fn closeshift(State(q): State<Queue>, body: Bytes) -> Response {
-    if let Some(r) = unavailable(&q) {
-        return r;
-    }
-    if let Ok(v) = serde_json::from_slice(&body) {
-        q.lock().closeshifts.push(v);
-    }
-    StatusCode::NO_CONTENT.into_response()
-}
-
-async fn state(State(q): State<Queue>) -> Response {
-    q.lock().states += 1;
-    StatusCode::NO_CONTENT.into_response()
-}
-
-/// The one product every generated operation sells (the agent names it
-/// from the catalogue before printing).
-async fn product(Path(id): Path<String>) -> Response {
-    let row = serde_json::json!({
-        "meta": {
-            "href": format!("https://online.moysklad.ru/api/posap/1.0/entity/product/{id}"),
-            "type": "product",
-        },
-        "id": id,
-        "name": "Пиво",
-        "uom": "шт",
-        "paymentItemType": "GOOD",
-    });
-    (StatusCode::OK, axum::Json(row)).into_response()
-}
-
-/// Serves the queue on 127.0.0.1; returns its base URL.
-pub async fn serve(q: Queue) -> String {
-    let app = Router::new()
-        .route("/api/posap/1.0/cheque/rpc/master/poll/{org}", get(poll))
-        .route("/api/posap/1.0/cheque/rpc/master/approve", put(approve))
-        .route("/api/posap/1.0/cheque/rpc/master/reject", put(reject))
-        .route("/api/posap/1.0/rpc/openshift/", put(openshift))
-        .route("/api/posap/1.0/rpc/openshift", put(openshift))
-        .route("/api/posap/1.0/rpc/closeshift/", put(closeshift))
-        .route("/api/posap/1.0/rpc/closeshift", put(closeshift))
-        .route("/api/posap/1.0/state", post(state))
-        .route("/api/posap/1.0/entity/product/{id}", get(product))
-        .with_state(q);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}/api/posap/1.0")
-}
-
-/// One generated operation.
-pub struct GenOp {
-    pub id: String,
-    pub kind: &'static str,
-    /// Receipt total in kopecks (unique per operation).
-    pub total: u64,
-    pub valid: bool,
-    pub body: String,
-}
-
-/// Operation `i`: kinds rotate, every `invalid_every`-th is invalid
-/// (payments one kopeck short), totals are unique.
-pub fn operation(i: u32, invalid_every: u32) -> GenOp {
-    let kinds = [
-        "retaildemand",
-        "retailsalesreturn",
-        "prepayment",
-        "prepaymentreturn",
-    ];
-    let kind = kinds[(i % 4) as usize];
-    let id = format!("c0ffee00-0000-4000-8000-{i:012}");
-    let total = 10_000 + u64::from(i) * 7;
-    let valid = invalid_every == 0 || i % invalid_every != invalid_every - 1;
-    let paid = if valid { total } else { total - 1 };
-    let mut body = serde_json::json!({
-        "meta": {
-            "href": format!("https://online.moysklad.ru/api/posap/1.0/entity/{kind}/syncid/{id}"),
-            "type": kind,
-        },
-        "name": format!("{i:06}"),
-        "moment": "2026-11-24 10:00:00",
-        "positions": [{
-            "assortment": {"meta": {"href": "https://online.moysklad.ru/api/posap/1.0/entity/product/81fdf852-7c21-11e6-8a84-bae500000068"}},
-            "quantity": 1,
-            "price": total,
-            "discount": 0,
-            "vat": 20,
-        }],
-        "noCashSum": paid,
-        "vatEnabled": true,
-        "vatIncluded": true,
-        "taxSystem": "GENERAL_TAX_SYSTEM",
-    });
-    if kind.starts_with("prepayment") {
-        // An invalid one declares the full sum but pays a kopeck less.
-        body["sum"] = serde_json::json!(total);
-    }
-    GenOp {
-        id,
-        kind,
-        total,
-        valid,
-        body: body.to_string(),
-    }
-}
+/// The env var the test token is passed in (never on the command line).
+pub const TOKEN_ENV: &str = "MASTERKASSA_TEST_TOKEN";
 
 /// A config for `masterkassa run` against `api_url` and the printer link.
-pub fn config(dir: &std::path::Path, api_url: &str, port: &std::path::Path) -> std::path::PathBuf {
-    let text = format!(
-        r#"[journal]
-path = "{journal}"
-[control]
-socket = "{socket}"
-[[kassa]]
-name = "crash"
-api_url = "{api_url}"
-cashier_uid = "cashier@test"
-org_id = "{ORG}"
-token_env = "MASTERKASSA_TEST_TOKEN"
-poll_interval_ms = 200
-tax_system = "osn"
-[kassa.device]
-driver = "shtrih"
-port = "{port}"
-baud = 115200
-"#,
-        journal = dir.join("journal.db").display(),
-        socket = dir.join("control.sock").display(),
-        port = port.display(),
-    );
-    let path = dir.join("config.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+pub fn config(dir: &Path, api_url: &str, port: &Path) -> PathBuf {
+    write_config(
+        dir,
+        &[KassaEntry {
+            name: "crash".into(),
+            api_url: api_url.into(),
+            cashier_uid: "cashier@test".into(),
+            org_id: ORG.into(),
+            token_env: TOKEN_ENV.into(),
+            poll_interval_ms: 200,
+            port: port.to_path_buf(),
+            baud: 115_200,
+        }],
+    )
 }
 
 /// Starts `masterkassa run`; its log goes to `dir/agent.log`.
-pub fn spawn_agent(config: &std::path::Path, dir: &std::path::Path) -> std::process::Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("agent.log"))
-        .unwrap();
-    std::process::Command::new(env!("CARGO_BIN_EXE_masterkassa"))
-        .arg("run")
-        .arg("--config")
-        .arg(config)
-        .env(
-            "MASTERKASSA_TEST_TOKEN",
-            "0123456789abcdef0123456789abcdef01234567",
-        )
-        .env(
-            "RUST_LOG",
-            std::env::var("MASTERKASSA_CRASH_LOG").unwrap_or_else(|_| "masterkassa=info".into()),
-        )
-        .stdout(std::process::Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap()
+pub fn spawn_agent(config: &Path, dir: &Path) -> std::process::Child {
+    test_support::agent::run_command(
+        env!("CARGO_BIN_EXE_masterkassa"),
+        config,
+        &dir.join("agent.log"),
+    )
+    .env(TOKEN_ENV, "0123456789abcdef0123456789abcdef01234567")
+    .env(
+        "RUST_LOG",
+        std::env::var("MASTERKASSA_CRASH_LOG").unwrap_or_else(|_| "masterkassa=info".into()),
+    )
+    .spawn()
+    .expect("spawn masterkassa run")
 }

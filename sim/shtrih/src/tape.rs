@@ -63,6 +63,30 @@ impl Tape {
         }
     }
 
+    /// Fiscal document `fd` as it came out of the printer, with the free
+    /// text printed around it: the lines just before it not yet cut off
+    /// from the previous document (a receipt header) and the lines after
+    /// it up to the cut (a receipt footer). `None` when it is not on the
+    /// tape.
+    pub fn document_with_text(&self, fd: u32) -> Option<Vec<String>> {
+        let at = self.entries.iter().position(|e| e.fd == Some(fd))?;
+        let mut out = Vec::new();
+        if let Some(before) = at.checked_sub(1).and_then(|i| self.entries.get(i))
+            && before.fd.is_none()
+            && before.lines.last().is_some_and(|l| l != CUT)
+        {
+            out.extend(before.lines.iter().cloned());
+        }
+        out.extend(self.entries[at].lines.iter().cloned());
+        if let Some(after) = self.entries.get(at + 1)
+            && after.fd.is_none()
+            && after.lines.last().is_some_and(|l| l == CUT)
+        {
+            out.extend(after.lines.iter().cloned());
+        }
+        Some(out)
+    }
+
     /// The whole tape as text, documents separated by blank lines.
     pub fn text(&self) -> String {
         let mut out = String::new();
@@ -309,6 +333,35 @@ pub fn cancelled(h: &Header, now: DateTime) -> TapeEntry {
 mod tests {
     use super::*;
     use crate::receipt::{Item, ReceiptType};
+
+    #[test]
+    fn document_with_text_takes_its_own_header_and_footer_only() {
+        let fiscal = |fd: u32| TapeEntry {
+            fd: Some(fd),
+            lines: vec![format!("ФД {fd}")],
+        };
+        let mut tape = Tape::default();
+        tape.push(fiscal(1));
+        tape.push_free_line("Подвал 1".into());
+        tape.cut();
+        tape.push_free_line("Шапка 2".into());
+        tape.push(fiscal(2));
+        tape.push_free_line("Подвал 2".into());
+        tape.cut();
+        tape.push(fiscal(3));
+        tape.push_free_line("Шапка 4".into());
+        assert_eq!(
+            tape.document_with_text(2).unwrap(),
+            vec!["Шапка 2", "ФД 2", "Подвал 2", CUT]
+        );
+        assert_eq!(
+            tape.document_with_text(1).unwrap(),
+            vec!["ФД 1", "Подвал 1", CUT]
+        );
+        // Neither the previous footer nor the next header belongs to 3.
+        assert_eq!(tape.document_with_text(3).unwrap(), vec!["ФД 3"]);
+        assert_eq!(tape.document_with_text(4), None);
+    }
 
     #[test]
     fn receipt_shows_positions_totals_and_fiscal_data() {

@@ -66,7 +66,7 @@ async fn read_only_journal_pauses_printing_says_so_and_resumes() {
     run.stop().await;
     assert_eq!(receipts_in_archive(&sim), 2, "each operation printed once");
     let phase = store.get("op-1").unwrap().unwrap().phase;
-    assert!(matches!(phase, Phase::Approved(_)), "{phase:?}");
+    assert!(matches!(phase, OpState::Approved(_)), "{phase:?}");
 }
 
 /// A new operation that cannot be journaled is not work: the kassa backs

@@ -2,8 +2,6 @@
 //! every request (method, path, headers, body, arrival time, concurrency)
 //! and answers each with whatever the test's script says.
 
-#![allow(dead_code)] // each test binary uses part of it
-
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -173,9 +171,6 @@ pub fn max_in_window(times: &[Instant], window: Duration) -> usize {
 }
 
 pub fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/moysklad/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/../fixtures/moysklad/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }

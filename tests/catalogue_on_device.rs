@@ -1,0 +1,187 @@
+//! The shop's catalogue on the device, through the whole pipeline as a shop
+//! runs it: `masterkassa run` (the binary, no `tax_system` in its config)
+//! against the fake MoySklad cloud and the emulated Shtrih on a PTY. One
+//! sale of a weighed product in kg, a service, a marked product sold
+//! without codes and with them, and a product whose Cyrillic name is
+//! longer than the device takes; the FN archive must hold the catalogue's
+//! names, payment objects (1212) and measures (2108), the tape the store's
+//! receipt template and the VAT labels, and the approve the store's tax
+//! system.
+
+mod crash_support;
+
+use masterkassa::worker::queue::samples;
+use serde_json::json;
+use sim_moysklad::catalogue::{SERVICE_ID, WEIGHED_ID, row};
+use sim_moysklad::{FakeCloud, FakeCloudConfig, OpKind};
+use sim_shtrih::{ArchivedPosition, Emulator, EmulatorConfig, doc_type};
+use std::time::{Duration, Instant};
+
+const BASE: &str = "https://online.moysklad.ru/api/posap/1.0/entity";
+const MARKED_ID: &str = "3a5e0000-0000-4000-8000-00000000000c";
+const LONG_ID: &str = "3a5e0000-0000-4000-8000-00000000000d";
+
+/// 127 Cyrillic characters, then «₽», which CP1251 can only write as two
+/// bytes («р.»): the 128-byte limit falls inside it, so a clean cut ends
+/// right before it.
+fn long_name() -> String {
+    let words = "Набор посуды эмалированной с крышками ";
+    let mut name: String = words.chars().cycle().take(127).collect();
+    name.push('₽');
+    name.push_str(" подарочная упаковка");
+    name
+}
+
+/// `crash_support::config` without `tax_system`: the store's default must
+/// apply.
+fn config_without_tax_system(dir: &std::path::Path, api: &str, port: &std::path::Path) {
+    let path = crash_support::config(dir, api, port);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("tax_system"))
+        .collect();
+    assert_eq!(kept.len() + 1, text.lines().count(), "{text}");
+    std::fs::write(&path, kept.join("\n") + "\n").unwrap();
+}
+
+fn position<'a>(doc: &'a [ArchivedPosition], name_start: &str) -> &'a ArchivedPosition {
+    doc.iter()
+        .find(|p| p.name.starts_with(name_start))
+        .unwrap_or_else(|| panic!("no position named {name_start}…: {doc:#?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalogue_names_objects_measures_and_template_reach_the_fn() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("kkt");
+    let emu = Emulator::spawn(EmulatorConfig::new(&link)).unwrap();
+    let cloud = FakeCloud::start(FakeCloudConfig::default()).await.unwrap();
+    let mut marked = row("product", MARKED_ID, "Кроссовки беговые", "шт", "GOOD");
+    marked["trackingType"] = json!("SHOES");
+    cloud.put_item(marked).unwrap();
+    cloud
+        .put_item(row("product", LONG_ID, &long_name(), "шт", "GOOD"))
+        .unwrap();
+
+    let mut sale = samples::catalogue_sale(
+        "c0000000-0000-4000-8000-0000000000e1",
+        &[
+            (format!("{BASE}/product/{WEIGHED_ID}"), 1.5, 12000),
+            (format!("{BASE}/service/{SERVICE_ID}"), 1.0, 25000),
+            (format!("{BASE}/product/{MARKED_ID}"), 1.0, 450000),
+            (format!("{BASE}/product/{LONG_ID}"), 2.0, 99999),
+            (format!("{BASE}/product/{MARKED_ID}"), 2.0, 450000),
+        ],
+    );
+    // The second pair of shoes is scanned: one code per pair.
+    sale["positions"][4]["marks"] = json!([
+        { "cis": "010460043993125621JgXJ5.T" },
+        { "cis": "010460043993125621Kx7Lm2Q" },
+    ]);
+    // The service is sold without VAT.
+    sale["positions"][1]["vatEnabled"] = json!(false);
+    let id = cloud.enqueue(OpKind::RetailDemand, sale).unwrap();
+
+    config_without_tax_system(dir.path(), &cloud.base_url(), &link);
+    let mut agent = crash_support::spawn_agent(&dir.path().join("config.toml"), dir.path());
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let answer = loop {
+        if let Some(op) = cloud.operation(&id)
+            && op.approves_accepted + op.rejects_accepted > 0
+        {
+            break op.approve.or(op.reject).unwrap();
+        }
+        if Instant::now() > deadline {
+            let _ = agent.kill();
+            let log = std::fs::read_to_string(dir.path().join("agent.log")).unwrap_or_default();
+            panic!("the sale was never answered; agent log:\n{log}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let _ = agent.kill();
+    let _ = agent.wait();
+
+    // The approve: the store's default tax system, the FN's document.
+    assert_eq!(answer["taxSystem"], "GENERAL_TAX_SYSTEM", "{answer}");
+    let fd: u32 = answer["cheque"]["fiscalDocNumber"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no fiscalDocNumber: {answer}"));
+    assert_eq!(answer["cheque"]["fnNumber"], emu.fn_serial(), "{answer}");
+
+    // The FN archive: exactly one receipt, positions as in the catalogue.
+    let receipts: Vec<_> = emu
+        .archive()
+        .into_iter()
+        .filter(|d| d.kind == doc_type::RECEIPT)
+        .collect();
+    assert_eq!(receipts.len(), 1, "{receipts:#?}");
+    let doc = &receipts[0];
+    assert_eq!(doc.number, fd);
+    assert_eq!(doc.operation, Some(1), "a sale");
+    // 1.5 × 120.00 + 250.00 + 4500.00 + 2 × 999.99 + 2 × 4500.00, to the
+    // kopeck.
+    assert_eq!(doc.total, Some(18000 + 25000 + 450000 + 199998 + 900000));
+    let p = &doc.positions;
+    assert_eq!(p.len(), 6, "one position per code: {p:#?}");
+
+    let apples = position(p, "Яблоки Гренни Смит");
+    assert_eq!(apples.name, "Яблоки Гренни Смит");
+    assert_eq!(apples.object, 1, "товар");
+    assert_eq!(apples.measure, Some(11), "кг");
+    assert_eq!(
+        (apples.quantity, apples.price, apples.sum),
+        (1_500_000, 12000, 18000)
+    );
+    assert_eq!(apples.vat, Some(2), "НДС 10%");
+
+    let delivery = position(p, "Доставка по городу");
+    assert_eq!(delivery.object, 4, "услуга");
+    assert_eq!(delivery.measure, Some(0), "шт");
+    assert_eq!(delivery.sum, 25000);
+    assert_eq!(delivery.vat, Some(6), "без НДС");
+
+    let shoes = position(p, "Кроссовки беговые");
+    assert_eq!(shoes.object, 32, "marked goods sold without a code");
+    assert_eq!(shoes.measure, Some(0));
+    assert_eq!(shoes.sum, 450000);
+    let scanned: Vec<_> = p.iter().filter(|x| x.object == 33).collect();
+    assert_eq!(scanned.len(), 2, "marked goods with a code: {p:#?}");
+    for pair in scanned {
+        assert_eq!(pair.name, "Кроссовки беговые");
+        assert_eq!(pair.measure, Some(0), "one code is one piece");
+        assert_eq!((pair.quantity, pair.sum), (1_000_000, 450000));
+    }
+
+    let full = long_name();
+    let cut = position(p, "Набор посуды");
+    assert!(full.starts_with(&cut.name), "not a clean prefix: {cut:?}");
+    assert_eq!(cut.name.chars().count(), 127, "{:?}", cut.name);
+    assert_eq!(cut.object, 1);
+    assert_eq!(cut.measure, Some(0));
+    assert_eq!(
+        (cut.quantity, cut.price, cut.sum),
+        (2_000_000, 99999, 199998)
+    );
+
+    // The tape: the template's header before the receipt, its footer after.
+    let tape = emu.tape_text();
+    let header = tape.find("Добро пожаловать!");
+    let receipt = tape.find("КАССОВЫЙ ЧЕК");
+    let footer = tape.find("Спасибо за покупку!");
+    assert!(
+        header.is_some() && receipt.is_some() && footer.is_some(),
+        "{tape}"
+    );
+    assert!(header < receipt && receipt < footer, "{tape}");
+    assert!(
+        tape.contains("Ждём вас снова"),
+        "second footer line: {tape}"
+    );
+    let printed = emu.printed_document(fd).unwrap().lines.join("\n");
+    assert!(printed.contains("НДС 10%"), "{printed}");
+    assert!(printed.contains("БЕЗ НДС"), "{printed}");
+    assert!(printed.contains("Яблоки Гренни Смит"), "{printed}");
+    assert!(!printed.contains("Товар 1"), "no invented name: {printed}");
+}
