@@ -335,22 +335,27 @@ async fn restart_with_receipt_in_fn_approves_from_archive<J: Store>(store: Arc<J
 async fn restart_without_receipt_prints_it_once<J: Store>(store: Arc<J>) {
     let (sim, source) = setup();
     source.push("op-1", Ok(sale(5000)));
-    store.insert_received("op-1", "{}").unwrap();
-    store
-        .start_printing(
-            "op-1",
-            1,
-            "9999078900001234",
-            ReceiptKind::Sale,
-            Money(5000),
-        )
-        .unwrap();
+    journal_printing(&*store, 1);
     sim.state().receipt_open = true;
     let run = start(&sim, &source, &store);
     wait_for("approve", || approves(&source).len() == 1).await;
     run.stop().await;
     assert_eq!(sim.state().cancels, 1);
     assert_eq!(receipts_in_archive(&sim), 1);
+}
+
+/// op-1 (a 50.00 sale) received and journaled PRINTING at FD `fd`.
+fn journal_printing<J: Store>(store: &J, fd: u32) {
+    store.insert_received("op-1", "{}").unwrap();
+    store
+        .start_printing(
+            "op-1",
+            fd,
+            "9999078900001234",
+            ReceiptKind::Sale,
+            Money(5000),
+        )
+        .unwrap();
 }
 
 /// A shift open (FD 1) and op-1 journaled PRINTING at FD 2, as a crash
@@ -363,16 +368,7 @@ fn crashed_before_the_document<J: Store>(store: &J) -> (SimKkt, Arc<ScriptedSour
         use kkt::Kkt;
         k.open_shift("x").unwrap();
     }
-    store.insert_received("op-1", "{}").unwrap();
-    store
-        .start_printing(
-            "op-1",
-            2,
-            "9999078900001234",
-            ReceiptKind::Sale,
-            Money(5000),
-        )
-        .unwrap();
+    journal_printing(store, 2);
     (sim, source)
 }
 
