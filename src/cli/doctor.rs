@@ -448,8 +448,8 @@ fn read_device(k: &KassaConfig) -> Result<KassaStatus, (String, String)> {
                 (
                     format!("касса {}: {} ({e})", k.name, e.message_ru()),
                     format!(
-                        "проверьте, что ATOL Web-server запущен по адресу {url} и видит ККТ; \
-                         точнее: masterkassa device --driver atol --url {url} status"
+                        "проверьте, что ATOL Web-server запущен по адресу {url} \
+                         и в его настройках выбрана эта ККТ"
                     ),
                 )
             };
