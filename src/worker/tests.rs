@@ -686,13 +686,7 @@ async fn resent_approve_repeats_the_journaled_one_after_a_shift_change<J: Store>
     source.push("op-1", Ok(sale(5000)));
     let run = start(&sim, &source, &store);
     wait_for("approve", || approves(&source).len() == 1).await;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    run.handle
-        .commands
-        .send(Command::CloseShift(tx))
-        .await
-        .unwrap();
-    rx.await.unwrap().unwrap();
+    close_shift_command(&run).await.unwrap();
     // A new shift with a new syncId, opened by the next sale.
     source.push("op-2", Ok(sale(700)));
     wait_for("approve of op-2", || approves(&source).len() == 2).await;

@@ -17,8 +17,7 @@ use serde_json::{Value, json};
 
 use super::api_error::ApiError;
 use super::faults::Fault;
-use super::routes::{JsonObject, Shared, json_response, lock};
-use super::store::OpKind;
+use super::routes::{JsonObject, Shared, json_response, lock, parse_kind};
 use super::validate;
 
 type Shr = State<Arc<Shared>>;
@@ -183,13 +182,7 @@ async fn enqueue(
     Query(q): Query<EnqueueQuery>,
     JsonObject(map): JsonObject,
 ) -> Result<Response, ApiError> {
-    let kind = OpKind::parse(&kind).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            1054,
-            format!("Указанный тип {kind} не найден"),
-        )
-    })?;
+    let kind = parse_kind(&kind)?;
     let id = validate::minion_operation(&map, kind)?;
     let org = q.org.unwrap_or_else(|| shared.config.org_id.clone());
     lock(&shared.store).enqueue(&org, kind, &id, Value::Object(map))?;

@@ -407,6 +407,17 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
     }
 }
 
+/// The operation kind in a URL path, or the cloud's 1054 "type not found".
+pub(crate) fn parse_kind(kind: &str) -> Result<OpKind, ApiError> {
+    OpKind::parse(kind).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            1054,
+            format!("Указанный тип {kind} не найден"),
+        )
+    })
+}
+
 async fn minion_create(
     State(shared): Shr,
     c: Option<axum::Extension<Caller>>,
@@ -414,13 +425,7 @@ async fn minion_create(
     JsonObject(map): JsonObject,
 ) -> Result<Response, ApiError> {
     let store = caller(c)?;
-    let kind = OpKind::parse(&kind).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            1054,
-            format!("Указанный тип {kind} не найден"),
-        )
-    })?;
+    let kind = parse_kind(&kind)?;
     let id = validate::minion_operation(&map, kind)?;
     lock(&shared.store).enqueue(&store.org_id, kind, &id, Value::Object(map))?;
     Ok(StatusCode::CREATED.into_response())
