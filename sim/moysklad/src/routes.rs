@@ -241,9 +241,11 @@ fn add_limit_headers(
     put("X-RateLimit-Limit", u128::from(limit));
     put("X-Lognex-Retry-TimeInterval", window.as_millis());
     put("X-RateLimit-Remaining", u128::from(remaining));
-    put("X-Lognex-Reset", reset.as_millis());
+    // Rounded up: a client that waits the truncated figure comes back
+    // before the oldest request has left the window and gets a 429.
+    put("X-Lognex-Reset", ceil_ms(reset));
     if let Some(r) = retry_after {
-        put("X-Lognex-Retry-After", r.as_millis());
+        put("X-Lognex-Retry-After", ceil_ms(r));
     }
 }
 
@@ -630,4 +632,9 @@ async fn admin_attach(State(shared): Shr, Path(id): Path<String>) -> Result<Resp
     s.token = Some(token.clone());
     let v = json!({"token": token, "uid": s.cashier_uid});
     Ok(json_response(StatusCode::CREATED, &v))
+}
+
+/// Whole milliseconds, rounded up.
+fn ceil_ms(d: Duration) -> u128 {
+    d.as_nanos().div_ceil(1_000_000)
 }
