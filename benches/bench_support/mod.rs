@@ -111,6 +111,7 @@ impl Fleet {
                     token: Some(k.token.clone()),
                 })
                 .collect(),
+            catalogue_size: 200,
             ..FakeCloudConfig::default()
         };
         let cloud = runtime

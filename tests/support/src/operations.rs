@@ -67,9 +67,13 @@ pub fn ten_position_sale(id: &str, seq: u32) -> serde_json::Value {
             let quantity = 1 + i % 3;
             let price = 10_000 + i * 137 + u64::from(seq % 50);
             total += quantity * price;
+            // Items the fake cloud generates (`catalogue_size` > 101), all
+            // piece goods (n % 10 = 1), so the agent finds every name in its
+            // catalogue and no line carries a measure command.
+            let item = i * 10 + 1;
             serde_json::json!({
                 "assortment": {"meta": {"href": format!(
-                    "https://online.moysklad.ru/api/posap/1.0/entity/product/81fdf852-7c21-11e6-8a84-bae5000000{i:02}"
+                    "https://online.moysklad.ru/api/posap/1.0/entity/product/9e000000-0000-4000-8000-{item:012}"
                 )}},
                 "quantity": quantity,
                 "price": price,
