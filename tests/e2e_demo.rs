@@ -78,3 +78,38 @@ fn demo_prints_receipts_approves_and_a_reject() {
     );
     assert!(dir.path().join("journal.db").exists());
 }
+
+#[test]
+fn demo_on_atol_approves_every_operation() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_masterkassa"))
+        .args(["demo", "--printer", "atol", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "demo failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("эмулятор АТОЛ 30Ф"), "{stdout}");
+    assert_eq!(
+        stdout.matches("PUT /cheque/rpc/master/approve").count(),
+        5,
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.matches("PUT /cheque/rpc/master/reject").count(),
+        1,
+        "{stdout}"
+    );
+    // The stand-in's FN signed the catalogue's names, objects and units.
+    assert!(
+        stdout.contains("ФН, позиция 2: 1030 «Яблоки Гренни Смит», 1212 = 1, 2108 = 11"),
+        "{stdout}"
+    );
+    // The model is named once, not «АТОЛ АТОЛ 30Ф».
+    assert!(stdout.contains("ККТ: АТОЛ 30Ф, зав. №"), "{stdout}");
+    assert!(stdout.contains("Итог: чеков в архиве ФН 5, approve 5, reject 1."));
+}

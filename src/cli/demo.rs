@@ -1,5 +1,6 @@
 //! `masterkassa demo`: the whole pipeline on an embedded default, no
-//! hardware, no account. An emulated Shtrih-M-01F serves a PTY, the fake
+//! hardware, no account. An emulated Shtrih-M-01F serves a PTY (or, with
+//! `--printer atol`, the ATOL Web-server stand-in serves loopback HTTP), the fake
 //! MoySklad cloud listens on loopback with consistent variants of the
 //! seed's sample operations queued (all four kinds) plus the seed's own
 //! sale, whose sums do not add up, and the agent polls, prints, approves
@@ -17,9 +18,20 @@ use crate::worker::moysklad::MoySkladSource;
 use crate::worker::queue::samples;
 use crate::worker::{Kassa, KassaSettings};
 use anyhow::Context;
-use sim_shtrih::{Emulator, EmulatorConfig, EmulatorControl};
+use sim_atol::{AtolServer, ServerOptions};
+use sim_shtrih::{Document, Emulator, EmulatorConfig, EmulatorHandle};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// `println!` that never panics: when stdout is a closed pipe
+/// (`masterkassa demo | head`) the demo finishes quietly and still removes
+/// its temporary directory.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
 
 /// Arguments of this subcommand.
 #[derive(Debug, clap::Args)]
@@ -31,16 +43,82 @@ pub struct Args {
     /// Print full request bodies as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Which printer family to emulate.
+    #[arg(long, value_enum, default_value_t = PrinterKind::Shtrih)]
+    pub printer: PrinterKind,
 }
 
-/// `println!` that never panics: when stdout is a closed pipe
-/// (`masterkassa demo | head`) the demo finishes quietly and still removes
-/// its temporary directory.
-macro_rules! out {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
-    }};
+/// The emulated printer behind the demo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrinterKind {
+    /// Shtrih-M-01F over a PTY, the serial protocol.
+    Shtrih,
+    /// ATOL 30F behind the ATOL Web-server's JSON task API.
+    Atol,
+}
+
+/// A running emulated printer: what the demo shows of its tape and FN.
+enum Printer {
+    Shtrih(EmulatorHandle),
+    Atol(AtolServer),
+}
+
+impl Printer {
+    fn start(kind: PrinterKind, dir: &std::path::Path) -> anyhow::Result<Printer> {
+        Ok(match kind {
+            PrinterKind::Shtrih => {
+                let link = dir.join("kkt");
+                let emu = Emulator::spawn(
+                    EmulatorConfig::new(&link).state_file(dir.join("emulator.json")),
+                )
+                .context("cannot start the emulated printer")?;
+                out!(
+                    "  ККТ: эмулятор ШТРИХ-М-01Ф на {} ({}), 115200 бод",
+                    link.display(),
+                    emu.pty_path().display()
+                );
+                Printer::Shtrih(emu)
+            }
+            PrinterKind::Atol => {
+                let server = AtolServer::start(ServerOptions::loopback())
+                    .context("cannot start the ATOL Web-server stand-in")?;
+                out!(
+                    "  ККТ: эмулятор АТОЛ 30Ф за веб-сервером драйвера АТОЛ на {}",
+                    server.url()
+                );
+                Printer::Atol(server)
+            }
+        })
+    }
+
+    fn opener(&self, dir: &std::path::Path) -> crate::device::Opener {
+        match self {
+            Printer::Shtrih(_) => crate::device::shtrih_opener(
+                dir.join("kkt").to_string_lossy().to_string(),
+                shtrih::driver::Baud::Fixed(115_200),
+                shtrih::driver::DriverConfig::default(),
+            ),
+            Printer::Atol(server) => {
+                crate::device::atol_opener(atol::transport::WebServerConfig::new(&server.url()))
+            }
+        }
+    }
+
+    fn archive(&self) -> Vec<Document> {
+        match self {
+            Printer::Shtrih(emu) => emu.control().archive(),
+            Printer::Atol(server) => server.with_device(|d| d.fn_storage.archive.clone()),
+        }
+    }
+
+    /// The printed copy with the free text around it; the ATOL stand-in
+    /// keeps no tape, so only its FN archive is shown.
+    fn tape(&self, fd: u32) -> Option<Vec<String>> {
+        match self {
+            Printer::Shtrih(emu) => emu.control().tape().document_with_text(fd),
+            Printer::Atol(_) => None,
+        }
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -61,7 +139,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let result = runtime.block_on(demo(&dir, args.json));
+    let result = runtime.block_on(demo(&dir, args.json, args.printer));
     drop(runtime);
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
@@ -69,16 +147,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     result
 }
 
-async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
-    let link = dir.join("kkt");
-    let emu = Emulator::spawn(EmulatorConfig::new(&link).state_file(dir.join("emulator.json")))
-        .context("cannot start the emulated printer")?;
+async fn demo(dir: &std::path::Path, json: bool, kind: PrinterKind) -> anyhow::Result<()> {
     out!("masterkassa demo {}", crate::state::VERSION);
-    out!(
-        "  ККТ: эмулятор ШТРИХ-М-01Ф на {} ({}), 115200 бод",
-        link.display(),
-        emu.pty_path().display()
-    );
+    let printer = Printer::start(kind, dir)?;
     let cloud = FakeCloud::start(FakeCloudConfig::default())
         .await
         .context("cannot start the fake cloud")?;
@@ -136,15 +207,7 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
     let source = Arc::new(MoySkladSource::new(api, &cloud.org_id(), &cloud.base_url()));
 
     let store = Arc::new(JournalStore::new(journal, "демо", Source::Moysklad));
-    let port = link.to_string_lossy().to_string();
-    let device = DeviceHandle::spawn(
-        "демо",
-        crate::device::shtrih_opener(
-            port,
-            shtrih::driver::Baud::Fixed(115_200),
-            shtrih::driver::DriverConfig::default(),
-        ),
-    )?;
+    let device = DeviceHandle::spawn("демо", printer.opener(dir))?;
     let mut settings = KassaSettings::new("демо");
     settings.poll_interval = Duration::from_millis(50);
     settings.idle_poll_max = Duration::from_millis(200);
@@ -155,14 +218,13 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
     let task = tokio::spawn(kassa.run(rx));
 
     let started = std::time::Instant::now();
-    let control = emu.control();
     let mut shown_shifts = std::collections::HashSet::new();
     let mut shown_ops = std::collections::HashSet::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     loop {
         for shift in cloud.shifts() {
             if shown_shifts.insert(shift.id.clone()) {
-                show("openshift", &shift.open_body, &control, json);
+                show("openshift", &shift.open_body, &printer, json);
             }
         }
         let ops = cloud.operations();
@@ -175,7 +237,7 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
             if let Some((endpoint, body)) = answer
                 && shown_ops.insert(op.id.clone())
             {
-                show(endpoint, body, &control, json);
+                show(endpoint, body, &printer, json);
             }
         }
         if shown_ops.len() == ops.len() || tokio::time::Instant::now() > deadline {
@@ -213,7 +275,7 @@ async fn demo(dir: &std::path::Path, json: bool) -> anyhow::Result<()> {
         .iter()
         .filter(|o| o.approves_accepted + o.rejects_accepted == 0)
         .count();
-    let receipts = control
+    let receipts = printer
         .archive()
         .iter()
         .filter(|d| d.kind == sim_shtrih::doc_type::RECEIPT)
@@ -240,7 +302,7 @@ fn catalogue_sale() -> serde_json::Value {
     )
 }
 
-fn show(endpoint: &str, body: &serde_json::Value, emu: &EmulatorControl, json: bool) {
+fn show(endpoint: &str, body: &serde_json::Value, printer: &Printer, json: bool) {
     let fd = match endpoint {
         "approve" => body["cheque"]["fiscalDocNumber"].as_str(),
         "openshift" | "closeshift" => body["cheque"]["start"]["fiscalDocNumber"].as_str(),
@@ -256,13 +318,13 @@ fn show(endpoint: &str, body: &serde_json::Value, emu: &EmulatorControl, json: b
     };
     out!("\n--- {title} ---");
     // With the free text around it: the store's receipt header and footer.
-    if let Some(lines) = fd.and_then(|fd| emu.tape().document_with_text(fd)) {
+    if let Some(lines) = fd.and_then(|fd| printer.tape(fd)) {
         for line in &lines {
             out!("  | {line}");
         }
     }
     // What the FN signed for each line: the tags a tax inspector reads.
-    if let Some(doc) = fd.and_then(|fd| emu.document(fd)) {
+    if let Some(doc) = fd.and_then(|fd| printer.archive().into_iter().find(|d| d.number == fd)) {
         for (n, p) in doc.positions.iter().enumerate() {
             let measure = p.measure.map_or("нет".to_string(), |m| m.to_string());
             out!(

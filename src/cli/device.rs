@@ -1,5 +1,6 @@
 //! `masterkassa device`: talk to a fiscal printer directly, for the engineer
-//! standing at it. Opens the port (detecting the speed unless told), runs one
+//! standing at it. Opens the port (detecting the speed unless told) or, for
+//! an ATOL printer, the ATOL Web-server's URL, runs one
 //! action through the `kkt::Kkt` trait, and prints the result — readable
 //! Russian by default, a stable JSON object with `--json` for scripts.
 
@@ -9,16 +10,28 @@ use kkt::{
     ShiftOpened, ShiftState,
 };
 use serde::Serialize;
-use shtrih::driver::{Baud, DriverConfig, ShtrihDriver};
+use shtrih::driver::{Baud, DriverConfig, SerialDriver, ShtrihDriver};
 use std::fmt::Write as _;
 use std::io::Write;
 
 /// Arguments of this subcommand.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Serial port or PTY of the printer, e.g. /dev/ttyACM0 or /tmp/kkt.
+    /// Serial port or PTY of a Shtrih-M printer, e.g. /dev/ttyACM0 or /tmp/kkt.
+    #[arg(long, required_unless_present = "url")]
+    pub port: Option<String>,
+    /// ATOL Web-server URL, e.g. http://127.0.0.1:16732 (`--driver atol`).
+    #[arg(long, required_if_eq("driver", "atol"))]
+    pub url: Option<String>,
+    /// ATOL: which printer of a Web-server serving several (`deviceID`).
     #[arg(long)]
-    pub port: String,
+    pub device_id: Option<String>,
+    /// ATOL: Web-server user for HTTP Basic auth.
+    #[arg(long, requires = "password_file")]
+    pub user: Option<String>,
+    /// ATOL: file holding the Web-server password (never on the command line).
+    #[arg(long, requires = "user")]
+    pub password_file: Option<std::path::PathBuf>,
     /// Line speed: a number (2400…115200) or `auto` to try the standard rates.
     #[arg(long, default_value = "auto", value_parser = parse_baud)]
     pub baud: BaudArg,
@@ -62,7 +75,10 @@ fn parse_baud(s: &str) -> Result<BaudArg, String> {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DriverKind {
+    /// Shtrih-M serial protocol.
     Shtrih,
+    /// ATOL Driver 10 JSON tasks through the ATOL Web-server.
+    Atol,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -136,8 +152,14 @@ impl TlvView {
 /// `status --json` output.
 #[derive(Debug, Serialize)]
 struct StatusReport {
-    port: String,
-    baud: u32,
+    /// Shtrih: the serial port and its speed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baud: Option<u32>,
+    /// ATOL: the Web-server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
     device: DeviceInfo,
     status: DeviceStatus,
     #[serde(rename = "fn")]
@@ -155,26 +177,78 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     run_to(args, &mut std::io::stdout().lock())
 }
 
+/// The opened printer: the trait for every action, the Shtrih driver for
+/// what only its protocol offers (line speed, raw TLV of an archived
+/// document).
+enum Opened {
+    Shtrih(SerialDriver),
+    Atol(atol::driver::AtolDriver),
+}
+
+impl Opened {
+    fn kkt(&mut self) -> &mut dyn Kkt {
+        match self {
+            Opened::Shtrih(d) => d,
+            Opened::Atol(d) => d,
+        }
+    }
+}
+
+fn open(args: &Args) -> anyhow::Result<Opened> {
+    match args.driver {
+        DriverKind::Shtrih => {
+            let Some(port) = args.port.as_deref() else {
+                anyhow::bail!(
+                    "для Штрих-М укажите порт: --port /dev/ttyACM0 (--url — для --driver atol)"
+                );
+            };
+            let cfg = DriverConfig {
+                password: args.password,
+                ..DriverConfig::default()
+            };
+            match ShtrihDriver::open(port, args.baud.0, cfg) {
+                Ok(kkt) => Ok(Opened::Shtrih(kkt)),
+                Err(e) if port_is_held(port) => anyhow::bail!("{}", held_by_another(port, &e)),
+                Err(e) => Err(kkt_err(e)).with_context(|| format!("нет связи с ККТ на {port}")),
+            }
+        }
+        DriverKind::Atol => {
+            let url = args.url.as_deref().unwrap_or_default();
+            let mut cfg = atol::transport::WebServerConfig::new(url);
+            cfg.device_id = args.device_id.clone();
+            if let (Some(user), Some(file)) = (&args.user, &args.password_file) {
+                let password = std::fs::read_to_string(file).with_context(|| {
+                    format!(
+                        "не читается файл пароля веб-сервера АТОЛ {}",
+                        file.display()
+                    )
+                })?;
+                cfg.credentials = Some((user.clone(), password.trim_end().to_string()));
+            }
+            let kkt = atol::driver::AtolDriver::new(cfg)
+                .map_err(kkt_err)
+                .with_context(|| format!("нет связи с веб-сервером АТОЛ {url}"))?;
+            Ok(Opened::Atol(kkt))
+        }
+    }
+}
+
 /// Runs the action and writes its output to `out`.
 pub fn run_to(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let DriverKind::Shtrih = args.driver;
-    let cfg = DriverConfig {
-        password: args.password,
-        ..DriverConfig::default()
+    let mut opened = open(&args)?;
+    let (port, baud) = match &opened {
+        Opened::Shtrih(d) => (args.port.clone(), Some(d.baud())),
+        Opened::Atol(_) => (None, None),
     };
-    let mut kkt = match ShtrihDriver::open(&args.port, args.baud.0, cfg) {
-        Ok(kkt) => kkt,
-        Err(e) if port_is_held(&args.port) => anyhow::bail!("{}", held_by_another(&args.port, &e)),
-        Err(e) => {
-            return Err(kkt_err(e)).with_context(|| format!("нет связи с ККТ на {}", args.port));
-        }
-    };
+    let url = args.url.clone().filter(|_| args.driver == DriverKind::Atol);
+    let kkt = opened.kkt();
     let json = args.json;
     match args.action {
         Action::Status => {
             let report = StatusReport {
-                port: args.port.clone(),
-                baud: kkt.baud(),
+                port,
+                baud,
+                url,
                 device: kkt.device_info().map_err(kkt_err)?,
                 status: kkt.status().map_err(kkt_err)?,
                 fn_info: kkt.fn_info().map_err(kkt_err)?,
@@ -224,7 +298,13 @@ pub fn run_to(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
                 now,
                 "Нефискальный документ".to_string(),
             ];
-            kkt.print_lines(&lines).map_err(kkt_err)?;
+            match &mut opened {
+                Opened::Shtrih(d) => d.print_lines(&lines),
+                Opened::Atol(d) => {
+                    d.print_test(&lines.iter().map(String::as_str).collect::<Vec<_>>())
+                }
+            }
+            .map_err(kkt_err)?;
             emit(
                 out,
                 json,
@@ -241,11 +321,15 @@ pub fn run_to(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
                 anyhow::bail!("ФД {number} нет в архиве ФН: номера документов 1…{last}");
             }
             let document = kkt.read_document(number).map_err(kkt_err)?;
-            let tlv = if tlv {
-                let items = kkt.read_document_tlv(number).map_err(kkt_err)?;
-                Some(items.iter().map(TlvView::new).collect())
-            } else {
-                None
+            let tlv = match (tlv, &mut opened) {
+                (false, _) => None,
+                (true, Opened::Shtrih(d)) => {
+                    let items = d.read_document_tlv(number).map_err(kkt_err)?;
+                    Some(items.iter().map(TlvView::new).collect())
+                }
+                (true, Opened::Atol(_)) => anyhow::bail!(
+                    "--tlv только для Штрих-М: веб-сервер АТОЛ отдаёт документ без TLV"
+                ),
             };
             emit(out, json, &DocumentReport { document, tlv }, print_document)
         }
@@ -321,10 +405,15 @@ fn yes_no(b: bool) -> &'static str {
 
 fn print_status(out: &mut String, r: &StatusReport) {
     let d = &r.device;
+    let link = match (&r.port, r.baud, &r.url) {
+        (Some(port), Some(baud), _) => format!("порт {port}, {baud} бод"),
+        (_, _, Some(url)) => format!("веб-сервер {url}"),
+        _ => String::new(),
+    };
     let _ = writeln!(
         out,
-        "ККТ:            {} {} (порт {}, {} бод)",
-        d.vendor, d.model, r.port, r.baud
+        "ККТ:            {} ({link})",
+        kkt::model_label(&d.vendor, &d.model)
     );
     let _ = writeln!(out, "Заводской №:    {}", d.serial);
     let _ = writeln!(out, "Прошивка:       {}", d.firmware);
@@ -624,5 +713,99 @@ mod tests {
         assert!(text.contains("sudo systemctl stop masterkassa"), "{text}");
         assert!(text.contains("masterkassa shift close"), "{text}");
         assert!(!text.contains("Unable to acquire"), "{text}");
+    }
+
+    #[test]
+    fn atol_status_shift_and_fd_through_the_web_server() {
+        use sim_atol::{AtolServer, ServerOptions};
+        let mut opts = ServerOptions::loopback();
+        opts.credentials = Some(("kassir".into(), "s3cret".into()));
+        let server = AtolServer::start(opts).expect("stand-in");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let password = dir.path().join("atol.password");
+        std::fs::write(&password, "s3cret\n").expect("password file");
+        let url = server.url();
+        let args = |extra: &[&str]| {
+            let mut argv = vec![
+                "device", "--driver", "atol", "--url", &url, "--user", "kassir",
+            ];
+            argv.extend_from_slice(&["--password-file", password.to_str().expect("utf-8")]);
+            argv.extend_from_slice(extra);
+            Cli::try_parse_from(argv).expect("parses").args
+        };
+
+        let mut out = Vec::new();
+        run_to(args(&["status", "--json"]), &mut out).expect("status");
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        let fn_serial = server.with_device(|d| d.fn_storage.serial.clone());
+        assert_eq!(v["fn"]["serial"], fn_serial.as_str(), "{v}");
+        assert_eq!(v["url"], url.as_str());
+        assert!(v.get("port").is_none() && v.get("baud").is_none(), "{v}");
+        assert_eq!(v["shift"]["state"], "closed");
+
+        let mut out = Vec::new();
+        run_to(args(&["open-shift"]), &mut out).expect("open");
+        let fd = server.with_device(|d| d.fn_storage.last_fd());
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(text.contains(&format!("ФД {fd},")), "{text}");
+        assert!(server.with_device(|d| d.fn_storage.shift.open));
+
+        let mut out = Vec::new();
+        run_to(args(&["fd", &fd.to_string(), "--json"]), &mut out).expect("fd");
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        assert_eq!(v["kind"], "shift_open", "{v}");
+        let sign = server.with_device(|d| d.fn_storage.find(fd).map(|d| d.fiscal_sign));
+        assert_eq!(v["doc"]["fiscal_sign"], sign.expect("archived"));
+
+        let mut out = Vec::new();
+        run_to(args(&["status"]), &mut out).expect("human status");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(text.contains(&format!("(веб-сервер {url})")), "{text}");
+        assert!(!text.contains("АТОЛ АТОЛ"), "{text}");
+
+        let err = run_to(args(&["fd", "1", "--tlv"]), &mut Vec::new()).unwrap_err();
+        assert!(
+            err.to_string().starts_with("--tlv только для Штрих-М"),
+            "{err}"
+        );
+
+        // A wrong password is the Web-server's refusal, never the password.
+        std::fs::write(&password, "wrong").expect("password file");
+        let err = run_to(args(&["status"]), &mut Vec::new()).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            !text.contains("wrong") && !text.contains("s3cret"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn atol_needs_a_url_and_shtrih_a_port() {
+        assert!(Cli::try_parse_from(["device", "--driver", "atol", "status"]).is_err());
+        assert!(Cli::try_parse_from(["device", "status"]).is_err());
+        let cli = Cli::try_parse_from([
+            "device",
+            "--driver",
+            "atol",
+            "--url",
+            "http://h:1",
+            "status",
+        ])
+        .expect("parses");
+        assert_eq!(cli.args.driver, DriverKind::Atol);
+        // A password is only read from a file.
+        assert!(
+            Cli::try_parse_from([
+                "device",
+                "--driver",
+                "atol",
+                "--url",
+                "http://h:1",
+                "--user",
+                "u",
+                "status"
+            ])
+            .is_err()
+        );
     }
 }

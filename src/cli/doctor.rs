@@ -507,8 +507,10 @@ fn device_detail(kassas: &[KassaStatus], daemon: &Result<DaemonStatus, Unreachab
         .filter_map(|k| {
             let p = k.printer.as_ref()?;
             Some(format!(
-                "{}: {} {}, зав. № {}",
-                k.name, p.vendor, p.model, p.serial
+                "{}: {}, зав. № {}",
+                k.name,
+                kkt::model_label(&p.vendor, &p.model),
+                p.serial
             ))
         })
         .collect();

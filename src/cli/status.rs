@@ -293,8 +293,11 @@ fn render_kassa(out: &mut String, k: &KassaStatus, daemon_running: bool) {
         Some(p) => {
             let _ = writeln!(
                 out,
-                "  ККТ: {} {}, зав. № {}, прошивка {}, ФФД {}",
-                p.vendor, p.model, p.serial, p.firmware, p.ffd_version
+                "  ККТ: {}, зав. № {}, прошивка {}, ФФД {}",
+                kkt::model_label(&p.vendor, &p.model),
+                p.serial,
+                p.firmware,
+                p.ffd_version
             );
         }
         None => {

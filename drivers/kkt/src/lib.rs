@@ -45,6 +45,17 @@ pub struct DeviceInfo {
     pub clock: Option<DateTime>,
 }
 
+/// Vendor and model for people, without the vendor twice when the model
+/// already names it («АТОЛ 30Ф», not «АТОЛ АТОЛ 30Ф»).
+pub fn model_label(vendor: &str, model: &str) -> String {
+    let (vendor, model) = (vendor.trim(), model.trim());
+    if vendor.is_empty() || model.to_lowercase().starts_with(&vendor.to_lowercase()) {
+        model.to_string()
+    } else {
+        format!("{vendor} {model}")
+    }
+}
+
 /// Warning flags the FN raises (FN status "warnings" byte).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FnWarnings {

@@ -140,6 +140,10 @@ pub struct ShtrihDriver<P: Port> {
     ffd_1_2: Option<bool>,
 }
 
+/// The driver on a real serial port (or PTY), as [`ShtrihDriver::open`] makes it.
+#[cfg(unix)]
+pub type SerialDriver = ShtrihDriver<serialport::TTYPort>;
+
 #[cfg(unix)]
 impl ShtrihDriver<serialport::TTYPort> {
     /// Opens the serial port (or PTY) at `path`; with [`Baud::Auto`] finds
