@@ -57,3 +57,100 @@ fn status_answers_and_says_waiting_for_the_cloud() {
     assert!(human.contains("демон работает"), "{human}");
     assert!(human.contains("ожидание облака"), "{human}");
 }
+
+/// A token the cloud refuses at start (HTTP 401 on the store's settings)
+/// used to end the daemon, so systemd restarted it in a loop and `status`
+/// said "not running"; it also held up every kassa listed after it. Now
+/// the refused kassa waits and says why, and the next kassa prints.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_parks_its_kassa_and_the_next_one_prints() {
+    use sim_moysklad::{FakeCloud, FakeCloudConfig, OpKind};
+    use test_support::config::{KassaEntry, config_text};
+    let dir = tempfile::tempdir().unwrap();
+    let refusing = FakeCloud::start(FakeCloudConfig {
+        token: Some("ffffffffffffffffffffffffffffffffffffffff".into()),
+        ..FakeCloudConfig::default()
+    })
+    .await
+    .unwrap();
+    let healthy = FakeCloud::start(FakeCloudConfig {
+        token: Some("0123456789abcdef0123456789abcdef01234567".into()),
+        ..FakeCloudConfig::default()
+    })
+    .await
+    .unwrap();
+    let emu = sim_shtrih::Emulator::spawn(
+        sim_shtrih::EmulatorConfig::new(dir.path().join("kkt")).baud(115_200),
+    )
+    .unwrap();
+    let entry =
+        |name: &str, cloud: &sim_moysklad::FakeCloudHandle, port: &std::path::Path| KassaEntry {
+            name: name.into(),
+            api_url: cloud.base_url(),
+            cashier_uid: cloud.cashier_uid(),
+            org_id: cloud.org_id(),
+            token_env: crash_support::TOKEN_ENV.into(),
+            poll_interval_ms: 200,
+            port: port.to_path_buf(),
+            baud: 115_200,
+        };
+    let text = config_text(
+        dir.path(),
+        &[
+            entry("refused", &refusing, &dir.path().join("no-such-tty")),
+            entry("healthy", &healthy, emu.link_path()),
+        ],
+    );
+    // Only the refused kassa asks the cloud for its organisation.
+    let org_line = format!("org_id = \"{}\"\n", refusing.org_id());
+    let text = text.replacen(&org_line, "", 1);
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(&cfg, text).unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(masterkassa::worker::queue::samples::SALE).unwrap();
+    let id = healthy.enqueue(OpKind::RetailDemand, body).unwrap();
+    let mut daemon = crash_support::spawn_agent(&cfg, dir.path());
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        let out = Command::new(env!("CARGO_BIN_EXE_masterkassa"))
+            .args(["status", "--json", "--config", cfg.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let json: Option<serde_json::Value> = serde_json::from_slice(&out.stdout).ok();
+        let approved = healthy
+            .operations()
+            .iter()
+            .any(|o| o.id == id && o.approves_accepted == 1);
+        if let Some(json) = json.filter(|j| j["daemon_running"] == true)
+            && approved
+            && json["kassas"][0]["last_error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("не приняло токен"))
+        {
+            break json;
+        }
+        if Instant::now() > deadline || daemon.try_wait().unwrap().is_some() {
+            let _ = daemon.kill();
+            let log = std::fs::read_to_string(dir.path().join("agent.log")).unwrap_or_default();
+            panic!("the refused kassa stopped the daemon or the healthy one:\n{log}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    let message = status["kassas"][0]["last_error"]["message"]
+        .as_str()
+        .unwrap();
+    assert!(message.contains("HTTP 401"), "{status}");
+    assert!(message.contains("masterkassa attach"), "{status}");
+    assert_eq!(status["kassas"][1]["name"], "healthy");
+    // The healthy kassa's receipt is in its FN, once.
+    let receipts = emu
+        .control()
+        .archive()
+        .iter()
+        .filter(|d| d.kind == sim_shtrih::doc_type::RECEIPT)
+        .count();
+    assert_eq!(receipts, 1);
+}

@@ -97,7 +97,7 @@ pub async fn run_daemon(
     daemon.serve(Some(config.control_socket.clone()))?;
     // One limiter per token: MoySklad counts requests per user.
     let mut limiters: Vec<(String, Arc<RateLimiter>)> = Vec::new();
-    let mut queues: Vec<((String, String), String)> = Vec::new();
+    let queues = QueueClaims::default();
     for ((k, store), cell) in config.kassas.iter().zip(stores).zip(cells) {
         let ms = match &k.cloud {
             CloudConfig::Moysklad(ms) => ms,
@@ -135,22 +135,7 @@ pub async fn run_daemon(
         )
         .with_context(|| format!("kassa {}: cloud client", k.name))?;
         let api: Arc<dyn PosApi> = Arc::new(client);
-        let org_id = match &ms.org_id {
-            Some(id) => id.clone(),
-            None => org_id_from_cloud(&*api, &k.name, &cell).await?,
-        };
-        // Two master kassas on one organisation's queue would both be
-        // handed the same operation and both print it.
-        let queue = (ms.api_url.trim_end_matches('/').to_string(), org_id.clone());
-        if let Some((_, other)) = queues.iter().find(|(q, _)| *q == queue) {
-            anyhow::bail!(
-                "kassas {other} and {} both serve organisation {} at {}: each operation would be printed twice; keep one",
-                k.name,
-                queue.1,
-                queue.0
-            );
-        }
-        queues.push((queue, k.name.clone()));
+        let api_for_org = api.clone();
         let catalogue = Arc::new(
             Catalogue::open(&config.journal_path, &k.name)
                 .with_context(|| format!("kassa {}: catalogue cache", k.name))?,
@@ -159,7 +144,7 @@ pub async fn run_daemon(
         daemon.spawn_background(move |stop| sync.run(stop));
         let mut lookup = ProductLookup::new(api.clone(), catalogue, ms.unknown_product);
         lookup.print_template = ms.receipt_template;
-        let source = Arc::new(MoySkladSource::new(api, &org_id, &ms.api_url));
+        let lookup = Arc::new(lookup);
         let device = open_device(k)?;
         let mut cfg = settings(k);
         // The MoySklad queue cannot notify: idle polling sets how long a
@@ -168,8 +153,47 @@ pub async fn run_daemon(
             k.poll_interval,
             kassas_on_token(&config.kassas, &ms.token),
         );
-        let (kassa, handle) = Kassa::new(cfg, source, store, device);
-        daemon.start(kassa.with_catalogue(Arc::new(lookup)), handle);
+        let api_url = ms.api_url.clone();
+        let start = move |org_id: String| {
+            let source = Arc::new(MoySkladSource::new(api.clone(), &org_id, &api_url));
+            let (kassa, handle) = Kassa::new(cfg, source, store, device);
+            (kassa.with_catalogue(lookup), handle)
+        };
+        let base = ms.api_url.trim_end_matches('/').to_string();
+        match &ms.org_id {
+            Some(id) => {
+                queues
+                    .claim(&base, id, &k.name)
+                    .map_err(|e| anyhow::anyhow!(e))?;
+                let (kassa, handle) = start(id.clone());
+                daemon.start(kassa, handle);
+            }
+            // Waiting for the cloud must not hold up the kassas after this
+            // one, nor keep the socket from saying why this one waits.
+            None => {
+                let api = api_for_org.clone();
+                let queues = queues.clone();
+                let name = k.name.clone();
+                daemon.start_when_ready(async move {
+                    let org_id = org_id_from_cloud(&*api, &name, &cell).await;
+                    if let Err(conflict) = queues.claim(&base, &org_id, &name) {
+                        tracing::error!(kassa = %name, "{conflict}");
+                        cell.update(|s| {
+                            s.last_error = Some(ErrorReport {
+                                layer: "config".into(),
+                                message: format!(
+                                    "касса не запущена: организацию {org_id} уже обслуживает другая касса этого демона, \
+                                     каждая операция печаталась бы дважды; оставьте в настройках одну"
+                                ),
+                                at: crate::worker::moscow_now(),
+                            })
+                        });
+                        return None;
+                    }
+                    Some(start(org_id))
+                });
+            }
+        }
         tracing::info!(kassa = %k.name, device = %device_location(k), "kassa configured");
     }
     if !daemon.has_started() {
@@ -209,34 +233,79 @@ fn lock_instance(journal: &std::path::Path) -> anyhow::Result<std::fs::File> {
     }
 }
 
-/// The retail store's organization id, read once at start (retried while
-/// the cloud is unreachable: the daemon must come up without network).
-async fn org_id_from_cloud(
-    api: &dyn PosApi,
-    kassa: &str,
-    status: &StatusCell,
-) -> anyhow::Result<String> {
+/// The retail store's organization id, read once at start. The daemon
+/// must come up without network and with a refused token: it keeps asking
+/// (quickly while the cloud is unreachable, every few minutes when the
+/// cloud refuses) and says in `status` why the kassa waits.
+async fn org_id_from_cloud(api: &dyn PosApi, kassa: &str, status: &StatusCell) -> String {
     let mut wait = Duration::from_secs(1);
     loop {
-        match api.settings_retailstore().await {
-            Ok(store) => return Ok(store.organization.id.clone().unwrap_or(store.id)),
+        let (why, pause) = match api.settings_retailstore().await {
+            Ok(store) => return store.organization.id.clone().unwrap_or(store.id),
             Err(e) if e.is_transient() => {
                 tracing::warn!(kassa, error = %e, "cannot read the retail store yet; retrying");
-                let why = format!(
-                    "облако недоступно ({}), повтор через {} с",
-                    e,
-                    wait.as_secs()
-                );
-                status.update(|s| s.last_error = Some(waiting_for_cloud(&why)));
-                tokio::time::sleep(wait).await;
+                let why = format!("облако недоступно ({e}), повтор через {} с", wait.as_secs());
+                let pause = wait;
                 wait = (wait * 2).min(Duration::from_secs(60));
+                (why, pause)
             }
             Err(e) => {
-                return Err(anyhow::anyhow!(
-                    "kassa {kassa}: cannot read the retail store (set org_id in the config?): {e}"
-                ));
+                tracing::error!(kassa, error = %e, "the cloud refuses the retail store's settings; retrying in 5 min");
+                let why = match e.status() {
+                    Some(401 | 403) => format!(
+                        "облако не приняло токен (HTTP {}): подключите кассу заново \
+                         (masterkassa attach) или исправьте токен и перезапустите службу",
+                        e.status().unwrap_or(401)
+                    ),
+                    _ => format!(
+                        "облако не отдаёт настройки точки продаж ({e}); \
+                         задайте org_id кассы в настройках"
+                    ),
+                };
+                (why, REFUSED_RETRY)
             }
+        };
+        status.update(|s| s.last_error = Some(waiting_for_cloud(&why)));
+        tokio::time::sleep(pause).await;
+    }
+}
+
+/// How often a refused request for the store's settings is repeated.
+const REFUSED_RETRY: Duration = Duration::from_secs(300);
+
+/// The organisation queues this daemon's kassas poll. Two master kassas on
+/// one queue would both be handed the same operation and both print it.
+#[derive(Clone, Default)]
+struct QueueClaims(Arc<std::sync::Mutex<Vec<QueueClaim>>>);
+
+/// One kassa's claim on an organisation's queue at one API.
+struct QueueClaim {
+    api_url: String,
+    org_id: String,
+    kassa: String,
+}
+
+impl QueueClaims {
+    /// Claims the queue of `org_id` at `api_url` for `kassa`; an error
+    /// names the kassa that already polls it.
+    fn claim(&self, api_url: &str, org_id: &str, kassa: &str) -> Result<(), String> {
+        let mut claims = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(other) = claims
+            .iter()
+            .find(|c| c.api_url == api_url && c.org_id == org_id)
+        {
+            return Err(format!(
+                "kassas {} and {kassa} both serve organisation {org_id} at {api_url}: \
+                 each operation would be printed twice; keep one",
+                other.kassa
+            ));
         }
+        claims.push(QueueClaim {
+            api_url: api_url.to_string(),
+            org_id: org_id.to_string(),
+            kassa: kassa.to_string(),
+        });
+        Ok(())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Running several kassas in one process: each kassa's loop is its own
 //! task with its own device thread, so a stuck printer or a failing token
-//! never holds up another kassa. Serves the control socket, tells systemd
+//! never holds up another kassa (one still waiting for the cloud to name
+//! its organisation starts later, on its own). Serves the control socket, tells systemd
 //! READY / WATCHDOG / STATUS, and stops cleanly on SIGTERM or SIGINT (a
 //! print in progress finishes and is journaled first).
 //!
@@ -62,6 +63,37 @@ impl Daemon {
         }
     }
 
+    /// Starts a kassa once `ready` yields it (e.g. after the cloud named the
+    /// kassa's organisation); until then its placeholder stays in `status`.
+    /// `ready` yielding `None` leaves the kassa parked with whatever its
+    /// placeholder says. Stopping the daemon cancels the wait.
+    pub fn start_when_ready<S, J, F>(&mut self, ready: F)
+    where
+        S: ReceiptSource,
+        J: Store,
+        F: std::future::Future<Output = Option<(Kassa<S, J>, KassaHandle)>> + Send + 'static,
+    {
+        let mut rx = self.stop.subscribe();
+        let handles = self.handles.clone();
+        self.tasks.push(tokio::spawn(async move {
+            let started = tokio::select! {
+                started = ready => started,
+                _ = rx.wait_for(|stop| *stop) => None,
+            };
+            let Some((kassa, handle)) = started else {
+                return;
+            };
+            {
+                let mut handles = handles.write().unwrap_or_else(|p| p.into_inner());
+                match handles.iter_mut().find(|h| h.name == handle.name) {
+                    Some(slot) => *slot = handle,
+                    None => handles.push(handle),
+                }
+            }
+            kassa.run(rx).await;
+        }));
+    }
+
     /// Lists a kassa that cannot start yet (e.g. waiting for the cloud):
     /// `status` shows it with what the returned cell says; commands to it
     /// are answered "kassa stopped".
@@ -81,7 +113,7 @@ impl Daemon {
         status
     }
 
-    /// True when at least one kassa's loop runs.
+    /// True when at least one kassa's loop runs or waits to start.
     pub fn has_started(&self) -> bool {
         !self.tasks.is_empty()
     }
