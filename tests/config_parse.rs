@@ -365,7 +365,15 @@ fn config_check_prints_a_redacted_summary_and_fails_naming_the_key() {
     .unwrap();
     let (ok, stdout, stderr) = masterkassa(&["config", "check", good.to_str().unwrap()]);
     assert!(ok, "{stdout}\n{stderr}");
-    assert!(stdout.contains("kassa shop1 (moysklad)"), "{stdout}");
+    assert!(
+        stdout.contains("Касса shop1 (source = moysklad):"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Токен: файл") && stdout.contains("t.token (значение скрыто)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(": настройки верны"), "{stdout}");
     assert!(stdout.contains("касса shop1: токен читается"), "{stdout}");
     assert!(!stdout.contains("tok-SECRET") && !stderr.contains("tok-SECRET"));
 
@@ -578,7 +586,10 @@ fn an_atol_kassa_needs_no_port_and_defaults_to_the_local_web_server() {
     // The summary says where the password comes from, never what it is.
     let summary = config.summary();
     assert!(
-        summary.contains("atol at http://kkt-host:8080, device_id kkt2, user admin"),
+        summary.contains(
+            "ККТ: АТОЛ через веб-сервер http://kkt-host:8080, device_id kkt2, пользователь admin, \
+             пароль: файл /etc/masterkassa/atol.password"
+        ),
         "{summary}"
     );
 }

@@ -89,7 +89,7 @@ fn check(file: &std::path::Path, no_secrets: bool) -> anyhow::Result<()> {
             .with_context(|| format!("{}: токены не читаются", file.display()));
     }
     if warnings.is_empty() {
-        println!("{}: OK", file.display());
+        println!("{}: настройки верны", file.display());
     } else {
         println!(
             "{}: настройки верны, предупреждений: {}",

@@ -302,55 +302,82 @@ impl Config {
         self.kassas.iter().find(|k| k.name == name)
     }
 
-    /// A human summary (for `masterkassa config check`): every setting,
-    /// tokens shown only by where they are read from, passwords masked.
+    /// The summary `masterkassa config check` prints for the shop's IT
+    /// person, in Russian with each setting's key: tokens shown only by
+    /// where they are read from, passwords masked.
     pub fn summary(&self) -> String {
         use std::fmt::Write;
         let mut out = String::new();
-        let _ = writeln!(out, "journal: {}", self.journal_path.display());
-        let _ = writeln!(out, "journal keep_days: {}", self.journal_keep_days);
-        let _ = writeln!(out, "control socket: {}", self.control_socket.display());
-        for k in &self.kassas {
-            let _ = writeln!(out, "kassa {} ({}):", k.name, k.source());
-            match &k.cloud {
-                CloudConfig::Moysklad(m) => {
-                    let _ = writeln!(out, "  api_url: {}", m.api_url);
-                    let _ = writeln!(out, "  cashier_uid: {}", m.cashier_uid);
-                    let _ = writeln!(
-                        out,
-                        "  org_id: {}",
-                        m.org_id
-                            .as_deref()
-                            .unwrap_or("(from /settings/retailstore)")
-                    );
-                    let _ = writeln!(out, "  token: {} (value hidden)", m.token.describe());
-                }
-                CloudConfig::Kassatka(c) => {
-                    let _ = writeln!(out, "  kassatka api_url: {}", c.api_url);
-                    let _ = writeln!(out, "  cash_box_code: {}", c.cash_box_code);
-                    let _ = writeln!(out, "  lookback_minutes: {}", c.lookback_minutes);
-                    let _ = writeln!(out, "  token: {} (value hidden)", c.token.describe());
-                }
-            }
-            let _ = writeln!(out, "  poll_interval_ms: {}", k.poll_interval.as_millis());
+        let _ = writeln!(
+            out,
+            "Журнал (journal.path): {}",
+            self.journal_path.display()
+        );
+        let _ = writeln!(
+            out,
+            "Хранить завершённые операции (journal.keep_days): {} дн.",
+            self.journal_keep_days
+        );
+        let _ = writeln!(
+            out,
+            "Сокет управления (control.socket): {}",
+            self.control_socket.display()
+        );
+        if let Some(addr) = self.metrics_listen {
             let _ = writeln!(
                 out,
-                "  daily_close: {}",
-                k.daily_close
-                    .map(|t| t.strftime("%H:%M").to_string())
-                    .unwrap_or_else(|| "off".into())
+                "Метрики Prometheus (metrics.listen): http://{addr}/metrics"
+            );
+        }
+        for k in &self.kassas {
+            let _ = writeln!(out, "Касса {} (source = {}):", k.name, k.source());
+            match &k.cloud {
+                CloudConfig::Moysklad(m) => {
+                    let _ = writeln!(out, "  МойСклад (api_url): {}", m.api_url);
+                    let _ = writeln!(out, "  Кассир (cashier_uid): {}", m.cashier_uid);
+                    let _ = writeln!(
+                        out,
+                        "  Организация (org_id): {}",
+                        m.org_id
+                            .as_deref()
+                            .unwrap_or("из настроек точки продаж (/settings/retailstore)")
+                    );
+                    let _ = writeln!(out, "  Токен: {} (значение скрыто)", m.token.describe_ru());
+                }
+                CloudConfig::Kassatka(c) => {
+                    let _ = writeln!(out, "  Кассатка (kassatka.api_url): {}", c.api_url);
+                    let _ = writeln!(out, "  Код кассы (cash_box_code): {}", c.cash_box_code);
+                    let _ = writeln!(
+                        out,
+                        "  Запас по времени (lookback_minutes): {} мин",
+                        c.lookback_minutes
+                    );
+                    let _ = writeln!(out, "  Токен: {} (значение скрыто)", c.token.describe_ru());
+                }
+            }
+            let _ = writeln!(
+                out,
+                "  Опрос облака (poll_interval_ms): {} мс",
+                k.poll_interval.as_millis()
             );
             let _ = writeln!(
                 out,
-                "  tax_system: {}",
+                "  Ежедневное закрытие смены (daily_close): {}",
+                k.daily_close
+                    .map(|t| t.strftime("%H:%M").to_string())
+                    .unwrap_or_else(|| "нет".into())
+            );
+            let _ = writeln!(
+                out,
+                "  СНО (tax_system): {}",
                 k.tax_system
                     .map(|t| t.name_ru())
-                    .unwrap_or("(from each operation)")
+                    .unwrap_or("из операции, иначе из настроек точки продаж")
             );
             if let Some(atol) = &k.device.atol {
                 let _ = writeln!(
                     out,
-                    "  device: atol at {}{}{}",
+                    "  ККТ: АТОЛ через веб-сервер {}{}{}",
                     atol.url,
                     atol.device_id
                         .as_ref()
@@ -359,18 +386,21 @@ impl Config {
                     atol.credentials
                         .as_ref()
                         .map(|(user, source)| format!(
-                            ", user {user}, password from {}",
-                            source.describe()
+                            ", пользователь {user}, пароль: {}",
+                            source.describe_ru()
                         ))
                         .unwrap_or_default()
                 );
             } else {
                 let _ = writeln!(
                     out,
-                    "  device: {} on {} at {} baud, password ***",
+                    "  ККТ: {} на {}, скорость {}, пароль ***",
                     k.device.driver.as_str(),
                     k.device.port.display(),
-                    k.device.baud
+                    match k.device.baud {
+                        Baud::Auto => "определяется (auto)".to_string(),
+                        Baud::Fixed(b) => format!("{b} бод"),
+                    }
                 );
             }
         }

@@ -73,6 +73,15 @@ impl SecretSource {
         }
     }
 
+    /// Where the secret is read from, for the shop's IT person.
+    pub fn describe_ru(&self) -> String {
+        match self {
+            SecretSource::File(p) => format!("файл {}", p.display()),
+            SecretSource::Env(name) => format!("переменная окружения {name}"),
+            SecretSource::Credential(name) => format!("учётные данные systemd {name}"),
+        }
+    }
+
     /// Reads the token from the process environment / file system.
     pub fn load(&self) -> Result<Secret<String>, SecretError> {
         self.load_with(|name| std::env::var(name).ok())
