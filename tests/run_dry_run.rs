@@ -58,6 +58,10 @@ async fn dry_run_shows_receipts_and_rejections_and_answers_nothing() {
         ),
         "{stdout}"
     );
+    // Names from the store's catalogue, as the daemon prints them.
+    assert!(stdout.contains("    Пиво × "), "{stdout}");
+    assert!(stdout.contains("    Яблоки Гренни Смит × "), "{stdout}");
+    assert!(!stdout.contains("Товар 1"), "{stdout}");
     assert!(
         stdout.contains("будет напечатано 1, будет отклонено 1"),
         "{stdout}"

@@ -5,10 +5,15 @@
 //! or answers the cloud (no approve, no reject), so the real run later
 //! sees the same queue.
 //!
+//! Names come from the catalogue as the daemon's would: each product is
+//! asked about once (a targeted request) and kept in memory only, and the
+//! store's `defaultTaxSystem` and receipt template apply as in the daemon.
+//!
 //! The cloud hands out the same operation until it is answered, so the
 //! walk stops when an operation comes round again: with the cloud's
 //! default (no lease) only the head of the queue is shown.
 
+use crate::catalogue::{Catalogue, ProductLookup, Resolved};
 use crate::cloud::{ClientConfig, CloudError, Limits, PosApi, PosClient, RateLimiter};
 use crate::config::{CloudConfig, Config, KassaConfig};
 use crate::receipt::{RenderContext, render};
@@ -58,26 +63,38 @@ async fn walk(k: &KassaConfig, out: &mut String, tally: &mut Tally) -> anyhow::R
         &ms.cashier_uid,
         RateLimiter::new(Limits::moysklad()),
     )?;
+    let store = api.settings_retailstore().await.map_err(|e| {
+        anyhow::anyhow!("касса {}: настройки точки продаж не прочитаны: {e}", k.name)
+    })?;
     let org_id = match &ms.org_id {
         Some(id) => id.clone(),
-        None => {
-            let store = api.settings_retailstore().await.map_err(|e| {
-                anyhow::anyhow!("касса {}: настройки точки продаж не прочитаны: {e}", k.name)
-            })?;
-            store.organization.id.clone().unwrap_or(store.id)
-        }
+        None => store
+            .organization
+            .id
+            .clone()
+            .unwrap_or_else(|| store.id.clone()),
     };
+    let store = crate::catalogue::sync::store_settings(&store);
     let settings = super::run::settings(k);
+    let (header, footer) = if ms.receipt_template {
+        (store.header.clone(), store.footer.clone())
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let ctx = RenderContext {
         // Not read: the device is not opened in a dry run.
         device_tax_systems: Vec::new(),
-        default_tax_system: settings.default_tax_system,
+        default_tax_system: settings.default_tax_system.or(store.default_tax_system),
         cashier: Some(settings.cashier.clone()),
-        // The store's template is printed by the daemon from its catalogue
-        // sync; a dry run shows the fiscal part only.
-        header: Vec::new(),
-        footer: Vec::new(),
+        header,
+        footer,
     };
+    let api: std::sync::Arc<dyn PosApi> = std::sync::Arc::new(api);
+    let lookup = ProductLookup::new(
+        api.clone(),
+        std::sync::Arc::new(Catalogue::in_memory()),
+        ms.unknown_product,
+    );
     let mut seen = Vec::new();
     for _ in 0..MAX_OPERATIONS {
         let (key, kind, outcome) = match api.poll(&org_id).await {
@@ -89,10 +106,17 @@ async fn walk(k: &KassaConfig, out: &mut String, tally: &mut Tally) -> anyhow::R
                 let key = op.sync_id().unwrap_or(&op.meta.href).to_string();
                 let kind = op.kind.entity().to_string();
                 let outcome = match crate::worker::moysklad::source_operation(&op) {
-                    Some(so) => so.input.and_then(|input| render(&input, &ctx)),
-                    None => Err(crate::receipt::RejectReason("нет syncId".into())),
+                    Some(so) => match so.input {
+                        Ok(input) => match lookup.resolve(&key, input).await {
+                            Resolved::Ready(input) => render(&input, &ctx).map_err(|r| r.0),
+                            Resolved::Reject(r) => Err(r.0),
+                            Resolved::Wait(why) => Err(format!("ждала бы облако: {why}")),
+                        },
+                        Err(r) => Err(r.0),
+                    },
+                    None => Err("нет syncId".into()),
                 };
-                (key, kind, outcome.map_err(|r| r.0))
+                (key, kind, outcome)
             }
             Err(CloudError::BadOperation { meta, source }) => {
                 let key = meta
@@ -158,6 +182,9 @@ fn describe(out: &mut String, key: &str, kind: &str, r: &kkt::Receipt) {
         "    оплата: наличными {}, безналичными {}, зачёт аванса {}, в кредит {}",
         pay.cash, pay.electronic, pay.prepayment_offset, pay.credit
     );
+    for line in r.header.iter().chain(&r.footer) {
+        let _ = writeln!(out, "    текст на чеке: {line}");
+    }
     if let Some(c) = &r.buyer_contact {
         let _ = writeln!(out, "    электронный чек: {c}");
     }
