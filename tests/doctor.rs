@@ -90,6 +90,7 @@ async fn doctor_stops_at_the_first_broken_rung_and_says_what_to_do() {
             "journal",
             "cloud",
             "auth",
+            "clock",
             "port",
             "port_access",
             "device",

@@ -165,6 +165,9 @@ pub async fn check(config_path: &Path) -> Report {
     {
         return l.done();
     }
+    if !l.rung("clock", "Часы компьютера верны", clock(&config).await) {
+        return l.done();
+    }
     if !l.rung("port", "Порт ККТ существует", ports(&config))
         || !l.rung("port_access", "Порт доступен службе", port_access(&config))
     {
@@ -356,6 +359,74 @@ async fn cloud(config: &Config) -> (Outcome, Outcome) {
         }
     }
     (Ok(reached.join("; ")), Ok(accepted.join("; ")))
+}
+
+/// How far the computer's clock may be from the cloud's: beyond it the
+/// daily close, shift ages and `status` times are wrong, and much further
+/// TLS certificates stop being accepted.
+const MAX_CLOCK_SKEW_SECS: i64 = 120;
+
+/// Rung "clock": this computer's clock against the `Date` header of the
+/// first MoySklad kassa's API (any answer carries one).
+async fn clock(config: &Config) -> Outcome {
+    let Some(api_url) = config.kassas.iter().find_map(|k| match &k.cloud {
+        CloudConfig::Moysklad(ms) => Some(ms.api_url.clone()),
+        CloudConfig::Kassatka(_) => None,
+    }) else {
+        return Ok("облако МойСклад не настроено, не с чем сравнить".into());
+    };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| (format!("HTTP-клиент не создаётся: {e}"), String::new()))?;
+    let answer = client.head(&api_url).send().await.map_err(|e| {
+        (
+            format!("{api_url}: {e}"),
+            "см. шаг «Облако доступно»".to_string(),
+        )
+    })?;
+    let date = answer
+        .headers()
+        .get(reqwest::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    clock_skew(date.as_deref(), jiff::Timestamp::now())
+}
+
+/// Compares the cloud's `Date` header with `now`.
+fn clock_skew(date: Option<&str>, now: jiff::Timestamp) -> Outcome {
+    let Some(date) = date else {
+        return Ok("облако не прислало время (заголовок Date), не проверено".into());
+    };
+    let cloud = jiff::fmt::rfc2822::parse(date)
+        .map(|z| z.timestamp())
+        .map_err(|e| {
+            (
+                format!("время облака «{date}» не читается: {e}"),
+                String::new(),
+            )
+        })?;
+    let skew = now.as_second() - cloud.as_second();
+    if skew.abs() <= MAX_CLOCK_SKEW_SECS {
+        return Ok(format!("расхождение с облаком {skew:+} с"));
+    }
+    let (word, secs) = if skew > 0 {
+        ("спешат", skew)
+    } else {
+        ("отстают", -skew)
+    };
+    Err((
+        format!(
+            "часы компьютера {word} на {} мин {} с относительно облака",
+            secs / 60,
+            secs % 60
+        ),
+        "включите синхронизацию времени: sudo timedatectl set-ntp true \
+         (и проверьте: timedatectl status)"
+            .into(),
+    ))
 }
 
 /// The API host resolves.
@@ -684,5 +755,25 @@ mod tests {
             "{detail}"
         );
         assert!(fix.contains("masterkassa shift close"), "{fix}");
+    }
+
+    #[test]
+    fn clock_rung_fails_beyond_two_minutes_either_way() {
+        let now: jiff::Timestamp = "2026-12-03T17:40:00Z".parse().unwrap();
+        let ok = clock_skew(Some("Thu, 03 Dec 2026 17:39:10 GMT"), now).unwrap();
+        assert_eq!(ok, "расхождение с облаком +50 с");
+        let (detail, fix) = clock_skew(Some("Thu, 03 Dec 2026 17:50:30 GMT"), now).unwrap_err();
+        assert_eq!(
+            detail,
+            "часы компьютера отстают на 10 мин 30 с относительно облака"
+        );
+        assert!(fix.contains("timedatectl set-ntp true"), "{fix}");
+        let (detail, _) = clock_skew(Some("Thu, 03 Dec 2026 17:30:00 GMT"), now).unwrap_err();
+        assert!(
+            detail.starts_with("часы компьютера спешат на 10 мин 0 с"),
+            "{detail}"
+        );
+        assert!(clock_skew(None, now).is_ok());
+        assert!(clock_skew(Some("yesterday"), now).is_err());
     }
 }
