@@ -101,6 +101,81 @@ async fn run_status_shift_close_and_status_without_daemon() {
     assert_eq!(gauge("masterkassa_kassa_halted"), Some(0.0));
     assert!(gauge("masterkassa_fn_days_left").is_some_and(|d| d > 30.0));
     assert!(gauge("masterkassa_last_poll_age_seconds").is_some_and(|a| a < 60.0));
+    // Events counted where they happen: receipts by kind and outcome,
+    // print durations, cloud requests by endpoint (ids folded) and status.
+    let value = |s: &prometheus_parse::Sample| match s.value {
+        prometheus_parse::Value::Counter(v)
+        | prometheus_parse::Value::Gauge(v)
+        | prometheus_parse::Value::Untyped(v) => v,
+        _ => f64::NAN,
+    };
+    let total = |name: &str, pairs: &[(&str, &str)]| -> f64 {
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == name && pairs.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map(value)
+            .sum()
+    };
+    assert_eq!(
+        total(
+            "masterkassa_receipts_total",
+            &[("kassa", "crash"), ("outcome", "printed")]
+        ),
+        4.0
+    );
+    assert_eq!(
+        total(
+            "masterkassa_receipts_total",
+            &[("kassa", "crash"), ("outcome", "rejected")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        total(
+            "masterkassa_receipts_total",
+            &[("kind", "retaildemand"), ("outcome", "approved")]
+        ),
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == "masterkassa_receipts_total"
+                && s.labels.get("kind") == Some("retaildemand")
+                && s.labels.get("outcome") == Some("printed"))
+            .map(value)
+            .sum::<f64>()
+    );
+    let printed_count = scrape.samples.iter().find_map(|s| match &s.value {
+        prometheus_parse::Value::Histogram(h)
+            if s.metric == "masterkassa_print_duration_seconds" =>
+        {
+            h.iter()
+                .map(|b| b.count)
+                .fold(None, |m: Option<f64>, c| Some(m.map_or(c, |m| m.max(c))))
+        }
+        _ => None,
+    });
+    assert_eq!(printed_count, Some(4.0), "{:?}", scrape.samples);
+    let polls: Vec<_> = scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == "masterkassa_cloud_requests_total")
+        .filter(|s| {
+            s.labels
+                .get("endpoint")
+                .is_some_and(|e| e.contains("/cheque/rpc/master/poll/"))
+        })
+        .collect();
+    assert!(!polls.is_empty(), "{:?}", scrape.samples);
+    for p in &polls {
+        assert!(
+            p.labels
+                .get("endpoint")
+                .is_some_and(|e| e.ends_with("/poll/:id")),
+            "{p:?}"
+        );
+    }
+    assert!(polls.iter().map(|s| value(s)).sum::<f64>() >= 5.0);
 
     let (ok, human) = cli(&["status", "--config", &cfg_arg]);
     assert!(ok, "{human}");

@@ -257,10 +257,15 @@ impl Transport {
         .await;
         drop(permit);
 
+        let counters = crate::metrics::counters();
         let (status, headers, body) = match result {
             Ok(r) => r,
-            Err(e) => return Ok(Attempt::Retry(self.transport_error(endpoint, attempts, &e))),
+            Err(e) => {
+                counters.cloud_request(method.as_str(), url.path(), None);
+                return Ok(Attempt::Retry(self.transport_error(endpoint, attempts, &e)));
+            }
         };
+        counters.cloud_request(method.as_str(), url.path(), Some(status.as_u16()));
         tracing::debug!(%endpoint, status = status.as_u16(), attempt = attempts, "cloud answered");
         if let Some(wait) = exhausted_wait(&headers) {
             self.limiter

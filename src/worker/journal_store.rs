@@ -374,6 +374,7 @@ pub fn counts_of(s: &crate::journal::KassaSummary) -> Counts {
             })
             .collect(),
         journal_bytes: s.journal_bytes,
+        outbox_oldest_at: s.outbox_pending.iter().map(|e| e.created_at).min(),
     }
 }
 

@@ -593,12 +593,14 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         tracing::info!(kassa = %self.cfg.name, op = %op.id, fd = expected_fd, "printing");
         let to_print = receipt.clone();
         let key = super::print_key::print_key(&op.id, &fn_serial, expected_fd);
+        let started = Instant::now();
         let result = self
             .device
             .call(move |k| k.print_receipt_keyed(&to_print, &key))
             .await;
         match result {
             Ok(printed) => {
+                crate::metrics::counters().print_took(&self.cfg.name, started.elapsed());
                 self.known = KnownDevice::after_receipt(
                     self.device.generation(),
                     &fn_serial,
@@ -681,6 +683,11 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         if self.fn_refused.take().is_some() {
             self.status.update(|s| s.fn_blocked = None);
         }
+        crate::metrics::counters().receipt(
+            &self.cfg.name,
+            &decoded.kind,
+            crate::metrics::Outcome::Printed,
+        );
         tracing::info!(kassa = %self.cfg.name, op = %op_id, fd = fiscal.fd_number, fp = fiscal.fiscal_sign, "printed");
         let msg = self.approve_message(op_id, decoded, receipt, &fiscal, shift_id);
         if let Err(e) = self.store.queue_approve(op_id, &msg) {
@@ -799,6 +806,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
 
     pub(super) fn device_trouble(&mut self, e: &KktError) {
         tracing::warn!(kassa = %self.cfg.name, error = %e, class = ?e.class(), "device trouble; waiting");
+        crate::metrics::counters().device_error(&self.cfg.name, e.class().as_str());
         if e.class() == kkt::ErrorClass::FiscalStorage {
             let text = format!(
                 "ФН не подписывает документы, печать приостановлена: {}",
@@ -960,6 +968,18 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         }
         self.journal_writable();
         if delivery == Delivery::Accepted {
+            let settled = match &msg {
+                OutboxMessage::Approve { kind, .. } => {
+                    Some((kind, crate::metrics::Outcome::Approved))
+                }
+                OutboxMessage::Reject { kind, .. } => {
+                    Some((kind, crate::metrics::Outcome::Rejected))
+                }
+                _ => None,
+            };
+            if let Some((kind, outcome)) = settled {
+                crate::metrics::counters().receipt(&self.cfg.name, kind, outcome);
+            }
             self.refused_backoff = self.cfg.refused_retry_min;
             tracing::info!(kassa = %self.cfg.name, msg = %msg.label(), "delivered");
         }

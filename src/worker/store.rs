@@ -60,6 +60,9 @@ pub struct Counts {
     /// Bytes the journal file takes (shared by every kassa).
     #[serde(default)]
     pub journal_bytes: u64,
+    /// When the oldest answer still to be delivered was queued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbox_oldest_at: Option<jiff::Timestamp>,
 }
 
 /// How the source answered an outbox message.

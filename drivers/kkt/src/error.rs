@@ -48,6 +48,21 @@ impl ErrorClass {
         )
     }
 
+    /// A stable machine name, for metrics labels.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ErrorClass::Paper => "paper",
+            ErrorClass::Cover => "cover",
+            ErrorClass::Busy => "busy",
+            ErrorClass::Link => "link",
+            ErrorClass::ShiftExpired => "shift_expired",
+            ErrorClass::Device => "device",
+            ErrorClass::FiscalStorage => "fiscal_storage",
+            ErrorClass::BadData => "bad_data",
+            ErrorClass::Unsupported => "unsupported",
+        }
+    }
+
     /// Short Russian description of the class for status and /state.
     pub fn name_ru(&self) -> &'static str {
         match self {

@@ -8,6 +8,10 @@
 //! seconds relative to the scrape; a value nobody has measured yet (FN not
 //! read, never polled) is left out rather than exported as 0.
 
+mod counters;
+
+pub use counters::{Counters, Outcome, counters};
+
 use crate::control::Registry;
 use crate::worker::status::KassaStatus;
 use prometheus_client::metrics::family::Family;
@@ -103,6 +107,22 @@ pub fn encode(kassas: &[KassaStatus], uptime_secs: u64, now: kkt::DateTime) -> S
         "last_poll_age_seconds",
         "Seconds since the last successful poll of the cloud",
     );
+    let outbox_age = float(
+        &mut registry,
+        "outbox_oldest_age_seconds",
+        "Age of the oldest answer the cloud has not yet taken",
+    );
+    let catalogue_age = float(
+        &mut registry,
+        "catalogue_age_seconds",
+        "Seconds since the catalogue was last synced in full",
+    );
+    let catalogue_items = int(
+        &mut registry,
+        "catalogue_items",
+        "Products and services in the catalogue cache",
+    );
+    let wall_now = jiff::Timestamp::now();
 
     let age = |t: &kkt::DateTime| now.duration_since(*t).as_secs_f64().max(0.0);
     for k in kassas {
@@ -143,7 +163,20 @@ pub fn encode(kassas: &[KassaStatus], uptime_secs: u64, now: kkt::DateTime) -> S
         if let Some(at) = &k.last_poll {
             poll_age.get_or_create(&l).set(age(at));
         }
+        if let Some(at) = c.outbox_oldest_at {
+            let secs = wall_now.duration_since(at).as_secs_f64().max(0.0);
+            outbox_age.get_or_create(&l).set(secs);
+        }
+        if let Some(cat) = &k.catalogue {
+            catalogue_items
+                .get_or_create(&l)
+                .set(i64::try_from(cat.items).unwrap_or(i64::MAX));
+            if let Some(at) = &cat.last_sync {
+                catalogue_age.get_or_create(&l).set(age(at));
+            }
+        }
     }
+    counters().register(&mut registry);
     let mut out = String::new();
     // Writing into a String cannot fail.
     let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
