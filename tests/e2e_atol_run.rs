@@ -26,12 +26,12 @@ fn atol_server() -> AtolServer {
 /// The crash tests' config with its printer swapped for the stand-in.
 fn atol_config(dir: &Path, api_url: &str, atol_url: &str) -> std::path::PathBuf {
     let path = crash_support::config(dir, api_url, Path::new("/dev/unused"));
-    let text = std::fs::read_to_string(&path).unwrap();
-    let head = text.split("[kassa.device]").next().unwrap();
-    let text = format!(
-        "{head}[kassa.device]\ndriver = \"atol\"\nurl = \"{atol_url}\"\nuser = \"{USER}\"\npassword_env = \"MASTERKASSA_TEST_ATOL_PASSWORD\"\n"
+    crash_support::replace_device(
+        &path,
+        &format!(
+            "driver = \"atol\"\nurl = \"{atol_url}\"\nuser = \"{USER}\"\npassword_env = \"MASTERKASSA_TEST_ATOL_PASSWORD\"\n"
+        ),
     );
-    std::fs::write(&path, text).unwrap();
     path
 }
 
