@@ -164,21 +164,23 @@ async fn run_prints_all_four_kinds_on_atol_and_survives_a_kill() {
     let more: Vec<String> = kinds.iter().map(|b| enqueue(&cloud, b, 1)).collect();
     server.hold(true);
     // Killed once the journal says PRINTING for the batch's first operation
-    // and its request sits unanswered on the server.
+    // and its request (posted after its marking codes were checked) sits
+    // unanswered on the server.
     let deadline = Instant::now() + Duration::from_secs(30);
     let printing = format!("printing kassa=crash op={}", more[0]);
     while !std::fs::read_to_string(dir.path().join("agent.log"))
         .unwrap()
         .contains(&printing)
+        || server.pending_documents() == 0
     {
         assert!(
             Instant::now() < deadline,
-            "the agent never started {}",
+            "the agent never posted {}",
             more[0]
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     agent.kill().unwrap();
     agent.wait().unwrap();
     // The held request now runs with nobody waiting for it.

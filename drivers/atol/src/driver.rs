@@ -16,9 +16,13 @@ use crate::error_codes::to_kkt_error;
 use crate::receipt_task::{operator, receipt_task};
 use crate::result::{
     DeviceInfoResult, DeviceStatusResult, FiscalParams, FiscalResult, FnDocumentResult,
-    FnInfoResult, FnStatusResult, OfdExchangeResult, ShiftStateName, ShiftStatusResult,
+    FnInfoResult, FnStatusResult, MarkingCheckBegun, MarkingCheckStatus, OfdExchangeResult,
+    ShiftStateName, ShiftStatusResult,
 };
-use crate::task::{CashTask, FnDocumentQuery, Item, NonFiscalTask, OperatorTask, Task, TextItem};
+use crate::task::{
+    CashTask, FnDocumentQuery, Item, ItemInfoCheckResult, MarkingCheck, MarkingCheckTask,
+    NonFiscalTask, OperatorTask, Task, TextItem,
+};
 use crate::transport::{Posted, TransportError, WebServer, WebServerConfig};
 use kkt::{
     ArchivedDocument, DateTime, DeviceInfo, DeviceStatus, DocumentKind, FiscalDoc, FnInfo,
@@ -117,6 +121,24 @@ fn parse_result<T: DeserializeOwned>(task: &str, value: serde_json::Value) -> Re
         .map_err(|e| KktError::Protocol(format!("result of {task} is malformed: {e}")))
 }
 
+/// The items of a receipt task (none for other tasks).
+fn receipt_items(task: &mut Task) -> &mut [Item] {
+    match task {
+        Task::Sell(t) | Task::SellReturn(t) | Task::Buy(t) | Task::BuyReturn(t) => &mut t.items,
+        _ => &mut [],
+    }
+}
+
+fn has_marking_codes(task: &Task) -> bool {
+    match task {
+        Task::Sell(t) | Task::SellReturn(t) | Task::Buy(t) | Task::BuyReturn(t) => t
+            .items
+            .iter()
+            .any(|i| matches!(i, Item::Position(p) if p.imc_params.is_some())),
+        _ => false,
+    }
+}
+
 impl AtolDriver {
     pub fn new(cfg: WebServerConfig) -> Result<Self, KktError> {
         Ok(AtolDriver {
@@ -189,11 +211,16 @@ impl AtolDriver {
         receipt: &Receipt,
         key: &str,
     ) -> Result<ReceiptPrinted, KktError> {
-        let task = receipt_task(receipt)?;
+        let mut task = receipt_task(receipt)?;
         let name = task.name();
         let expected_total = receipt.total();
         for attempt in 0..MAX_ATTEMPTS_PER_KEY {
             let uuid = request_uuid(key, attempt);
+            // A request the server already holds was checked before it was
+            // posted; checking again would leave an accepted code behind.
+            if has_marking_codes(&task) && !self.server.knows(&uuid).map_err(link)? {
+                self.check_marking_codes(&mut task)?;
+            }
             let posted = self
                 .server
                 .post(&uuid, std::slice::from_ref(&task))
@@ -239,6 +266,83 @@ impl AtolDriver {
         Err(KktError::Protocol(format!(
             "receipt key {key}: {MAX_ATTEMPTS_PER_KEY} requests made no document"
         )))
+    }
+
+    /// FFD 1.2: has the FN (and the OISM, when reachable) check every
+    /// marking code of the receipt, accepts each that passed into the next
+    /// receipt, and writes each verdict (tag 2106) into its position. A
+    /// code the FN's own check refuses rejects the receipt: it is not
+    /// printed. Codes accepted earlier and never used are cleared first.
+    fn check_marking_codes(&mut self, task: &mut Task) -> Result<(), KktError> {
+        let _: serde_json::Value = self.one(Task::CancelMarkingCodeValidation {})?;
+        let _: serde_json::Value = self.one(Task::ClearMarkingCodeValidationResult {})?;
+        for (name, imc) in receipt_items(task)
+            .iter_mut()
+            .filter_map(|item| match item {
+                Item::Position(p) => p.imc_params.as_mut().map(|imc| (p.name.clone(), imc)),
+                Item::Text(_) => None,
+            })
+        {
+            let check = MarkingCheck {
+                imc_type: imc.imc_type.clone(),
+                imc: imc.imc.clone(),
+                item_estimated_status: imc.item_estimated_status,
+                imc_mode_processing: imc.imc_mode_processing,
+                item_quantity: Some(1),
+                item_units: Some("piece".into()),
+            };
+            let begun: MarkingCheckBegun =
+                self.one(Task::BeginMarkingCodeValidation(MarkingCheckTask {
+                    params: check,
+                }))?;
+            if let Some(off) = begun
+                .offline_validation
+                .filter(|o| o.fm_check && !o.fm_check_result)
+            {
+                // Nothing of this receipt stays accepted for another one.
+                let _: serde_json::Value = self.one(Task::DeclineMarkingCode {})?;
+                let _: serde_json::Value = self.one(Task::ClearMarkingCodeValidationResult {})?;
+                return Err(KktError::BadReceipt(format!(
+                    "код маркировки позиции «{name}» не прошёл проверку ФН{}",
+                    off.fm_check_error_reason
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                )));
+            }
+            let status = self.marking_verdict()?;
+            let verdict = status
+                .online_validation
+                .and_then(|o| o.item_info_check_result)
+                // No OISM answer (offline): the FN's check is all there is.
+                .unwrap_or(ItemInfoCheckResult {
+                    imc_check_flag: true,
+                    imc_check_result: true,
+                    ecr_stand_alone_flag: true,
+                    ..ItemInfoCheckResult::default()
+                });
+            let _: serde_json::Value = self.one(Task::AcceptMarkingCode {})?;
+            imc.item_info_check_result = Some(verdict);
+        }
+        Ok(())
+    }
+
+    /// Polls the code's check until it is ready (the OISM may take a few
+    /// seconds), within the task timeout.
+    fn marking_verdict(&mut self) -> Result<MarkingCheckStatus, KktError> {
+        let deadline = std::time::Instant::now() + self.server.config().task_timeout;
+        loop {
+            let status: MarkingCheckStatus = self.one(Task::GetMarkingCodeValidationStatus {})?;
+            if status.ready {
+                return Ok(status);
+            }
+            if std::time::Instant::now() > deadline {
+                let _: serde_json::Value = self.one(Task::CancelMarkingCodeValidation {})?;
+                return Err(KktError::Link(
+                    "проверка кода маркировки не закончилась вовремя".into(),
+                ));
+            }
+            std::thread::sleep(self.server.config().poll_interval);
+        }
     }
 
     /// The result of a receipt request is gone: reads the FN's last document

@@ -28,6 +28,16 @@ pub fn operator(cashier: &str) -> Option<Operator> {
     })
 }
 
+/// What is about to happen to a marked item (tag 2003): one code, one
+/// piece, sold or returned.
+pub fn estimated_status(returning: bool) -> ItemEstimatedStatus {
+    if returning {
+        ItemEstimatedStatus::ItemPieceReturn
+    } else {
+        ItemEstimatedStatus::ItemPieceSold
+    }
+}
+
 fn text_item(text: &str) -> Item {
     Item::Text(TextItem {
         text: text.to_string(),
@@ -65,13 +75,12 @@ pub fn receipt_task(receipt: &Receipt) -> Result<Task, KktError> {
             ))
         })?;
         let imc_params = p.marking_code.as_ref().map(|code| ImcParams {
-            imc: code.clone(),
-            item_estimated_status: if returning {
-                ItemEstimatedStatus::ItemPieceReturn
-            } else {
-                ItemEstimatedStatus::ItemPieceSold
-            },
+            imc_type: "auto".into(),
+            imc: crate::task::imc_base64(code),
+            item_estimated_status: estimated_status(returning),
             imc_mode_processing: 0,
+            // Filled in by the driver from the code's check.
+            item_info_check_result: None,
         });
         items.push(Item::Position(PositionItem {
             name: p.name.clone(),

@@ -234,3 +234,63 @@ pub struct FnDocumentBody {
 pub struct FnDocumentResult {
     pub document: FnDocumentBody,
 }
+
+/// Result of `beginMarkingCodeValidation`: the FN's own (offline) check.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkingCheckBegun {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_validation: Option<OfflineValidation>,
+}
+
+/// The FN's check of a code's crypto tail.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OfflineValidation {
+    /// The FN checked the code.
+    #[serde(default)]
+    pub fm_check: bool,
+    /// ... and it passed.
+    #[serde(default)]
+    pub fm_check_result: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fm_check_error_reason: Option<String>,
+}
+
+/// Result of `getMarkingCodeValidationStatus`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkingCheckStatus {
+    /// The verdict is final.
+    #[serde(default)]
+    pub ready: bool,
+    /// The OISM was asked.
+    #[serde(default)]
+    pub sent_imc_request: bool,
+    /// Why the OISM could not be asked (code 0: no error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver_error: Option<MarkingDriverError>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online_validation: Option<OnlineValidation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkingDriverError {
+    #[serde(default)]
+    pub code: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// The OISM's answer on a code.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnlineValidation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_info_check_result: Option<crate::task::ItemInfoCheckResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark_operator_item_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imc_type: Option<String>,
+}

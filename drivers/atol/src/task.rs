@@ -28,6 +28,18 @@ pub enum Task {
     GetFnDocument(FnDocumentQuery),
     /// A non-fiscal print-out (used for the test page).
     NonFiscal(NonFiscalTask),
+    /// FFD 1.2: the FN (and, online, the OISM) checks one marking code.
+    BeginMarkingCodeValidation(MarkingCheckTask),
+    /// FFD 1.2: whether the check begun last is done, and its verdict.
+    GetMarkingCodeValidationStatus {},
+    /// FFD 1.2: the checked code goes into the next receipt.
+    AcceptMarkingCode {},
+    /// FFD 1.2: the checked code is dropped.
+    DeclineMarkingCode {},
+    /// FFD 1.2: abandons a check in progress.
+    CancelMarkingCodeValidation {},
+    /// FFD 1.2: forgets every accepted code not yet in a receipt.
+    ClearMarkingCodeValidationResult {},
 }
 
 impl Task {
@@ -52,6 +64,12 @@ impl Task {
             Task::OfdExchangeStatus {} => "ofdExchangeStatus",
             Task::GetFnDocument(_) => "getFnDocument",
             Task::NonFiscal(_) => "nonFiscal",
+            Task::BeginMarkingCodeValidation(_) => "beginMarkingCodeValidation",
+            Task::GetMarkingCodeValidationStatus {} => "getMarkingCodeValidationStatus",
+            Task::AcceptMarkingCode {} => "acceptMarkingCode",
+            Task::DeclineMarkingCode {} => "declineMarkingCode",
+            Task::CancelMarkingCodeValidation {} => "cancelMarkingCodeValidation",
+            Task::ClearMarkingCodeValidationResult {} => "clearMarkingCodeValidationResult",
         }
     }
 }
@@ -188,13 +206,97 @@ pub struct PositionItem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImcParams {
-    /// The code as scanned.
+    /// Kind of code; `auto` lets the driver tell from the code itself.
+    #[serde(default = "imc_type_auto")]
+    pub imc_type: String,
+    /// The code as scanned, in Base64 (ATOL carries the raw bytes so that
+    /// the GS separators of a crypto tail survive JSON).
     pub imc: String,
     /// Planned status of the item (tag 2003): 1 piece sold, 3 piece returned.
     pub item_estimated_status: ItemEstimatedStatus,
     /// Mode of the code (tag 2102), 0 = code as read.
     #[serde(default)]
     pub imc_mode_processing: u8,
+    /// The verdict of the code's check (tag 2106), as the check returned it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_info_check_result: Option<ItemInfoCheckResult>,
+}
+
+fn imc_type_auto() -> String {
+    "auto".to_string()
+}
+
+/// Encodes a scanned marking code for `imc`.
+pub fn imc_base64(code: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(code.as_bytes())
+}
+
+/// Decodes an `imc` back to the scanned code; `None` when it is not
+/// Base64 of UTF-8 text.
+pub fn imc_decode(imc: &str) -> Option<String> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(imc).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// `beginMarkingCodeValidation`: one code to check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkingCheckTask {
+    pub params: MarkingCheck,
+}
+
+/// What is checked: the code and what is about to happen to the item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkingCheck {
+    #[serde(default = "imc_type_auto")]
+    pub imc_type: String,
+    /// Base64, as in [`ImcParams::imc`].
+    pub imc: String,
+    pub item_estimated_status: ItemEstimatedStatus,
+    #[serde(default)]
+    pub imc_mode_processing: u8,
+    /// Units of the item the code is on (one code, one unit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_quantity: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_units: Option<String>,
+}
+
+/// The verdict on a code (tag 2106), four flags.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemInfoCheckResult {
+    /// The code was checked (by the FN and/or the OISM).
+    #[serde(default)]
+    pub imc_check_flag: bool,
+    /// The code's crypto check passed.
+    #[serde(default)]
+    pub imc_check_result: bool,
+    /// The OISM reported the item's status.
+    #[serde(default)]
+    pub imc_status_info: bool,
+    /// The planned status is right for this item.
+    #[serde(default)]
+    pub imc_estimated_status_correct: bool,
+    /// Checked offline only (no OISM answer).
+    #[serde(default)]
+    pub ecr_stand_alone_flag: bool,
+}
+
+impl ItemInfoCheckResult {
+    /// From the bits of tag 2106.
+    pub fn from_tag2106(bits: u8) -> Self {
+        ItemInfoCheckResult {
+            imc_check_flag: bits & 0x01 != 0,
+            imc_check_result: bits & 0x02 != 0,
+            imc_status_info: bits & 0x04 != 0,
+            imc_estimated_status_correct: bits & 0x08 != 0,
+            ecr_stand_alone_flag: false,
+        }
+    }
 }
 
 /// Planned status of a marked item (tag 2003).

@@ -181,6 +181,15 @@ impl WebServer {
         }
     }
 
+    /// Whether the server holds a request with this uuid.
+    pub fn knows(&self, uuid: &str) -> Result<bool, TransportError> {
+        match self.state(uuid) {
+            Ok(_) => Ok(true),
+            Err(TransportError::UnknownRequest { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Polls until every task of the request is final.
     pub fn wait(&self, uuid: &str) -> Result<RequestState, TransportError> {
         let deadline = Instant::now() + self.cfg.task_timeout;

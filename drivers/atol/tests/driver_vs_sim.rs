@@ -397,3 +397,94 @@ fn unreachable_server_is_a_recoverable_link_error() {
     assert_eq!(e.class(), ErrorClass::Link);
     assert!(e.is_recoverable());
 }
+
+#[test]
+fn marking_codes_are_checked_accepted_and_sent_with_their_verdict() {
+    use atol::task::{Item, Task, imc_base64};
+    let s = server();
+    let mut d = driver(&s);
+    open_shift(&mut d);
+    // A code with its crypto tail after a GS separator, and one the OISM
+    // says was withdrawn from circulation.
+    let good = "0104606203084625215Nd/hUQS!\u{1d}93dGVz";
+    let withdrawn = "010460620308462521WITHDRAWN";
+    let mut r = sale(ReceiptKind::Sale);
+    r.positions = vec![
+        position("Молоко", 9990, 1_000_000, VatRate::Vat10),
+        position("Пиво", 12000, 1_000_000, VatRate::Vat22),
+    ];
+    for (p, code) in r.positions.iter_mut().zip([good, withdrawn]) {
+        p.marking_code = Some(code.into());
+        p.object = PaymentObject::MARKED;
+    }
+    r.payments.cash = Money(9990 + 12000);
+    let printed = d.print_receipt_keyed(&r, "op-m/1").expect("printed");
+
+    let tasks = s
+        .request_tasks(&request_uuid("op-m/1", 0))
+        .expect("the sell request");
+    let Some(Task::Sell(sell)) = tasks.first() else {
+        panic!("not a sell: {tasks:?}")
+    };
+    let imcs: Vec<_> = sell
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Position(p) => p.imc_params.clone(),
+            Item::Text(_) => None,
+        })
+        .collect();
+    assert_eq!(imcs.len(), 2);
+    assert_eq!(imcs[0].imc, imc_base64(good), "Base64 keeps the GS byte");
+    assert_eq!(imcs[0].imc_type, "auto");
+    let verdict = |i: usize| imcs[i].item_info_check_result.expect("verdict sent");
+    assert!(verdict(0).imc_check_result && verdict(0).imc_estimated_status_correct);
+    assert!(verdict(1).imc_check_flag && !verdict(1).imc_estimated_status_correct);
+    assert!(
+        s.with_device(|dev| dev.marking.accepted.is_empty()),
+        "the receipt used both accepted codes"
+    );
+
+    // Asked again with the same key after a crash: the same receipt, and no
+    // code is checked (and left accepted) a second time.
+    let again = driver(&s)
+        .print_receipt_keyed(&r, "op-m/1")
+        .expect("same receipt");
+    assert_eq!(again, printed);
+    assert!(s.with_device(|dev| dev.marking.accepted.is_empty()));
+
+    // A code the FN's own check refuses: nothing is signed.
+    let last = d.fn_info().unwrap().last_fd_number;
+    r.positions[1].marking_code = Some("010460620308462521BAD".into());
+    let e = d.print_receipt_keyed(&r, "op-m/2").unwrap_err();
+    assert_eq!(e.class(), ErrorClass::BadData);
+    assert!(
+        e.message_ru()
+            .contains("код маркировки позиции «Пиво» не прошёл проверку ФН"),
+        "{}",
+        e.message_ru()
+    );
+    assert_eq!(d.fn_info().unwrap().last_fd_number, last);
+    assert!(s.with_device(|dev| dev.marking.accepted.is_empty()));
+}
+
+#[test]
+fn a_marked_position_nobody_checked_is_refused_by_the_stand_in() {
+    let s = server();
+    let mut d = driver(&s);
+    open_shift(&mut d);
+    let mut r = sale(ReceiptKind::Sale);
+    r.positions[0].marking_code = Some("0104606203084625215Nd".into());
+    r.positions[0].object = PaymentObject::MARKED;
+    // Posted straight to the Web-server, skipping the driver's check.
+    let task = receipt_task(&r).unwrap();
+    let ws = WebServer::new(config(&s.url())).unwrap();
+    let state = ws.run("unchecked-1", &[task]).unwrap();
+    assert_eq!(state.results[0].status, TaskStatus::Error);
+    let text = state.results[0]
+        .error
+        .as_ref()
+        .map(|e| e.description.clone())
+        .unwrap_or_default();
+    assert!(text.contains("не проверен"), "{text}");
+}

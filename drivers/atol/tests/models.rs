@@ -19,6 +19,59 @@ fn round_trip<T: Serialize + DeserializeOwned>(sample: Value) -> T {
 }
 
 #[test]
+fn marking_check_tasks_and_results_round_trip() {
+    let begin = json!({
+        "type": "beginMarkingCodeValidation",
+        "params": {
+            "imcType": "auto",
+            "imc": "MDEwNDYwNDA2MDAwNjAwMDIxTjRONTdSU0NCVVpUUQ==",
+            "itemEstimatedStatus": "itemPieceSold",
+            "imcModeProcessing": 0,
+            "itemQuantity": 1,
+            "itemUnits": "piece"
+        }
+    });
+    let task: Task = round_trip(begin);
+    let Task::BeginMarkingCodeValidation(t) = task else {
+        panic!("not a marking check")
+    };
+    assert_eq!(
+        atol::task::imc_decode(&t.params.imc).as_deref(),
+        Some("010460406000600021N4N57RSCBUZTQ")
+    );
+    for name in [
+        "getMarkingCodeValidationStatus",
+        "acceptMarkingCode",
+        "declineMarkingCode",
+        "cancelMarkingCodeValidation",
+        "clearMarkingCodeValidationResult",
+    ] {
+        let task: Task = round_trip(json!({ "type": name }));
+        assert_eq!(task.name(), name);
+    }
+    let _: atol::result::MarkingCheckBegun = round_trip(json!({
+        "offlineValidation": {"fmCheck": true, "fmCheckResult": false, "fmCheckErrorReason": "Ошибка проверки КП КМ"}
+    }));
+    let status: atol::result::MarkingCheckStatus = round_trip(json!({
+        "ready": true,
+        "sentImcRequest": true,
+        "driverError": {"code": 0},
+        "onlineValidation": {
+            "itemInfoCheckResult": {
+                "imcCheckFlag": true, "imcCheckResult": true, "imcStatusInfo": true,
+                "imcEstimatedStatusCorrect": false, "ecrStandAloneFlag": false
+            },
+            "markOperatorItemStatus": "itemEstimatedStatusIncorrect",
+            "imcType": "auto"
+        }
+    }));
+    assert!(status.ready);
+    // Fields a newer Web-server adds are ignored.
+    let _: atol::result::MarkingCheckStatus =
+        serde_json::from_value(json!({"ready": false, "somethingNew": [1, 2]})).unwrap();
+}
+
+#[test]
 fn sell_request_sample_round_trips() {
     let sample = json!({
         "uuid": "0ba40014-5fa5-4b5a-9e3b-5c3a7ac3c5d9",
@@ -49,7 +102,18 @@ fn sell_request_sample_round_trips() {
                     "paymentMethod": "fullPrepayment",
                     "paymentObject": "commodityWithMarking",
                     "tax": {"type": "vat122"},
-                    "imcParams": {"imc": "010460406000600021N4N57RSCBUZTQ", "itemEstimatedStatus": "itemPieceSold", "imcModeProcessing": 0}
+                    // imc is the scanned code in Base64 (KKTServiceLib's
+                    // MarkingCodeParams_12 requires it; the raw code fails).
+                    "imcParams": {
+                        "imcType": "auto",
+                        "imc": "MDEwNDYwNDA2MDAwNjAwMDIxTjRONTdSU0NCVVpUUQ==",
+                        "itemEstimatedStatus": "itemPieceSold",
+                        "imcModeProcessing": 0,
+                        "itemInfoCheckResult": {
+                            "imcCheckFlag": true, "imcCheckResult": true, "imcStatusInfo": true,
+                            "imcEstimatedStatusCorrect": true, "ecrStandAloneFlag": false
+                        }
+                    }
                 }
             ],
             "payments": [{"type": "cash", "sum": 100}, {"type": "electronically", "sum": 80.47}],

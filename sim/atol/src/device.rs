@@ -43,6 +43,9 @@ pub struct AtolDevice {
     pub faults: Faults,
     /// A signed document waits for `continuePrint`.
     pub unprinted: bool,
+    /// FFD 1.2 marking codes checked and accepted for the next receipt.
+    #[serde(default)]
+    pub marking: crate::marking::MarkingDesk,
     #[serde(skip)]
     pub clock: Clock,
 }
@@ -80,6 +83,7 @@ impl AtolDevice {
             fn_storage: FnStorage::new("9960440300000001", now),
             faults: Faults::default(),
             unprinted: false,
+            marking: Default::default(),
             clock,
         }
     }
@@ -164,10 +168,12 @@ impl AtolDevice {
         self.ready_to_print()?;
         let total =
             u64::try_from(total).map_err(|_| err(code::INVALID_PARAM, "Отрицательный итог"))?;
+        let codes_left = self.marking.without_codes_of(t)?;
         let d = self
             .fn_storage
             .commit_receipt(now, operation, total, archived)
             .map_err(refusal)?;
+        self.marking.accepted = codes_left;
         self.signed(d)
     }
 
@@ -175,6 +181,12 @@ impl AtolDevice {
     pub fn execute(&mut self, task: &Task) -> TaskOutcome {
         let now = self.clock.now();
         match task {
+            Task::BeginMarkingCodeValidation(_)
+            | Task::GetMarkingCodeValidationStatus {}
+            | Task::AcceptMarkingCode {}
+            | Task::DeclineMarkingCode {}
+            | Task::CancelMarkingCodeValidation {}
+            | Task::ClearMarkingCodeValidationResult {} => self.marking.execute(task),
             Task::Sell(t) => self.receipt(1, t),
             Task::SellReturn(t) => self.receipt(2, t),
             Task::Buy(t) => self.receipt(3, t),

@@ -4,10 +4,13 @@
 //!
 //! - [`device`]: one ATOL printer with its FN, paper, cover and faults;
 //!   executes one task (pure state, no I/O);
+//! - [`marking`]: FFD 1.2 marking-code checks and the codes accepted for
+//!   the next receipt;
 //! - [`server`]: the HTTP side: request queue with ATOL's asynchronous
 //!   states, the executor, fault switches, the optional state file.
 
 pub mod device;
+pub mod marking;
 pub mod server;
 
 pub use device::{AtolDevice, Faults};

@@ -212,7 +212,9 @@ impl AtolServer {
         self.with_device(|d| d.faults = faults);
     }
 
-    /// Holds the queue: posted requests stay in `wait`.
+    /// Holds the requests that make a fiscal document (receipts, shift
+    /// reports): they stay in `wait`, in order; queries and marking checks
+    /// still run, as on a printer busy with a long print-out.
     pub fn hold(&self, on: bool) {
         let mut s = self.inner.lock();
         s.hold = on;
@@ -231,6 +233,25 @@ impl AtolServer {
         s.requests
             .get(uuid)
             .map(|r| r.results.iter().map(|t| t.status).collect())
+    }
+
+    /// Requests that make a fiscal document and have not finished.
+    pub fn pending_documents(&self) -> usize {
+        let s = self.inner.lock();
+        s.queue
+            .iter()
+            .filter_map(|u| s.requests.get(u))
+            .filter(|r| r.tasks.iter().any(makes_document))
+            .count()
+    }
+
+    /// The tasks of a request as they were posted.
+    pub fn request_tasks(&self, uuid: &str) -> Option<Vec<Task>> {
+        self.inner
+            .lock()
+            .requests
+            .get(uuid)
+            .map(|r| r.tasks.clone())
     }
 
     /// Stops serving (in-flight requests stay in the state file).
@@ -283,6 +304,19 @@ async fn run(
 }
 
 /// Runs queued tasks one at a time, `wait` → `inProgress` → final.
+/// A task whose result is a fiscal document (what `hold` holds back).
+fn makes_document(task: &Task) -> bool {
+    matches!(
+        task,
+        Task::Sell(_)
+            | Task::SellReturn(_)
+            | Task::Buy(_)
+            | Task::BuyReturn(_)
+            | Task::OpenShift(_)
+            | Task::CloseShift(_)
+    )
+}
+
 async fn execute_forever(inner: Arc<Inner>) {
     let step = inner.opts.step;
     loop {
@@ -290,14 +324,24 @@ async fn execute_forever(inner: Arc<Inner>) {
         // Mark the next task in progress, let a poller see it, then run it.
         let next = {
             let mut s = inner.lock();
-            if s.hold {
-                continue;
-            }
-            let Some(uuid) = s.queue.front().cloned() else {
+            // Held: requests that make a fiscal document wait (in order);
+            // queries and marking checks still run.
+            let hold = s.hold;
+            let Some(uuid) = s
+                .queue
+                .iter()
+                .find(|u| {
+                    !hold
+                        || s.requests
+                            .get(*u)
+                            .is_none_or(|r| !r.tasks.iter().any(makes_document))
+                })
+                .cloned()
+            else {
                 continue;
             };
             let Some(req) = s.requests.get_mut(&uuid) else {
-                s.queue.pop_front();
+                s.queue.retain(|u| *u != uuid);
                 continue;
             };
             match req
@@ -310,7 +354,7 @@ async fn execute_forever(inner: Arc<Inner>) {
                     Some((uuid, i))
                 }
                 None => {
-                    s.queue.pop_front();
+                    s.queue.retain(|u| *u != uuid);
                     None
                 }
             }
@@ -346,7 +390,7 @@ async fn execute_forever(inner: Arc<Inner>) {
         }
         let finished = req.results.iter().all(|t| t.status.is_final());
         if finished {
-            s.queue.pop_front();
+            s.queue.retain(|u| *u != uuid);
             if std::mem::take(&mut s.lose_next_result) {
                 s.requests.remove(&uuid);
             }
