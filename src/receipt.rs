@@ -23,11 +23,9 @@
 //! `sum mod n` units getting one kopeck more, so the split lines add up to
 //! the original line exactly.
 //!
-//! A prepayment (and its return) is printed as advance lines (payment method
-//! 3, subject "payment"), one per VAT rate of the order's positions, with the
-//! calculated rate (20/120 …). The prepaid sum is distributed over the rates
-//! in proportion to the positions' totals by the largest-remainder rule, so
-//! the lines add up to the prepaid sum exactly.
+//! A line of whole units whose sum has no whole-kopeck unit price is
+//! printed as two lines of the same goods ([`exact_price`]). A prepayment
+//! (and its return) prints the goods it pays for ([`prepaid`]).
 
 use kkt::{
     MeasureUnit, Money, PaymentMethod, PaymentObject, Payments, Position, Quantity, Receipt,
@@ -192,7 +190,7 @@ fn build_positions(op: &OperationInput) -> Result<Vec<Position>, RejectReason> {
             let paid = payments
                 .total()
                 .ok_or_else(|| RejectReason::new("сумма оплат слишком велика"))?;
-            advance_positions(op.kind, op.sum.unwrap_or(paid), &lines)
+            prepaid::prepaid_goods(op.kind, op.sum.unwrap_or(paid), &lines, &op.positions)
         }
     }
 }
@@ -386,26 +384,21 @@ fn goods_positions(
     line: &PricedLine,
     input: &PositionInput,
 ) -> Result<Vec<Position>, RejectReason> {
-    let name = input
-        .name
-        .clone()
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| format!("Товар {}", line.number));
+    let name = line_name(input, line.number);
     let measure = input.subject.and_then(|s| s.measure);
     if input.marks.is_empty() {
-        return Ok(vec![Position {
+        return exact_price::exact_lines(Position {
             name,
             quantity: line.quantity,
-            price: unit_price(line.sum, line.quantity).ok_or_else(|| {
-                RejectReason::new(format!("позиция {}: цена слишком велика", line.number))
-            })?,
+            price: Money::ZERO,
             sum: line.sum,
             vat: line.vat,
             method: PaymentMethod::FullPayment,
             object: input.subject.map_or(PaymentObject::COMMODITY, |s| s.object),
             marking_code: None,
             measure,
-        }]);
+        })
+        .ok_or_else(|| RejectReason::new(format!("позиция {}: цена слишком велика", line.number)));
     }
     let n = i64::try_from(input.marks.len()).unwrap_or(i64::MAX);
     if n.checked_mul(Quantity::SCALE) != Some(line.quantity.0) {
@@ -453,101 +446,14 @@ fn goods_positions(
         .collect())
 }
 
-/// The price of one unit; `None` when it does not fit (a large sum over a
-/// tiny quantity) or the quantity is not positive.
-fn unit_price(sum: Money, quantity: Quantity) -> Option<Money> {
-    if quantity.0 <= 0 {
-        return None;
-    }
-    let exact = div_round(sum.0 as i128 * Quantity::SCALE as i128, quantity.0 as i128);
-    i64::try_from(exact).ok().map(Money)
-}
-
-fn advance_positions(
-    kind: ReceiptKind,
-    sum: Money,
-    lines: &[PricedLine],
-) -> Result<Vec<Position>, RejectReason> {
-    if sum.0 <= 0 {
-        return Err(RejectReason::new(
-            "сумма предоплаты должна быть больше нуля",
-        ));
-    }
-    // Totals per VAT rate, in the order rates first appear.
-    let mut groups: Vec<(VatRate, i128)> = Vec::new();
-    for line in lines {
-        match groups.iter_mut().find(|(v, _)| *v == line.vat) {
-            Some((_, t)) => *t += line.sum.0 as i128,
-            None => groups.push((line.vat, line.sum.0 as i128)),
-        }
-    }
-    let order_total: i128 = groups.iter().map(|(_, t)| t).sum();
-    if order_total <= 0 {
-        return Err(RejectReason::new("сумма позиций должна быть больше нуля"));
-    }
-    // Bounded by i64 from here on, so the shares below cannot overflow.
-    let order_money = i64::try_from(order_total)
-        .map(Money)
-        .map_err(|_| RejectReason::new("сумма позиций слишком велика"))?;
-    if sum > order_money {
-        return Err(RejectReason::new(format!(
-            "сумма предоплаты {sum} ₽ больше суммы позиций {order_money} ₽"
-        )));
-    }
-    // Largest remainder: floor shares, then one kopeck each to the groups
-    // with the largest remainders (earlier groups first on ties).
-    let s = sum.0 as i128;
-    let mut shares: Vec<(i128, i128)> = groups
-        .iter()
-        .map(|(_, t)| (s * t / order_total, s * t % order_total))
-        .collect();
-    let mut left = s - shares.iter().map(|(q, _)| q).sum::<i128>();
-    let mut order: Vec<usize> = (0..shares.len()).collect();
-    order.sort_by(|&a, &b| shares[b].1.cmp(&shares[a].1).then(a.cmp(&b)));
-    for i in order {
-        if left == 0 {
-            break;
-        }
-        shares[i].0 += 1;
-        left -= 1;
-    }
-    let title = match kind {
-        ReceiptKind::PrepaymentReturn => "Возврат предоплаты",
-        _ => "Предоплата",
-    };
-    let several = groups.len() > 1;
-    Ok(groups
-        .iter()
-        .zip(shares)
-        .filter(|(_, (share, _))| *share > 0)
-        .map(|((vat, _), (share, _))| {
-            let vat = vat.calculated();
-            let name = if several {
-                format!("{title} ({})", vat_label(vat))
-            } else {
-                title.to_string()
-            };
-            Position {
-                name,
-                quantity: Quantity::ONE,
-                price: Money(share as i64),
-                sum: Money(share as i64),
-                vat,
-                method: PaymentMethod::Advance,
-                object: PaymentObject::PAYMENT,
-                marking_code: None,
-                measure: None,
-            }
-        })
-        .collect())
-}
-
-fn vat_label(vat: VatRate) -> String {
-    match vat.fraction() {
-        None => "без НДС".into(),
-        Some((0, _)) => "НДС 0%".into(),
-        Some((r, b)) => format!("НДС {r}/{b}"),
-    }
+/// The position's name from the catalogue, or «Товар N» when the shop
+/// chose generic names for what the catalogue lacks.
+fn line_name(input: &PositionInput, number: usize) -> String {
+    input
+        .name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| format!("Товар {number}"))
 }
 
 /// Buyer's phone (normalised to `+7XXXXXXXXXX`) or, failing that, e-mail.
@@ -586,6 +492,9 @@ fn normalize_phone(text: &str) -> Option<String> {
     };
     Some(format!("+7{national}"))
 }
+
+mod exact_price;
+mod prepaid;
 
 #[cfg(test)]
 mod tests;

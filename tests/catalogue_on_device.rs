@@ -185,3 +185,133 @@ async fn catalogue_names_objects_measures_and_template_reach_the_fn() {
     assert!(printed.contains("Яблоки Гренни Смит"), "{printed}");
     assert!(!printed.contains("Товар 1"), "no invented name: {printed}");
 }
+
+/// A prepayment of part of an order and the full return of another reach
+/// the FN as the goods they pay for: the catalogue's names, objects and
+/// measures, 1214 = 2 (partial) and 1 (full), the calculated VAT rate, the
+/// prepaid sum spread over the goods to the kopeck, and the marked goods
+/// without their codes (1212 = 32).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepayments_reach_the_fn_as_the_goods_they_pay_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("kkt");
+    let emu = Emulator::spawn(EmulatorConfig::new(&link)).unwrap();
+    let cloud = FakeCloud::start(FakeCloudConfig::default()).await.unwrap();
+    let mut marked = row("product", MARKED_ID, "Кроссовки беговые", "шт", "GOOD");
+    marked["trackingType"] = json!("SHOES");
+    cloud.put_item(marked).unwrap();
+    let prepayment = |kind: &str, sync_id: &str, sum: i64| {
+        let body = if kind == "prepayment" {
+            samples::PREPAYMENT
+        } else {
+            samples::PREPAYMENT_RETURN
+        };
+        let mut v: serde_json::Value = serde_json::from_str(body).unwrap();
+        v["meta"]["href"] = json!(format!("{BASE}/{kind}/syncid/{sync_id}"));
+        v["positions"] = json!([
+            { "assortment": { "meta": { "href": format!("{BASE}/product/{WEIGHED_ID}") } },
+              "quantity": 1.5, "price": 12000, "vat": 10 },
+            { "assortment": { "meta": { "href": format!("{BASE}/product/{MARKED_ID}") } },
+              "quantity": 1, "price": 450000, "vat": 10 },
+        ]);
+        v["sum"] = json!(sum);
+        // Paid in cash, refunded to the card (the drawer holds too little).
+        let cash = if kind == "prepayment" { sum } else { 0 };
+        v["cashSum"] = json!(cash);
+        v["noCashSum"] = json!(sum - cash);
+        v
+    };
+    let partial = cloud
+        .enqueue(
+            OpKind::Prepayment,
+            prepayment("prepayment", "c0000000-0000-4000-8000-0000000000f1", 100000),
+        )
+        .unwrap();
+    let full_return = cloud
+        .enqueue(
+            OpKind::PrepaymentReturn,
+            prepayment(
+                "prepaymentreturn",
+                "c0000000-0000-4000-8000-0000000000f2",
+                468000,
+            ),
+        )
+        .unwrap();
+
+    config_without_tax_system(dir.path(), &cloud.base_url(), &link);
+    let mut agent = crash_support::spawn_agent(&dir.path().join("config.toml"), dir.path());
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let fds: Vec<u32> = loop {
+        let answered: Vec<_> = [&partial, &full_return]
+            .iter()
+            .filter_map(|id| cloud.operation(id))
+            .filter(|op| op.approves_accepted + op.rejects_accepted > 0)
+            .collect();
+        if answered.len() == 2 {
+            break answered
+                .iter()
+                .map(|op| {
+                    let a = op
+                        .approve
+                        .as_ref()
+                        .unwrap_or_else(|| panic!("rejected: {op:?}"));
+                    a["cheque"]["fiscalDocNumber"]
+                        .as_str()
+                        .unwrap()
+                        .parse()
+                        .unwrap()
+                })
+                .collect();
+        }
+        if Instant::now() > deadline {
+            let _ = agent.kill();
+            let log = std::fs::read_to_string(dir.path().join("agent.log")).unwrap_or_default();
+            panic!("the prepayments were never answered; agent log:\n{log}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let _ = agent.kill();
+    let _ = agent.wait();
+
+    let doc = |fd: u32| {
+        emu.document(fd)
+            .unwrap_or_else(|| panic!("FD {fd} archived"))
+    };
+    let paid = doc(fds[0]);
+    assert_eq!(paid.operation, Some(1), "a prepayment is income");
+    assert_eq!(paid.total, Some(100000));
+    let p = &paid.positions;
+    assert_eq!(p.len(), 2, "{p:#?}");
+    let apples = position(p, "Яблоки Гренни Смит");
+    // 1000.00 × 180.00 / 4680.00 = 38.46; 1.5 kg, price rounded.
+    assert_eq!((apples.quantity, apples.sum), (1_500_000, 3846));
+    assert_eq!(
+        (apples.method, apples.object, apples.measure),
+        (2, 1, Some(11))
+    );
+    assert_eq!(apples.vat, Some(4), "НДС 10/110");
+    let shoes = position(p, "Кроссовки беговые");
+    assert_eq!(
+        (shoes.quantity, shoes.price, shoes.sum),
+        (1_000_000, 96154, 96154)
+    );
+    assert_eq!(
+        (shoes.method, shoes.object),
+        (2, 32),
+        "prepaid without a code"
+    );
+
+    let returned = doc(fds[1]);
+    assert_eq!(returned.operation, Some(2), "a prepayment return");
+    assert_eq!(returned.total, Some(468000));
+    assert!(
+        returned.positions.iter().all(|x| x.method == 1),
+        "full prepayment"
+    );
+    assert!(
+        !returned
+            .positions
+            .iter()
+            .any(|x| x.name.starts_with("Предоплата") || x.name.starts_with("Возврат предоплаты"))
+    );
+}

@@ -8,6 +8,17 @@ mod crash_support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// `masterkassa status --json` for `cfg`, when the daemon answered.
+fn daemon_status(cfg: &std::path::Path) -> Option<serde_json::Value> {
+    let out = Command::new(env!("CARGO_BIN_EXE_masterkassa"))
+        .args(["status", "--json", "--config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .ok()
+        .filter(|j| j["daemon_running"] == true)
+}
+
 #[test]
 fn status_answers_and_says_waiting_for_the_cloud() {
     let dir = tempfile::tempdir().unwrap();
@@ -28,12 +39,7 @@ fn status_answers_and_says_waiting_for_the_cloud() {
 
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
-        let out = Command::new(env!("CARGO_BIN_EXE_masterkassa"))
-            .args(["status", "--json", "--config", cfg.to_str().unwrap()])
-            .output()
-            .unwrap();
-        let json: Option<serde_json::Value> = serde_json::from_slice(&out.stdout).ok();
-        if let Some(json) = json.filter(|j| j["daemon_running"] == true) {
+        if let Some(json) = daemon_status(&cfg) {
             break json;
         }
         if Instant::now() > deadline {
@@ -113,16 +119,12 @@ async fn a_refused_token_parks_its_kassa_and_the_next_one_prints() {
 
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
-        let out = Command::new(env!("CARGO_BIN_EXE_masterkassa"))
-            .args(["status", "--json", "--config", cfg.to_str().unwrap()])
-            .output()
-            .unwrap();
-        let json: Option<serde_json::Value> = serde_json::from_slice(&out.stdout).ok();
+        let json = daemon_status(&cfg);
         let approved = healthy
             .operations()
             .iter()
             .any(|o| o.id == id && o.approves_accepted == 1);
-        if let Some(json) = json.filter(|j| j["daemon_running"] == true)
+        if let Some(json) = json
             && approved
             && json["kassas"][0]["last_error"]["message"]
                 .as_str()

@@ -11,7 +11,6 @@ use super::cache::Catalogue;
 use super::item::CatalogueItem;
 use crate::cloud::PosApi;
 use crate::receipt::{OperationInput, PositionInput, RejectReason};
-use kkt::ReceiptKind;
 use std::sync::Arc;
 
 /// `unknown_product`: what to do with a position the catalogue lacks.
@@ -67,13 +66,6 @@ impl ProductLookup {
 
     /// Names the positions of operation `op_id`.
     pub async fn resolve(&self, op_id: &str, mut input: OperationInput) -> Resolved {
-        // Advance lines carry no product names.
-        if matches!(
-            input.kind,
-            ReceiptKind::Prepayment | ReceiptKind::PrepaymentReturn
-        ) {
-            return Resolved::Ready(input);
-        }
         for (i, position) in input.positions.iter_mut().enumerate() {
             let Some(href) = position.assortment.clone() else {
                 continue;

@@ -176,8 +176,14 @@ fn vat_not_included_is_added_on_top() {
     o.vat_included = Some(false);
     o.cash = Some(Money(1199));
     let r = render(&o, &ctx()).unwrap();
-    assert_eq!(r.positions[0].sum, Money(1199));
-    assert_eq!(r.positions[0].price, Money(400));
+    // 11.99 has no whole-kopeck price for 3 units: 1 × 3.99 + 2 × 4.00.
+    let lines: Vec<(i64, i64, i64)> = r
+        .positions
+        .iter()
+        .map(|p| (p.quantity.0 / Quantity::SCALE, p.price.0, p.sum.0))
+        .collect();
+    assert_eq!(lines, [(1, 399, 399), (2, 400, 800)]);
+    assert_eq!(r.total(), Some(Money(1199)));
 }
 
 #[test]
@@ -245,40 +251,98 @@ fn sale_consuming_prepayment_offsets_it() {
 }
 
 /// The seed's prepayment, made consistent: order 2 × 5.00 −10 % + 3 × 4.00
-/// −10 % = 19.80, prepaid 10.00 (5.00 cash + 5.00 card).
+/// −10 % = 19.80, prepaid 10.00 (5.00 cash + 5.00 card): the goods, their
+/// share of the 10.00, partial prepayment, calculated VAT.
 #[test]
-fn prepayment_prints_advance_lines_with_calculated_vat() {
-    let mut o = op(
-        ReceiptKind::Prepayment,
-        vec![pos(2, 500, 10, 10), pos(3, 400, 10, 10)],
-    );
+fn partial_prepayment_prints_the_goods_with_their_shares() {
+    let mut items = vec![pos(2, 500, 10, 10), pos(3, 400, 10, 10)];
+    items[0].name = Some("Чай".into());
+    items[1].name = Some("Кофе".into());
+    let mut o = op(ReceiptKind::Prepayment, items);
     o.sum = Some(Money(1000));
     o.cash = Some(Money(500));
     o.card = Some(Money(500));
     let r = render(&o, &ctx()).unwrap();
-    assert_eq!(r.positions.len(), 1);
-    let p = &r.positions[0];
-    assert_eq!(p.name, "Предоплата");
-    assert_eq!(p.method, PaymentMethod::Advance);
-    assert_eq!(p.object, PaymentObject::PAYMENT);
-    assert_eq!(p.vat, VatRate::Vat10_110);
-    assert_eq!(p.sum, Money(1000));
+    // 10.00 × 9.00 / 19.80 = 4.545… → 4.55 (largest remainder), 5.45;
+    // 4.55 over 2 units has no whole-kopeck price: 2.27 + 2.28.
+    let lines: Vec<(&str, i64, i64, i64)> = r
+        .positions
+        .iter()
+        .map(|p| {
+            (
+                p.name.as_str(),
+                p.quantity.0 / Quantity::SCALE,
+                p.price.0,
+                p.sum.0,
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("Чай", 1, 227, 227),
+            ("Чай", 1, 228, 228),
+            ("Кофе", 1, 181, 181),
+            ("Кофе", 2, 182, 364)
+        ]
+    );
+    assert_eq!(r.total(), Some(Money(1000)));
+    for p in &r.positions {
+        assert_eq!(p.method, PaymentMethod::PartialPrepayment);
+        assert_eq!(p.object, PaymentObject::COMMODITY);
+        assert_eq!(p.vat, VatRate::Vat10_110);
+    }
 }
 
 #[test]
-fn prepayment_over_several_rates_adds_up() {
-    let mut o = op(
-        ReceiptKind::PrepaymentReturn,
-        vec![pos(1, 1000, 0, 20), pos(1, 1000, 0, 10), pos(1, 1000, 0, 0)],
-    );
-    o.sum = Some(Money(1000));
-    o.qr = Some(Money(1000));
+fn full_prepayment_return_over_several_rates_adds_up() {
+    let mut items = vec![pos(1, 1000, 0, 20), pos(1, 1000, 0, 10), pos(1, 1000, 0, 0)];
+    items[0].marks = vec!["0104601234567890215abc".into()];
+    items[0].subject = Some(LineSubject {
+        object: PaymentObject::MARKED,
+        measure: Some(kkt::MeasureUnit::PIECE),
+    });
+    let mut o = op(ReceiptKind::PrepaymentReturn, items);
+    o.sum = Some(Money(3000));
+    o.qr = Some(Money(3000));
     let r = render(&o, &ctx()).unwrap();
     assert_eq!(r.kind, ReceiptKind::PrepaymentReturn);
     let sums: Vec<i64> = r.positions.iter().map(|p| p.sum.0).collect();
-    assert_eq!(sums, vec![334, 333, 333]);
-    assert_eq!(r.positions[0].name, "Возврат предоплаты (НДС 20/120)");
+    assert_eq!(sums, vec![1000, 1000, 1000]);
+    assert!(
+        r.positions
+            .iter()
+            .all(|p| p.method == PaymentMethod::FullPrepayment)
+    );
+    assert_eq!(r.positions[0].name, "Товар 1");
+    assert_eq!(r.positions[0].vat, VatRate::Vat20_120);
+    // Prepaid marked goods carry no code: "marked, without a code".
+    assert_eq!(r.positions[0].object, PaymentObject::MARKED_NO_CODE);
+    assert_eq!(r.positions[0].marking_code, None);
+    assert_eq!(r.positions[0].measure, Some(kkt::MeasureUnit::PIECE));
     assert_eq!(r.positions[2].vat, VatRate::Vat0);
+}
+
+#[test]
+fn prepayment_shares_always_add_up() {
+    // 1.00 over three equal goods: 0.34 + 0.33 + 0.33.
+    let mut o = op(
+        ReceiptKind::Prepayment,
+        vec![
+            pos(1, 1000, 0, 20),
+            pos(1, 1000, 0, 20),
+            pos(1, 1000, 0, 20),
+        ],
+    );
+    o.sum = Some(Money(100));
+    o.cash = Some(Money(100));
+    let sums: Vec<i64> = render(&o, &ctx())
+        .unwrap()
+        .positions
+        .iter()
+        .map(|p| p.sum.0)
+        .collect();
+    assert_eq!(sums, vec![34, 33, 33]);
 }
 
 #[test]

@@ -284,10 +284,7 @@ impl AtolDriver {
             })
         {
             let check = MarkingCheck {
-                imc_type: imc.imc_type.clone(),
-                imc: imc.imc.clone(),
-                item_estimated_status: imc.item_estimated_status,
-                imc_mode_processing: imc.imc_mode_processing,
+                code: imc.code.clone(),
                 item_quantity: Some(1),
                 item_units: Some("piece".into()),
             };

@@ -3,9 +3,9 @@
 
 use crate::decimal::{Rubles, Units};
 use crate::task::{
-    Alignment, ClientInfo, ImcParams, Item, ItemEstimatedStatus, Operator, Payment, PaymentMethod,
-    PaymentObject, PaymentType, PositionItem, ReceiptTask, Task, Tax, TaxType, TaxationType,
-    TextItem,
+    Alignment, ClientInfo, ImcParams, Item, ItemEstimatedStatus, MarkedCode, Operator, Payment,
+    PaymentMethod, PaymentObject, PaymentType, PositionItem, ReceiptTask, Task, Tax, TaxType,
+    TaxationType, TextItem,
 };
 use kkt::{KktError, Money, Receipt, ReceiptKind, TaxSystem};
 
@@ -75,10 +75,12 @@ pub fn receipt_task(receipt: &Receipt) -> Result<Task, KktError> {
             ))
         })?;
         let imc_params = p.marking_code.as_ref().map(|code| ImcParams {
-            imc_type: "auto".into(),
-            imc: crate::task::imc_base64(code),
-            item_estimated_status: estimated_status(returning),
-            imc_mode_processing: 0,
+            code: MarkedCode {
+                imc_type: "auto".into(),
+                imc: crate::task::imc_base64(code),
+                item_estimated_status: estimated_status(returning),
+                imc_mode_processing: 0,
+            },
             // Filled in by the driver from the code's check.
             item_info_check_result: None,
         });

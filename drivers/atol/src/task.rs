@@ -202,10 +202,12 @@ pub struct PositionItem {
     pub imc_params: Option<ImcParams>,
 }
 
-/// Marking code of a position (FFD 1.2).
+/// A marking code and what is about to happen to its item: the part a
+/// position's `imcParams` and a code check (`beginMarkingCodeValidation`)
+/// share.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ImcParams {
+pub struct MarkedCode {
     /// Kind of code; `auto` lets the driver tell from the code itself.
     #[serde(default = "imc_type_auto")]
     pub imc_type: String,
@@ -217,6 +219,14 @@ pub struct ImcParams {
     /// Mode of the code (tag 2102), 0 = code as read.
     #[serde(default)]
     pub imc_mode_processing: u8,
+}
+
+/// Marking code of a position (FFD 1.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImcParams {
+    #[serde(flatten)]
+    pub code: MarkedCode,
     /// The verdict of the code's check (tag 2106), as the check returned it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_info_check_result: Option<ItemInfoCheckResult>,
@@ -247,17 +257,12 @@ pub struct MarkingCheckTask {
     pub params: MarkingCheck,
 }
 
-/// What is checked: the code and what is about to happen to the item.
+/// What is checked: the code, and the units it stands for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MarkingCheck {
-    #[serde(default = "imc_type_auto")]
-    pub imc_type: String,
-    /// Base64, as in [`ImcParams::imc`].
-    pub imc: String,
-    pub item_estimated_status: ItemEstimatedStatus,
-    #[serde(default)]
-    pub imc_mode_processing: u8,
+    #[serde(flatten)]
+    pub code: MarkedCode,
     /// Units of the item the code is on (one code, one unit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_quantity: Option<u32>,

@@ -435,8 +435,12 @@ fn marking_codes_are_checked_accepted_and_sent_with_their_verdict() {
         })
         .collect();
     assert_eq!(imcs.len(), 2);
-    assert_eq!(imcs[0].imc, imc_base64(good), "Base64 keeps the GS byte");
-    assert_eq!(imcs[0].imc_type, "auto");
+    assert_eq!(
+        imcs[0].code.imc,
+        imc_base64(good),
+        "Base64 keeps the GS byte"
+    );
+    assert_eq!(imcs[0].code.imc_type, "auto");
     let verdict = |i: usize| imcs[i].item_info_check_result.expect("verdict sent");
     assert!(verdict(0).imc_check_result && verdict(0).imc_estimated_status_correct);
     assert!(verdict(1).imc_check_flag && !verdict(1).imc_estimated_status_correct);

@@ -36,7 +36,7 @@ fn marking_check_tasks_and_results_round_trip() {
         panic!("not a marking check")
     };
     assert_eq!(
-        atol::task::imc_decode(&t.params.imc).as_deref(),
+        atol::task::imc_decode(&t.params.code.imc).as_deref(),
         Some("010460406000600021N4N57RSCBUZTQ")
     );
     for name in [

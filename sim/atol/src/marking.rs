@@ -37,7 +37,7 @@ impl MarkingDesk {
     /// Runs a marking task.
     pub fn execute(&mut self, task: &Task) -> Result<Value, ErrorBody> {
         match task {
-            Task::BeginMarkingCodeValidation(t) => self.begin(&t.params.imc),
+            Task::BeginMarkingCodeValidation(t) => self.begin(&t.params.code.imc),
             Task::GetMarkingCodeValidationStatus {} => self.status(),
             Task::AcceptMarkingCode {} => match self.checking.take() {
                 Some((code, _)) => {
@@ -117,7 +117,7 @@ impl MarkingDesk {
             let Some(imc) = &p.imc_params else {
                 continue;
             };
-            let code = imc_decode(&imc.imc).ok_or_else(|| {
+            let code = imc_decode(&imc.code.imc).ok_or_else(|| {
                 err(
                     code::INVALID_PARAM,
                     "imc: ожидается код маркировки в Base64",
