@@ -493,3 +493,25 @@ async fn dropped_connection_is_retried() {
     assert!(c.poll(ORG).await.unwrap().is_none());
     assert!(served.load(std::sync::atomic::Ordering::SeqCst) >= 2);
 }
+
+/// A redirect is not followed: the token travels in its own header, which
+/// an HTTP client keeps when it follows a redirect to another host. The
+/// error names where the redirect pointed (no query), never the token.
+#[tokio::test]
+async fn a_redirect_is_not_followed_and_the_token_stays_home() {
+    let elsewhere = ScriptedServer::start(|_, _| Reply::new(200, "{}")).await;
+    let target = format!("{}/steal?secret=1", elsewhere.base_url());
+    let server =
+        ScriptedServer::start(move |_, _| Reply::new(302, "").header("location", target.clone()))
+            .await;
+    let err = client(&server).poll(ORG).await.unwrap_err();
+    assert_eq!(elsewhere.count(), 0, "the other host was asked");
+    assert_eq!(server.count(), 1, "one request, no retries of a redirect");
+    let text = err.to_string();
+    assert!(
+        matches!(err, CloudError::Redirected { status: 302, .. }),
+        "{text}"
+    );
+    assert!(text.contains(&elsewhere.addr.to_string()), "{text}");
+    assert!(!text.contains(TOKEN) && !text.contains("secret"), "{text}");
+}

@@ -76,6 +76,9 @@ fn build_transport(
     let http = reqwest::Client::builder()
         .connect_timeout(config.connect_timeout)
         .timeout(config.request_timeout)
+        // Never follow: the token header would go along to wherever the
+        // redirect points (reqwest strips Authorization, not our header).
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("masterkassa/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| CloudError::Setup(format!("HTTP client: {e}")))?;

@@ -88,6 +88,18 @@ pub enum CloudError {
         message: String,
     },
 
+    /// A 3xx answer. Redirects are never followed: the token travels in
+    /// its own header, which an HTTP client does not strip when it follows
+    /// a redirect to another host. Usually a wrong `api_url` (http for
+    /// https, an old host).
+    #[error("{endpoint}: HTTP {status} redirect to {location} (not followed; check api_url)")]
+    Redirected {
+        endpoint: String,
+        status: u16,
+        /// Scheme, host and port of `Location`, never its query.
+        location: String,
+    },
+
     /// A 2xx answer whose body is not what the API documents.
     #[error("{endpoint}: malformed answer: {source}")]
     Malformed {
@@ -111,7 +123,7 @@ impl CloudError {
     /// Who can fix it.
     pub fn class(&self) -> ErrorClass {
         match self {
-            CloudError::Setup(_) => ErrorClass::Config,
+            CloudError::Setup(_) | CloudError::Redirected { .. } => ErrorClass::Config,
             CloudError::Api { status, .. } => match status {
                 401 | 403 => ErrorClass::Config,
                 // Wrong method or an API version gone: our set-up is wrong.
@@ -141,7 +153,9 @@ impl CloudError {
     /// The HTTP status, when there was an answer.
     pub fn status(&self) -> Option<u16> {
         match self {
-            CloudError::Api { status, .. } | CloudError::Server { status, .. } => Some(*status),
+            CloudError::Api { status, .. }
+            | CloudError::Server { status, .. }
+            | CloudError::Redirected { status, .. } => Some(*status),
             CloudError::RateLimited { .. } => Some(429),
             _ => None,
         }

@@ -272,6 +272,13 @@ impl Transport {
                 .pause_for(wait.min(self.retry.max_rate_limit_wait))
                 .await;
         }
+        if status.is_redirection() {
+            return Err(CloudError::Redirected {
+                endpoint: endpoint.to_owned(),
+                status: status.as_u16(),
+                location: redirect_target(&headers),
+            });
+        }
         if status == StatusCode::TOO_MANY_REQUESTS {
             let wait = retry_after(&headers)
                 .unwrap_or(self.retry.default_rate_limit_wait)
@@ -330,6 +337,21 @@ fn header_ms(headers: &HeaderMap, name: &str) -> Option<Duration> {
 
 /// How long a 429 says to wait: `X-Lognex-Retry-After` (ms), else
 /// `X-Lognex-Reset` (ms), else the standard `Retry-After` (seconds).
+/// Where a redirect points, as scheme://host[:port] only: a `Location`
+/// may carry a query with anything in it.
+fn redirect_target(headers: &HeaderMap) -> String {
+    headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| Url::parse(l).ok())
+        .map(|u| match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{}://{h}:{p}", u.scheme()),
+            (Some(h), None) => format!("{}://{h}", u.scheme()),
+            _ => "(no host)".to_string(),
+        })
+        .unwrap_or_else(|| "(a relative or missing Location)".to_string())
+}
+
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     header_ms(headers, "X-Lognex-Retry-After")
         .filter(|d| !d.is_zero())

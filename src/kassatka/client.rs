@@ -130,6 +130,8 @@ impl KassatkaClient {
         let http = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .connect_timeout(Duration::from_secs(15))
+            // The api-token header would follow a redirect to any host.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("masterkassa/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| KassatkaError::Client(e.to_string()))?;

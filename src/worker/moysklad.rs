@@ -332,7 +332,13 @@ fn classify(e: crate::cloud::CloudError) -> Result<(), super::source::SourceErro
             message: e.to_string(),
         }),
         ErrorClass::Config | ErrorClass::Cloud => Err(SourceError::Transient {
-            message: e.to_string(),
+            message: match &e {
+                CloudError::Redirected { location, .. } => format!(
+                    "облако перенаправляет запросы на {location}; перенаправление не выполняется \
+                     (токен ушёл бы туда же): проверьте api_url в настройках"
+                ),
+                _ => e.to_string(),
+            },
             retry_after,
         }),
     }
