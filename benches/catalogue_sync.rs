@@ -49,6 +49,7 @@ fn receipt_input(first: usize) -> OperationInput {
                 n * 10 + 1
             )),
             subject: None,
+            components: Vec::new(),
         })
         .collect();
     let mut sale = OperationInput::cash_sale(positions, Money(149_990));

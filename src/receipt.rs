@@ -56,6 +56,22 @@ pub struct PositionInput {
     /// What the catalogue says the line is; `None` prints a commodity
     /// (or a marked commodity when it has codes) with no measure.
     pub subject: Option<LineSubject>,
+    /// A bundle printed component by component (`bundles = "components"`);
+    /// empty: the line prints as itself.
+    pub components: Vec<ComponentInput>,
+}
+
+/// One component of a bundle line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentInput {
+    pub name: String,
+    pub subject: LineSubject,
+    /// Units of the component in one bundle.
+    pub quantity: Quantity,
+    /// The component's own sale price, which sets its share of the
+    /// bundle's sum; without every component's price, shares follow the
+    /// quantities.
+    pub unit_price: Option<Money>,
 }
 
 /// A line's fiscal attributes as the shop's catalogue defines them.
@@ -386,6 +402,9 @@ fn goods_positions(
 ) -> Result<Vec<Position>, RejectReason> {
     let name = line_name(input, line.number);
     let measure = input.subject.and_then(|s| s.measure);
+    if input.marks.is_empty() && !input.components.is_empty() {
+        return bundle_components(line, &input.components);
+    }
     if input.marks.is_empty() {
         return exact_price::exact_lines(Position {
             name,
@@ -444,6 +463,60 @@ fn goods_positions(
             }
         })
         .collect())
+}
+
+/// A bundle's line as its components: each with its own name, payment
+/// object and measure, quantity = bundle quantity × component quantity, and
+/// a share of the bundle's sum by largest remainder (weighted by the
+/// components' sale prices × quantities, or by quantities where a price is
+/// missing), each share printed as exact lines. The shares add up to the
+/// bundle's sum.
+fn bundle_components(
+    line: &PricedLine,
+    components: &[ComponentInput],
+) -> Result<Vec<Position>, RejectReason> {
+    let too_big = || RejectReason::new(format!("позиция {}: комплект слишком велик", line.number));
+    let priced = components
+        .iter()
+        .all(|c| c.unit_price.is_some_and(|p| p.0 > 0));
+    let weights: Vec<i128> = components
+        .iter()
+        .map(|c| {
+            let q = c.quantity.0 as i128;
+            match c.unit_price {
+                Some(p) if priced => q * p.0 as i128,
+                _ => q,
+            }
+        })
+        .collect();
+    let shares = prepaid::largest_remainder(line.sum.0 as i128, &weights);
+    let mut out = Vec::new();
+    for (c, share) in components.iter().zip(shares) {
+        let quantity = (line.quantity.0 as i128)
+            .checked_mul(c.quantity.0 as i128)
+            .map(|q| q / Quantity::SCALE as i128)
+            .and_then(|q| i64::try_from(q).ok())
+            .filter(|q| *q > 0)
+            .ok_or_else(too_big)?;
+        if share == 0 {
+            continue;
+        }
+        out.extend(
+            exact_price::exact_lines(Position {
+                name: c.name.clone(),
+                quantity: Quantity(quantity),
+                price: Money::ZERO,
+                sum: Money(i64::try_from(share).map_err(|_| too_big())?),
+                vat: line.vat,
+                method: PaymentMethod::FullPayment,
+                object: c.subject.object,
+                marking_code: None,
+                measure: c.subject.measure,
+            })
+            .ok_or_else(too_big)?,
+        );
+    }
+    Ok(out)
 }
 
 /// The position's name from the catalogue, or «Товар N» when the shop
@@ -542,6 +615,7 @@ impl OperationInput {
                     assortment: Some(p.assortment.meta.href.clone())
                         .filter(|h| !h.trim().is_empty()),
                     subject: None,
+                    components: Vec::new(),
                 })
                 .collect(),
             cash: op.cash_sum,

@@ -315,3 +315,123 @@ async fn prepayments_reach_the_fn_as_the_goods_they_pay_for() {
             .any(|x| x.name.starts_with("Предоплата") || x.name.starts_with("Возврат предоплаты"))
     );
 }
+
+/// `bundles = "components"`: a bundle of 4 plates (1.50 each), 1.5 kg of
+/// charcoal (4.00/kg) and an assembly service (7.99), shaped like the
+/// seed's «Комплект», sold twice for 19.99 each, reaches the FN as its
+/// components with their own names, objects and measures, the 39.98 shared
+/// by their sale prices to the kopeck.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_reaches_the_fn_as_its_components() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("kkt");
+    let emu = Emulator::spawn(EmulatorConfig::new(&link)).unwrap();
+    let cloud = FakeCloud::start(FakeCloudConfig::default()).await.unwrap();
+    let part = |kind: &str, id: &str, name: &str, uom: &str, pit: &str, price: i64| {
+        let mut r = row(kind, id, name, uom, pit);
+        r["salePrices"] = json!([{ "value": price, "priceType": "Цена продажи" }]);
+        cloud.put_item(r).unwrap();
+        json!({ "meta": { "href": format!("{BASE}/{kind}/{id}"), "type": kind } })
+    };
+    let plate = part(
+        "product",
+        "b0000000-0000-4000-8000-000000000001",
+        "Тарелка",
+        "шт",
+        "GOOD",
+        150,
+    );
+    let coal = part(
+        "product",
+        "b0000000-0000-4000-8000-000000000002",
+        "Уголь",
+        "кг",
+        "GOOD",
+        400,
+    );
+    let work = part(
+        "service",
+        "b0000000-0000-4000-8000-000000000003",
+        "Сборка",
+        "шт",
+        "SERVICE",
+        799,
+    );
+    let bundle_id = "b0000000-0000-4000-8000-0000000000bb";
+    let mut bundle = row(
+        "bundle",
+        bundle_id,
+        "Набор для пикника",
+        "шт",
+        "COMPOUND_PAYMENT_ITEM",
+    );
+    bundle["components"] = json!([
+        { "meta": plate["meta"], "quantity": 4 },
+        { "meta": coal["meta"], "quantity": 1.5 },
+        { "meta": work["meta"], "quantity": 1 },
+    ]);
+    cloud.put_item(bundle).unwrap();
+    let sale = samples::catalogue_sale(
+        "c0000000-0000-4000-8000-0000000000b1",
+        &[(format!("{BASE}/bundle/{bundle_id}"), 2.0, 1999)],
+    );
+    let id = cloud.enqueue(OpKind::RetailDemand, sale).unwrap();
+    config_without_tax_system(dir.path(), &cloud.base_url(), &link);
+    let cfg = dir.path().join("config.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replacen(
+            "[kassa.device]",
+            "bundles = \"components\"\n[kassa.device]",
+            1,
+        ),
+    )
+    .unwrap();
+    let mut agent = crash_support::spawn_agent(&cfg, dir.path());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let answer = loop {
+        if let Some(op) = cloud.operation(&id)
+            && op.approves_accepted + op.rejects_accepted > 0
+        {
+            break op.approve.or(op.reject).unwrap();
+        }
+        if Instant::now() > deadline {
+            let _ = agent.kill();
+            let log = std::fs::read_to_string(dir.path().join("agent.log")).unwrap_or_default();
+            panic!("the bundle sale was never answered; agent log:\n{log}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let _ = agent.kill();
+    let _ = agent.wait();
+    let fd: u32 = answer["cheque"]["fiscalDocNumber"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not approved: {answer}"));
+    let doc = emu.document(fd).unwrap();
+    assert_eq!(doc.total, Some(3998));
+    let names: Vec<&str> = doc.positions.iter().map(|p| p.name.as_str()).collect();
+    assert!(!names.contains(&"Набор для пикника"), "{names:?}");
+    let of = |name: &str| -> Vec<&ArchivedPosition> {
+        doc.positions.iter().filter(|p| p.name == name).collect()
+    };
+    let total = |name: &str| -> (u64, u64) {
+        of(name)
+            .iter()
+            .fold((0, 0), |(q, s), p| (q + p.quantity, s + p.sum))
+    };
+    // Weights 4 × 1.50 : 1.5 × 4.00 : 7.99 of 19.99, for two bundles.
+    assert_eq!(total("Тарелка"), (8_000_000, 1200), "{:#?}", doc.positions);
+    assert_eq!(total("Уголь"), (3_000_000, 1200));
+    assert_eq!(total("Сборка"), (2_000_000, 1598));
+    assert!(
+        of("Уголь")
+            .iter()
+            .all(|p| p.measure == Some(11) && p.object == 1)
+    );
+    assert!(of("Сборка").iter().all(|p| p.object == 4));
+    for p in &doc.positions {
+        assert_eq!(p.price * p.quantity / 1_000_000, p.sum, "{p:?}");
+    }
+}

@@ -74,6 +74,10 @@ pub struct CatalogueItem {
     pub packs: Vec<ItemPack>,
     #[serde(default)]
     pub components: Vec<ItemComponent>,
+    /// The first non-zero sale price (`salePrices[]`): how a bundle's sum
+    /// is shared among its components.
+    #[serde(default)]
+    pub sale_price: Option<kkt::Money>,
 }
 
 impl CatalogueItem {
@@ -132,6 +136,12 @@ impl CatalogueItem {
                     quantity: c.quantity,
                 })
                 .collect(),
+            sale_price: row
+                .sale_prices
+                .iter()
+                .chain(parent.map(|p| p.sale_prices.as_slice()).unwrap_or_default())
+                .map(|p| p.value)
+                .find(|v| v.0 > 0),
         })
     }
 }

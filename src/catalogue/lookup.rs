@@ -10,7 +10,7 @@ use super::attributes::line_subject;
 use super::cache::Catalogue;
 use super::item::CatalogueItem;
 use crate::cloud::PosApi;
-use crate::receipt::{OperationInput, PositionInput, RejectReason};
+use crate::receipt::{ComponentInput, OperationInput, PositionInput, RejectReason};
 use std::sync::Arc;
 
 /// `unknown_product`: what to do with a position the catalogue lacks.
@@ -22,6 +22,17 @@ pub enum UnknownProduct {
     Wait,
     /// Print it as «Товар N» (the shop asked for that explicitly).
     Generic,
+}
+
+/// `bundles`: how a bundle (`COMPOUND_PAYMENT_ITEM`) is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Bundles {
+    /// One line with the bundle's name (1212 = 12, "composite").
+    #[default]
+    Whole,
+    /// One line per component with its own name, object and measure; the
+    /// bundle's sum is shared among them (see `receipt`).
+    Components,
 }
 
 /// The outcome of a lookup.
@@ -48,6 +59,8 @@ pub struct ProductLookup {
     unknown: UnknownProduct,
     /// Print the store's receipt template.
     pub print_template: bool,
+    /// How bundles are printed.
+    pub bundles: Bundles,
 }
 
 impl ProductLookup {
@@ -57,6 +70,7 @@ impl ProductLookup {
             catalogue,
             unknown,
             print_template: true,
+            bundles: Bundles::Whole,
         }
     }
 
@@ -72,6 +86,7 @@ impl ProductLookup {
             };
             if let Some(item) = self.catalogue.get(&href) {
                 describe(position, &item);
+                self.describe_components(position, &item).await;
                 continue;
             }
             match self.api.assortment_item(&href).await {
@@ -81,6 +96,7 @@ impl ProductLookup {
                             tracing::warn!(error = %e, "catalogue item not stored");
                         }
                         describe(position, &item);
+                        self.describe_components(position, &item).await;
                     }
                     None => {
                         if let Some(r) = self.missing(op_id, i + 1, &href) {
@@ -108,6 +124,43 @@ impl ProductLookup {
         }
         self.catalogue.set_waiting(op_id, false);
         Resolved::Ready(input)
+    }
+
+    /// With `bundles = "components"`, the components of a bundle, each from
+    /// the cache or one targeted request; a component that cannot be named
+    /// leaves the bundle printed whole (its own name is real).
+    async fn describe_components(&self, position: &mut PositionInput, item: &CatalogueItem) {
+        position.components.clear();
+        if self.bundles != Bundles::Components
+            || item.kind != super::item::ItemKind::Bundle
+            || item.components.is_empty()
+            || !position.marks.is_empty()
+        {
+            return;
+        }
+        let mut parts = Vec::new();
+        for c in &item.components {
+            let found = match self.catalogue.get(&c.href) {
+                Some(it) => Some((*it).clone()),
+                None => match self.api.assortment_item(&c.href).await {
+                    Ok(Some(row)) => CatalogueItem::from_cloud(&row).inspect(|it| {
+                        let _ = self.catalogue.upsert(it.clone());
+                    }),
+                    _ => None,
+                },
+            };
+            let Some(component) = found else {
+                tracing::warn!(bundle = %item.name, component = %c.href, "bundle component unknown; the bundle prints whole");
+                return;
+            };
+            parts.push(ComponentInput {
+                name: component.name.clone(),
+                subject: line_subject(&component, false),
+                quantity: c.quantity,
+                unit_price: component.sale_price,
+            });
+        }
+        position.components = parts;
     }
 
     /// A product the cloud does not know: rejected, unless the shop chose

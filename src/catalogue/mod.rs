@@ -18,7 +18,7 @@ pub mod sync;
 pub use cache::{Catalogue, CatalogueStatus, StoreSettings};
 pub use error::CatalogueError;
 pub use item::{CatalogueItem, ItemKind};
-pub use lookup::{ProductLookup, Resolved, UnknownProduct};
+pub use lookup::{Bundles, ProductLookup, Resolved, UnknownProduct};
 pub use sync::CatalogueSync;
 
 #[cfg(test)]

@@ -88,6 +88,7 @@ fn item(kind: ItemKind, pit: Option<&str>, tracking: Option<&str>, tobacco: bool
         ppe_type: None,
         packs: Vec::new(),
         components: Vec::new(),
+        sale_price: None,
     }
 }
 
@@ -220,6 +221,7 @@ fn line(quantity_millionths: i64, price: i64, marks: usize) -> PositionInput {
             .collect(),
         assortment: Some("https://x/entity/product/i".into()),
         subject: None,
+        components: Vec::new(),
     }
 }
 

@@ -90,11 +90,12 @@ async fn walk(k: &KassaConfig, out: &mut String, tally: &mut Tally) -> anyhow::R
         footer,
     };
     let api: std::sync::Arc<dyn PosApi> = std::sync::Arc::new(api);
-    let lookup = ProductLookup::new(
+    let mut lookup = ProductLookup::new(
         api.clone(),
         std::sync::Arc::new(Catalogue::in_memory()),
         ms.unknown_product,
     );
+    lookup.bundles = ms.bundles;
     let mut seen = Vec::new();
     for _ in 0..MAX_OPERATIONS {
         let (key, kind, outcome) = match api.poll(&org_id).await {

@@ -144,6 +144,7 @@ pub async fn run_daemon(
         daemon.spawn_background(move |stop| sync.run(stop));
         let mut lookup = ProductLookup::new(api.clone(), catalogue, ms.unknown_product);
         lookup.print_template = ms.receipt_template;
+        lookup.bundles = ms.bundles;
         let lookup = Arc::new(lookup);
         let device = open_device(k)?;
         let mut cfg = settings(k);

@@ -127,6 +127,9 @@ pub struct MoyskladConfig {
     /// `receipt_template` (default true): print the store's receipt
     /// header and footer.
     pub receipt_template: bool,
+    /// `bundles = "whole" | "components"` (default `"whole"`): print a
+    /// bundle as one line, or as its components.
+    pub bundles: crate::catalogue::Bundles,
 }
 
 /// Kassatka 1C API settings of a kassa (`[kassa.kassatka]`).

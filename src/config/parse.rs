@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::catalogue::UnknownProduct;
+use crate::catalogue::{Bundles, UnknownProduct};
 use toml::{Table, Value};
 
 use super::{
@@ -259,7 +259,7 @@ pub(super) fn parse(
     }
 }
 
-const KASSA_KEYS: [&str; 16] = [
+const KASSA_KEYS: [&str; 17] = [
     "name",
     "source",
     "api_url",
@@ -276,9 +276,10 @@ const KASSA_KEYS: [&str; 16] = [
     "catalogue_refresh",
     "unknown_product",
     "receipt_template",
+    "bundles",
 ];
 
-const MOYSKLAD_ONLY: [&str; 9] = [
+const MOYSKLAD_ONLY: [&str; 10] = [
     "api_url",
     "cashier_uid",
     "org_id",
@@ -288,6 +289,7 @@ const MOYSKLAD_ONLY: [&str; 9] = [
     "catalogue_refresh",
     "unknown_product",
     "receipt_template",
+    "bundles",
 ];
 
 fn kassa(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<KassaConfig> {
@@ -482,6 +484,17 @@ fn moysklad(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<MoyskladCo
             None
         }
     };
+    let bundles = match s.string("bundles", p) {
+        None | Some("whole") => Some(Bundles::Whole),
+        Some("components") => Some(Bundles::Components),
+        Some(other) => {
+            p.push(
+                &s.key("bundles"),
+                format!("expected \"whole\" or \"components\", found \"{other}\""),
+            );
+            None
+        }
+    };
     Some(MoyskladConfig {
         api_url: api_url?,
         cashier_uid: cashier_uid?,
@@ -490,6 +503,7 @@ fn moysklad(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<MoyskladCo
         catalogue_refresh: catalogue_refresh?,
         unknown_product: unknown_product?,
         receipt_template: receipt_template?,
+        bundles: bundles?,
     })
 }
 

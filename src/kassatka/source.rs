@@ -440,6 +440,7 @@ pub fn operation_input(receipt: &KassatkaReceipt, fiscal: &KassatkaFiscal) -> Op
             marks: Vec::new(),
             assortment: None,
             subject: None,
+            components: Vec::new(),
         })
         .collect();
     OperationInput {

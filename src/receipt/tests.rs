@@ -16,6 +16,7 @@ fn pos(qty_units: i64, price: i64, discount: i64, vat: i64) -> PositionInput {
         marks: Vec::new(),
         assortment: None,
         subject: None,
+        components: Vec::new(),
     }
 }
 
@@ -472,6 +473,7 @@ fn arb_position() -> impl Strategy<Value = PositionInput> {
             marks: (0..marks).map(|i| format!("CODE{i}")).collect(),
             assortment: None,
             subject: None,
+            components: Vec::new(),
         })
 }
 
@@ -548,7 +550,7 @@ proptest! {
         let mut o = op(kind, vec![PositionInput {
             name: None, quantity: Quantity(q), price: Money(price),
             discount_millionths: Some(disc), vat_millionths: Some(vat),
-            vat_enabled: None, sum: sum.map(Money), marks: vec![], assortment: None, subject: None,
+            vat_enabled: None, sum: sum.map(Money), marks: vec![], assortment: None, subject: None, components: Vec::new(),
         }]);
         o.cash = Some(Money(cash));
         o.sum = sum.map(Money);
@@ -659,4 +661,108 @@ fn fractional_vat_rate_is_named_without_floats() {
     assert_eq!(percent_text(1), "0,000001");
     assert_eq!(percent_text(-7_250_000), "-7,25");
     assert_eq!(percent_text(20_000_000), "20");
+}
+
+#[test]
+fn a_bundle_prints_as_its_components_with_shares_that_add_up() {
+    let subject = |object, measure| LineSubject {
+        object,
+        measure: Some(measure),
+    };
+    let mut bundle = pos(2, 1999, 0, 20);
+    bundle.name = Some("Набор для пикника".into());
+    bundle.components = vec![
+        ComponentInput {
+            name: "Тарелка".into(),
+            subject: subject(PaymentObject::COMMODITY, kkt::MeasureUnit::PIECE),
+            quantity: Quantity(4_000_000),
+            unit_price: Some(Money(150)),
+        },
+        ComponentInput {
+            name: "Уголь".into(),
+            subject: subject(PaymentObject::COMMODITY, kkt::MeasureUnit::KILOGRAM),
+            quantity: Quantity(1_500_000),
+            unit_price: Some(Money(400)),
+        },
+        ComponentInput {
+            name: "Сборка".into(),
+            subject: subject(PaymentObject::SERVICE, kkt::MeasureUnit::PIECE),
+            quantity: Quantity(1_000_000),
+            unit_price: Some(Money(799)),
+        },
+    ];
+    let mut o = op(ReceiptKind::Sale, vec![bundle]);
+    o.cash = Some(Money(3998));
+    let r = render(&o, &ctx()).unwrap();
+    // Weights 6.00 : 6.00 : 7.99 of 39.98: 12.00, 12.00, 15.98.
+    let lines: Vec<(&str, i64, i64, i64, u8)> = r
+        .positions
+        .iter()
+        .map(|p| {
+            (
+                p.name.as_str(),
+                p.quantity.0,
+                p.price.0,
+                p.sum.0,
+                p.object.0,
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("Тарелка", 8_000_000, 150, 1200, 1),
+            ("Уголь", 3_000_000, 400, 1200, 1),
+            ("Сборка", 2_000_000, 799, 1598, 4),
+        ]
+    );
+    assert_eq!(r.total(), Some(Money(3998)));
+    assert_eq!(r.positions[1].measure, Some(kkt::MeasureUnit::KILOGRAM));
+    assert!(r.positions.iter().all(|p| p.vat == VatRate::Vat20));
+
+    // Without every component's price, quantities set the shares.
+    o.positions[0].components[2].unit_price = None;
+    // 39.98 × 4 / 6.5, × 1.5 / 6.5, × 1 / 6.5 → 24.60, 9.23, 6.15; each
+    // printed as exact lines (24.60 over 8 plates: 4 × 3.07 + 4 × 3.08).
+    let r = render(&o, &ctx()).unwrap();
+    let share = |name: &str| -> i64 {
+        r.positions
+            .iter()
+            .filter(|p| p.name == name)
+            .map(|p| p.sum.0)
+            .sum()
+    };
+    assert_eq!(
+        (share("Тарелка"), share("Уголь"), share("Сборка")),
+        (2460, 923, 615)
+    );
+    for p in &r.positions {
+        assert_eq!(p.price.0 * p.quantity.0 / Quantity::SCALE, p.sum.0, "{p:?}");
+    }
+}
+
+/// A position sold in packs (`pack`, as in the API's samples: a box «ящ» of
+/// 10) is counted in base units by the cloud: quantity 20 at 2.00 is two
+/// boxes of 10 pieces, printed as 20 pieces at 2.00, sum 40.00 — the
+/// quantity and the price per the same unit, the sum exact.
+#[test]
+fn packs_print_in_base_units() {
+    use crate::cloud::models::parse_operation;
+    let mut v: serde_json::Value =
+        serde_json::from_str(include_str!("../worker/samples/retaildemand.json")).unwrap();
+    v["positions"] = serde_json::json!([{
+        "assortment": { "meta": { "href": "https://online.moysklad.ru/api/posap/1.0/entity/product/81fdf852-7c21-11e6-8a84-bae500000068" } },
+        "quantity": 20, "price": 200, "discount": 0, "vat": 20,
+        "pack": { "id": "5ae9e6b5-7b95-11e9-ac12-000b000000ac", "name": "ящ", "quantity": 10, "barcode": "2000000000016" }
+    }]);
+    v["cashSum"] = serde_json::json!(4000);
+    v["noCashSum"] = serde_json::json!(0);
+    for key in ["prepaymentCash", "prepaymentNoCash", "prepaymentQrSum", "qrSum"] {
+        v.as_object_mut().unwrap().remove(key);
+    }
+    let op = parse_operation(v.to_string().as_bytes()).unwrap();
+    let r = render(&OperationInput::from_cloud(&op), &ctx()).unwrap();
+    assert_eq!(r.positions.len(), 1);
+    let p = &r.positions[0];
+    assert_eq!((p.quantity, p.price, p.sum), (Quantity(20_000_000), Money(200), Money(4000)));
 }

@@ -27,6 +27,7 @@ fn sale(total: i64) -> OperationInput {
         marks: vec![],
         assortment: None,
         subject: None,
+        components: Vec::new(),
     }];
     OperationInput {
         tax_system: Some(TaxSystemInput::Known(TaxSystem::General)),
