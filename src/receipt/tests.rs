@@ -757,12 +757,20 @@ fn packs_print_in_base_units() {
     }]);
     v["cashSum"] = serde_json::json!(4000);
     v["noCashSum"] = serde_json::json!(0);
-    for key in ["prepaymentCash", "prepaymentNoCash", "prepaymentQrSum", "qrSum"] {
+    for key in [
+        "prepaymentCash",
+        "prepaymentNoCash",
+        "prepaymentQrSum",
+        "qrSum",
+    ] {
         v.as_object_mut().unwrap().remove(key);
     }
     let op = parse_operation(v.to_string().as_bytes()).unwrap();
     let r = render(&OperationInput::from_cloud(&op), &ctx()).unwrap();
     assert_eq!(r.positions.len(), 1);
     let p = &r.positions[0];
-    assert_eq!((p.quantity, p.price, p.sum), (Quantity(20_000_000), Money(200), Money(4000)));
+    assert_eq!(
+        (p.quantity, p.price, p.sum),
+        (Quantity(20_000_000), Money(200), Money(4000))
+    );
 }
