@@ -638,3 +638,39 @@ fn two_kassas_on_one_atol_printer_are_refused() {
     let text = atol_kassa() + &atol_kassa().replace("shop1", "shop2") + "device_id = \"second\"\n";
     parse(&text).unwrap();
 }
+
+#[test]
+fn bundles_and_request_timeout_parse_and_are_checked() {
+    let c = parse(MINIMAL).unwrap();
+    let CloudConfig::Moysklad(ms) = &c.kassas[0].cloud else {
+        panic!("a MoySklad kassa")
+    };
+    assert_eq!(ms.bundles, masterkassa::catalogue::Bundles::Whole);
+    assert_eq!(ms.request_timeout, Duration::from_secs(30));
+    let set = MINIMAL.replace(
+        "token_env = \"TOKEN\"",
+        "token_env = \"TOKEN\"\nbundles = \"components\"\nrequest_timeout_ms = 5000",
+    );
+    let c = parse(&set).unwrap();
+    let CloudConfig::Moysklad(ms) = &c.kassas[0].cloud else {
+        panic!("a MoySklad kassa")
+    };
+    assert_eq!(ms.bundles, masterkassa::catalogue::Bundles::Components);
+    assert_eq!(ms.request_timeout, Duration::from_secs(5));
+    let bad = MINIMAL.replace(
+        "token_env = \"TOKEN\"",
+        "token_env = \"TOKEN\"\nbundles = \"split\"\nrequest_timeout_ms = 500",
+    );
+    let p = problems(&bad);
+    assert!(
+        p.iter().any(|l| l.starts_with(
+            "kassa[0].bundles: expected \"whole\" or \"components\", found \"split\""
+        )),
+        "{p:?}"
+    );
+    assert!(
+        p.iter().any(|l| l
+            .starts_with("kassa[0].request_timeout_ms: 500 is out of range (1000..=120000 ms)")),
+        "{p:?}"
+    );
+}

@@ -128,7 +128,10 @@ pub async fn run_daemon(
             }
         };
         let client = PosClient::new(
-            &ClientConfig::with_base_url(&ms.api_url),
+            &ClientConfig {
+                request_timeout: ms.request_timeout,
+                ..ClientConfig::with_base_url(&ms.api_url)
+            },
             crate::cloud::Secret::new(token.expose().clone()),
             &ms.cashier_uid,
             limiter,

@@ -130,6 +130,9 @@ pub struct MoyskladConfig {
     /// `bundles = "whole" | "components"` (default `"whole"`): print a
     /// bundle as one line, or as its components.
     pub bundles: crate::catalogue::Bundles,
+    /// `request_timeout_ms` (default 30000, 1000..=120000): how long one
+    /// request to the cloud may take, the answer's body included.
+    pub request_timeout: std::time::Duration,
 }
 
 /// Kassatka 1C API settings of a kassa (`[kassa.kassatka]`).

@@ -259,7 +259,7 @@ pub(super) fn parse(
     }
 }
 
-const KASSA_KEYS: [&str; 17] = [
+const KASSA_KEYS: [&str; 18] = [
     "name",
     "source",
     "api_url",
@@ -277,9 +277,10 @@ const KASSA_KEYS: [&str; 17] = [
     "unknown_product",
     "receipt_template",
     "bundles",
+    "request_timeout_ms",
 ];
 
-const MOYSKLAD_ONLY: [&str; 10] = [
+const MOYSKLAD_ONLY: [&str; 11] = [
     "api_url",
     "cashier_uid",
     "org_id",
@@ -290,7 +291,15 @@ const MOYSKLAD_ONLY: [&str; 10] = [
     "unknown_product",
     "receipt_template",
     "bundles",
+    "request_timeout_ms",
 ];
+
+/// Allowed `request_timeout_ms`: long enough for a slow mobile link, short
+/// enough that an answer that never ends does not hold the kassa for long.
+const REQUEST_TIMEOUT_MS: std::ops::RangeInclusive<i64> = 1_000..=120_000;
+
+/// Default `request_timeout_ms`.
+const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
 
 fn kassa(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<KassaConfig> {
     let before = p.0.len();
@@ -495,6 +504,23 @@ fn moysklad(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<MoyskladCo
             None
         }
     };
+    let request_timeout = match s.integer("request_timeout_ms", p) {
+        None => Some(std::time::Duration::from_millis(DEFAULT_REQUEST_TIMEOUT_MS)),
+        Some(ms) if REQUEST_TIMEOUT_MS.contains(&ms) => {
+            u64::try_from(ms).ok().map(std::time::Duration::from_millis)
+        }
+        Some(ms) => {
+            p.push(
+                &s.key("request_timeout_ms"),
+                format!(
+                    "{ms} is out of range ({}..={} ms)",
+                    REQUEST_TIMEOUT_MS.start(),
+                    REQUEST_TIMEOUT_MS.end()
+                ),
+            );
+            None
+        }
+    };
     Some(MoyskladConfig {
         api_url: api_url?,
         cashier_uid: cashier_uid?,
@@ -504,6 +530,7 @@ fn moysklad(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<MoyskladCo
         unknown_product: unknown_product?,
         receipt_template: receipt_template?,
         bundles: bundles?,
+        request_timeout: request_timeout?,
     })
 }
 
