@@ -14,7 +14,7 @@ use super::error::JournalError;
 use super::key::{OpKey, Source};
 use super::outbox::{OutboxKind, OutboxRequest, insert_outbox};
 use super::state::{Event, EventName, OpState, StateName, apply};
-use super::store::{Failure, Journal, now_ms, timestamp};
+use super::store::{Durability, Failure, Journal, now_ms, timestamp};
 
 /// One operation as journaled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,7 +161,9 @@ impl Journal {
     /// An id already journaled for this kassa and source is left untouched
     /// and returned as [`Received::Known`].
     pub fn receive(&self, key: &OpKey, raw: &str) -> Result<Received, JournalError> {
-        self.write(|tx| {
+        // Durable with the PRINTING (or reject) that follows: see
+        // `Durability::WithNext`.
+        self.write_with(Durability::WithNext, |tx| {
             if let Some((_, known)) = find_op(tx, key)? {
                 return Ok(Received::Known(known));
             }
@@ -208,7 +210,14 @@ impl Journal {
                 event: event.name().to_string(),
             });
         }
-        self.write(|tx| {
+        // PRINTED is followed at once by APPROVING with its outbox entry
+        // (immediate); lost before that, recovery finds the receipt in the
+        // FN. Every other state is durable before this returns.
+        let durability = match event.name() {
+            EventName::Printed => Durability::WithNext,
+            _ => Durability::Immediate,
+        };
+        self.write_with(durability, |tx| {
             let (id, record) =
                 find_op(tx, key)?.ok_or_else(|| JournalError::UnknownOperation(key.clone()))?;
             transition(tx, id, &record, event)

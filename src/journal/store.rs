@@ -204,6 +204,15 @@ impl Journal {
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, Failure>,
     ) -> Result<T, JournalError> {
+        self.write_with(Durability::Immediate, f)
+    }
+
+    /// [`Journal::write`] with a choice of when the commit becomes durable.
+    pub(crate) fn write_with<T>(
+        &self,
+        durability: Durability,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, Failure>,
+    ) -> Result<T, JournalError> {
         if self.read_only {
             return Err(JournalError::ReadOnly {
                 path: self.path.clone(),
@@ -216,13 +225,39 @@ impl Journal {
             tx.commit()?;
             Ok(value)
         };
-        run(&mut conn).map_err(|e| e.into_error(&self.path))
+        if durability == Durability::Immediate {
+            return run(&mut conn).map_err(|e| e.into_error(&self.path));
+        }
+        // synchronous=NORMAL in WAL mode: this commit is not fsynced; the
+        // next FULL commit fsyncs the WAL, which holds this one before it.
+        let deferred = |conn: &mut Connection| -> Result<T, Failure> {
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            let result = run(conn);
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            result
+        };
+        deferred(&mut conn).map_err(|e| e.into_error(&self.path))
     }
 
     #[cfg(test)]
     pub(crate) fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
         f(&self.lock())
     }
+}
+
+/// When a journal commit must be on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Before the write returns: anything that must precede an outside
+    /// effect (PRINTING before the receipt's first byte, an outbox entry
+    /// before its request).
+    Immediate,
+    /// With the next immediate commit of this journal. For a record whose
+    /// loss is recovered anyway: a RECEIVED operation lost to a power cut is
+    /// handed out by the cloud again (nothing was printed: PRINTING is
+    /// immediate), and a PRINTED record lost leaves PRINTING, which
+    /// recovery resolves from the FN archive.
+    WithNext,
 }
 
 fn check_version(conn: &Connection, path: &Path, read_only: bool) -> Result<(), JournalError> {
@@ -316,6 +351,36 @@ mod tests {
             assert!(journal.get(key).unwrap().is_some(), "{key} lost");
         }
         journal.integrity_check().unwrap();
+    }
+
+    /// A deferred commit (RECEIVED) is visible at once and leaves the
+    /// connection at synchronous=FULL for the commits that must be durable,
+    /// even when it failed.
+    #[test]
+    fn a_deferred_commit_restores_full_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path().join("journal.db")).unwrap();
+        let sync = |j: &Journal| -> i64 {
+            j.with_connection(|c| {
+                c.pragma_query_value(None, "synchronous", |r| r.get(0))
+                    .unwrap()
+            })
+        };
+        assert_eq!(sync(&journal), 2, "FULL");
+        let key = OpKey::new("k", Source::Moysklad, "op-1");
+        journal.receive(&key, "{}").unwrap();
+        assert_eq!(sync(&journal), 2, "back to FULL after a deferred commit");
+        assert!(journal.get(&key).unwrap().is_some());
+        let failed: Result<(), JournalError> = journal.write_with(Durability::WithNext, |tx| {
+            tx.execute("INSERT INTO no_such_table VALUES (1)", [])?;
+            Ok(())
+        });
+        assert!(failed.is_err());
+        assert_eq!(
+            sync(&journal),
+            2,
+            "back to FULL after a failed deferred commit"
+        );
     }
 
     #[test]
