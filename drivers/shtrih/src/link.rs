@@ -527,9 +527,11 @@ impl<P: Port> Link<P> {
         Ok(())
     }
 
+    /// No flush: on a serial port that is `tcdrain`, a wait for the bytes
+    /// to leave the UART on every write; the answer's timeout already
+    /// counts their time on the wire ([`LinkConfig::wire_time`]).
     fn write(&mut self, bytes: &[u8]) -> Result<(), LinkError> {
         self.port.write_all(bytes)?;
-        self.port.flush()?;
         self.stats.bytes_sent += bytes.len() as u64;
         Ok(())
     }
