@@ -138,7 +138,34 @@ pub struct ShtrihDriver<P: Port> {
     /// Whether the device runs FFD 1.2, read when first needed (measure
     /// of quantity goes on the wire only then).
     ffd_1_2: Option<bool>,
+    /// Commands sent so far: tells whether anything ran on the device
+    /// since the last receipt.
+    commands: u64,
+    /// What the last receipt left known, while nothing else has run.
+    chain: Option<ReceiptChain>,
 }
+
+/// The device's state right after a receipt closed cleanly: the next FD
+/// number, the shift and the next receipt number are known from its
+/// answers, and the paper, cover and mode were fine a moment ago. The next
+/// receipt within [`CHAIN_WINDOW`], with no other command in between,
+/// skips the short status, the FN status and the shift parameters (three
+/// exchanges of about 27).
+#[derive(Debug, Clone, Copy)]
+struct ReceiptChain {
+    /// `commands` when the receipt finished.
+    after: u64,
+    at: Instant,
+    next_fd: u32,
+    shift_number: u32,
+    next_receipt_number: u32,
+}
+
+/// How long a clean receipt's facts are trusted for the next one: a
+/// printer can run out of paper or have its cover opened at any time, but
+/// then the next command fails with that error just as the status would
+/// have said; the window bounds how old the FD and shift numbers may be.
+const CHAIN_WINDOW: Duration = Duration::from_secs(3);
 
 /// The driver on a real serial port (or PTY), as [`ShtrihDriver::open`] makes it.
 #[cfg(unix)]
@@ -207,6 +234,8 @@ impl<P: Port> ShtrihDriver<P> {
             cfg,
             model: None,
             ffd_1_2: None,
+            commands: 0,
+            chain: None,
         }
     }
 
@@ -229,6 +258,7 @@ impl<P: Port> ShtrihDriver<P> {
     /// Sends one command and decodes its answer; waits out 0x50 "busy
     /// printing" by resending (the device did not run the command).
     pub fn execute<C: Command>(&mut self, cmd: &C) -> Result<C::Answer, KktError> {
+        self.commands += 1;
         let frame = commands::request_frame(self.cfg.password, cmd);
         let deadline = Instant::now() + self.cfg.busy_timeout;
         let timeout = match self.cfg.answer_timeout_limit {
@@ -841,11 +871,20 @@ impl<P: Port> Kkt for ShtrihDriver<P> {
 
     fn print_receipt(&mut self, receipt: &Receipt) -> Result<ReceiptPrinted, KktError> {
         let total = Self::validate(receipt)?;
-        self.ready_for_receipt()?;
+        let chain = self
+            .chain
+            .take()
+            .filter(|c| c.after == self.commands && c.at.elapsed() < CHAIN_WINDOW);
+        if chain.is_none() {
+            self.ready_for_receipt()?;
+        }
         let plan = self.position_plan(receipt)?;
         // Non-fiscal: a failure here stops before anything is fiscal.
         self.print_text(&receipt.header)?;
-        let expected_fd = self.fn_status()?.last_fd_number + 1;
+        let expected_fd = match chain {
+            Some(c) => c.next_fd,
+            None => self.fn_status()?.last_fd_number + 1,
+        };
         let receipt_type = match receipt.kind.operation() {
             Operation::Income => OpenReceipt::SALE,
             _ => OpenReceipt::SALE_RETURN,
@@ -902,14 +941,30 @@ impl<P: Port> Kkt for ShtrihDriver<P> {
             Some(t) => t,
             None => self.find(answer.fd_number)?.time,
         };
-        self.printed(
-            FiscalDoc {
-                number: answer.fd_number,
-                fiscal_sign: answer.fiscal_sign,
-                time,
+        let doc = FiscalDoc {
+            number: answer.fd_number,
+            fiscal_sign: answer.fiscal_sign,
+            time,
+        };
+        let printed = match chain.filter(|c| answer.fd_number == c.next_fd) {
+            // The FN numbered it as expected: the shift and its counter
+            // moved on by exactly this receipt.
+            Some(c) => ReceiptPrinted {
+                doc,
+                receipt_number: c.next_receipt_number,
+                shift_number: c.shift_number,
+                total,
             },
-            total,
-        )
+            None => self.printed(doc, total)?,
+        };
+        self.chain = Some(ReceiptChain {
+            after: self.commands,
+            at: Instant::now(),
+            next_fd: printed.doc.number + 1,
+            shift_number: printed.shift_number,
+            next_receipt_number: printed.receipt_number + 1,
+        });
+        Ok(printed)
     }
 
     fn cancel_receipt(&mut self) -> Result<(), KktError> {

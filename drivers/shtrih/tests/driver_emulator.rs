@@ -543,3 +543,51 @@ fn marking_code_stays_on_its_own_position() {
         entry.lines
     );
 }
+
+/// A receipt right after a clean one trusts what the last one left known
+/// (next FD, shift, receipt counter): no short status, FN status or shift
+/// parameters, three exchanges fewer; its numbers are still the FN's own.
+/// Anything else run on the device in between ends that trust.
+#[test]
+fn a_receipt_right_after_a_clean_one_skips_three_reads_and_keeps_its_numbers() {
+    let r = rig();
+    let mut d = connect(&r);
+    ensure_shift(&mut d);
+    d.print_receipt(&bread()).expect("first");
+    let frames = |d: &Driver| d.link().stats().frames_sent;
+    let before = frames(&d);
+    let chained = d.print_receipt(&bread()).expect("second, chained");
+    let chained_frames = frames(&d) - before;
+    // Anything else on the device ends the chain.
+    d.fn_info().expect("fn info");
+    let before = frames(&d);
+    let fresh = d.print_receipt(&bread()).expect("third, after a read");
+    let fresh_frames = frames(&d) - before;
+    assert_eq!(
+        fresh_frames - chained_frames,
+        3,
+        "{fresh_frames} vs {chained_frames}"
+    );
+    for printed in [&chained, &fresh] {
+        let doc = r.emu.document(printed.doc.number).expect("archived");
+        assert_eq!(doc.kind, doc_type::RECEIPT);
+        assert_eq!(printed.doc.fiscal_sign, doc.fiscal_sign);
+        assert_eq!(Some(printed.receipt_number as u16), doc.receipt_number);
+        assert_eq!(printed.shift_number as u16, doc.shift_number);
+    }
+    assert_eq!(fresh.receipt_number, chained.receipt_number + 1);
+    assert_eq!(fresh.doc.number, chained.doc.number + 1);
+
+    // Paper gone right after a clean receipt: the skipped status would have
+    // said so; the receipt's own first command says it instead, nothing is
+    // signed, and the next receipt reads the status again.
+    d.print_receipt(&bread()).expect("a clean one again");
+    let last = r.emu.last_fd();
+    r.emu.faults().set_paper_out(true);
+    let e = d.print_receipt(&bread()).unwrap_err();
+    assert_eq!(e.class(), ErrorClass::Paper, "{e}");
+    assert_eq!(r.emu.last_fd(), last, "nothing signed");
+    r.emu.faults().set_paper_out(false);
+    d.print_receipt(&bread())
+        .expect("prints after the paper is back");
+}
