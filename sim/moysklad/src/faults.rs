@@ -44,6 +44,15 @@ pub enum FaultKind {
     MalformedJson,
     /// Answer a poll with this empty form even if the queue is not empty.
     EmptyPoll { form: EmptyPollForm },
+    /// Answer 200 with valid JSON of the wrong shape.
+    WrongShape,
+    /// Answer an HTML error page (a proxy's) with this status.
+    Html { status: u16 },
+    /// Answer a redirect to `location` (never followed by the agent).
+    Redirect { location: String },
+    /// Handle the request, then close the connection instead of answering:
+    /// an approve the cloud took whose answer never arrives.
+    DropAfter,
     /// Every request fails with `status` (default 503) for `ms`.
     Outage {
         ms: u64,
@@ -91,13 +100,17 @@ impl Fault {
 }
 
 /// What the server must do with one request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     Status(u16),
     Slow(Duration),
     Drop,
     MalformedJson,
     EmptyPoll(EmptyPollForm),
+    WrongShape,
+    Html(u16),
+    Redirect(String),
+    DropAfter,
 }
 
 /// The armed faults.
@@ -141,12 +154,16 @@ impl FaultBook {
                 && (is_poll || !matches!(f.kind, FaultKind::EmptyPoll { .. }))
         })?;
         let fault = &mut self.armed[idx];
-        let action = match fault.kind {
-            FaultKind::Status { status } => Action::Status(status),
-            FaultKind::Slow { ms } => Action::Slow(Duration::from_millis(ms)),
+        let action = match &fault.kind {
+            FaultKind::Status { status } => Action::Status(*status),
+            FaultKind::Slow { ms } => Action::Slow(Duration::from_millis(*ms)),
             FaultKind::Drop => Action::Drop,
             FaultKind::MalformedJson => Action::MalformedJson,
-            FaultKind::EmptyPoll { form } => Action::EmptyPoll(form),
+            FaultKind::EmptyPoll { form } => Action::EmptyPoll(*form),
+            FaultKind::WrongShape => Action::WrongShape,
+            FaultKind::Html { status } => Action::Html(*status),
+            FaultKind::Redirect { location } => Action::Redirect(location.clone()),
+            FaultKind::DropAfter => Action::DropAfter,
             FaultKind::Outage { .. } => return None,
         };
         fault.count -= 1;

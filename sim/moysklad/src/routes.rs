@@ -316,8 +316,39 @@ async fn gate(State(shared): Shr, mut req: Request, next: Next) -> Response {
             log("-", r.status().as_u16());
             return r;
         }
-        Some(Action::Slow(_)) | None => {}
+        Some(Action::WrongShape) => {
+            log("-", 200);
+            let mut r = (StatusCode::OK, "{\"rows\": 5, \"meta\": [true, null]}").into_response();
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
+            return r;
+        }
+        Some(Action::Html(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY);
+            log("-", status.as_u16());
+            let mut r = (
+                status,
+                "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
+            )
+                .into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            return r;
+        }
+        Some(Action::Redirect(location)) => {
+            log("-", 302);
+            let mut r = StatusCode::FOUND.into_response();
+            if let Ok(v) = HeaderValue::from_str(&location) {
+                r.headers_mut().insert(header::LOCATION, v);
+            }
+            return r;
+        }
+        Some(Action::Slow(_)) | Some(Action::DropAfter) | None => {}
     }
+    let drop_after = action == Some(Action::DropAfter);
+    let kill_after = req.extensions().get::<ConnectionKill>().cloned();
     // A slow answer is slow while counted as in flight, like a slow server.
     let delay = match action {
         Some(Action::Slow(d)) => Some(d),
@@ -375,6 +406,13 @@ async fn gate(State(shared): Shr, mut req: Request, next: Next) -> Response {
         resp.headers_mut().remove(header::WWW_AUTHENTICATE);
     }
     log(&user, resp.status().as_u16());
+    if drop_after && let Some(kill) = kill_after {
+        // Handled, then the connection dies before the answer leaves.
+        drop(resp);
+        kill.0.notify_one();
+        std::future::pending::<()>().await;
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
     resp
 }
 

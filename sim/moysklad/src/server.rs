@@ -211,6 +211,11 @@ impl FakeCloudHandle {
         lock(&self.shared.faults).arm(fault, Instant::now());
     }
 
+    /// Faults armed and not yet served.
+    pub fn armed_faults(&self) -> usize {
+        lock(&self.shared.faults).armed().len()
+    }
+
     /// Disarms every fault.
     pub fn clear_faults(&self) {
         lock(&self.shared.faults).clear();
