@@ -45,6 +45,44 @@ fn config_without_tax_system(dir: &std::path::Path, api: &str, port: &std::path:
     std::fs::write(&path, kept.join("\n") + "\n").unwrap();
 }
 
+/// Runs `masterkassa run` with the config in `dir` until the cloud has an
+/// answer (approve or reject body) for each of `ids`; returns them in order.
+async fn run_until_answered(
+    cloud: &sim_moysklad::FakeCloudHandle,
+    dir: &std::path::Path,
+    ids: &[&str],
+) -> Vec<serde_json::Value> {
+    let mut agent = crash_support::spawn_agent(&dir.join("config.toml"), dir);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let answers: Vec<serde_json::Value> = ids
+            .iter()
+            .filter_map(|id| cloud.operation(id))
+            .filter(|op| op.approves_accepted + op.rejects_accepted > 0)
+            .filter_map(|op| op.approve.or(op.reject))
+            .collect();
+        if answers.len() == ids.len() {
+            let _ = agent.kill();
+            let _ = agent.wait();
+            return answers;
+        }
+        if Instant::now() > deadline {
+            let _ = agent.kill();
+            let log = std::fs::read_to_string(dir.join("agent.log")).unwrap_or_default();
+            panic!("{ids:?} never all answered; agent log:\n{log}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The FD number an approve names.
+fn approved_fd(answer: &serde_json::Value) -> u32 {
+    answer["cheque"]["fiscalDocNumber"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not approved: {answer}"))
+}
+
 fn position<'a>(doc: &'a [ArchivedPosition], name_start: &str) -> &'a ArchivedPosition {
     doc.iter()
         .find(|p| p.name.starts_with(name_start))
@@ -84,30 +122,13 @@ async fn catalogue_names_objects_measures_and_template_reach_the_fn() {
     let id = cloud.enqueue(OpKind::RetailDemand, sale).unwrap();
 
     config_without_tax_system(dir.path(), &cloud.base_url(), &link);
-    let mut agent = crash_support::spawn_agent(&dir.path().join("config.toml"), dir.path());
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let answer = loop {
-        if let Some(op) = cloud.operation(&id)
-            && op.approves_accepted + op.rejects_accepted > 0
-        {
-            break op.approve.or(op.reject).unwrap();
-        }
-        if Instant::now() > deadline {
-            let _ = agent.kill();
-            let log = std::fs::read_to_string(dir.path().join("agent.log")).unwrap_or_default();
-            panic!("the sale was never answered; agent log:\n{log}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let _ = agent.kill();
-    let _ = agent.wait();
+    let answer = run_until_answered(&cloud, dir.path(), &[&id])
+        .await
+        .remove(0);
 
     // The approve: the store's default tax system, the FN's document.
     assert_eq!(answer["taxSystem"], "GENERAL_TAX_SYSTEM", "{answer}");
-    let fd: u32 = answer["cheque"]["fiscalDocNumber"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no fiscalDocNumber: {answer}"));
+    let fd = approved_fd(&answer);
     assert_eq!(answer["cheque"]["fnNumber"], emu.fn_serial(), "{answer}");
 
     // The FN archive: exactly one receipt, positions as in the catalogue.
@@ -239,39 +260,11 @@ async fn prepayments_reach_the_fn_as_the_goods_they_pay_for() {
         .unwrap();
 
     config_without_tax_system(dir.path(), &cloud.base_url(), &link);
-    let mut agent = crash_support::spawn_agent(&dir.path().join("config.toml"), dir.path());
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let fds: Vec<u32> = loop {
-        let answered: Vec<_> = [&partial, &full_return]
-            .iter()
-            .filter_map(|id| cloud.operation(id))
-            .filter(|op| op.approves_accepted + op.rejects_accepted > 0)
-            .collect();
-        if answered.len() == 2 {
-            break answered
-                .iter()
-                .map(|op| {
-                    let a = op
-                        .approve
-                        .as_ref()
-                        .unwrap_or_else(|| panic!("rejected: {op:?}"));
-                    a["cheque"]["fiscalDocNumber"]
-                        .as_str()
-                        .unwrap()
-                        .parse()
-                        .unwrap()
-                })
-                .collect();
-        }
-        if Instant::now() > deadline {
-            let _ = agent.kill();
-            let log = std::fs::read_to_string(dir.path().join("agent.log")).unwrap_or_default();
-            panic!("the prepayments were never answered; agent log:\n{log}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let _ = agent.kill();
-    let _ = agent.wait();
+    let fds: Vec<u32> = run_until_answered(&cloud, dir.path(), &[&partial, &full_return])
+        .await
+        .iter()
+        .map(approved_fd)
+        .collect();
 
     let doc = |fd: u32| {
         emu.document(fd)
@@ -388,27 +381,10 @@ async fn a_bundle_reaches_the_fn_as_its_components() {
         ),
     )
     .unwrap();
-    let mut agent = crash_support::spawn_agent(&cfg, dir.path());
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let answer = loop {
-        if let Some(op) = cloud.operation(&id)
-            && op.approves_accepted + op.rejects_accepted > 0
-        {
-            break op.approve.or(op.reject).unwrap();
-        }
-        if Instant::now() > deadline {
-            let _ = agent.kill();
-            let log = std::fs::read_to_string(dir.path().join("agent.log")).unwrap_or_default();
-            panic!("the bundle sale was never answered; agent log:\n{log}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let _ = agent.kill();
-    let _ = agent.wait();
-    let fd: u32 = answer["cheque"]["fiscalDocNumber"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("not approved: {answer}"));
+    let answer = run_until_answered(&cloud, dir.path(), &[&id])
+        .await
+        .remove(0);
+    let fd = approved_fd(&answer);
     let doc = emu.document(fd).unwrap();
     assert_eq!(doc.total, Some(3998));
     let names: Vec<&str> = doc.positions.iter().map(|p| p.name.as_str()).collect();
