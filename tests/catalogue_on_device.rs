@@ -68,6 +68,7 @@ async fn run_until_answered(
         }
         if Instant::now() > deadline {
             let _ = agent.kill();
+            let _ = agent.wait();
             let log = std::fs::read_to_string(dir.join("agent.log")).unwrap_or_default();
             panic!("{ids:?} never all answered; agent log:\n{log}");
         }
