@@ -54,26 +54,25 @@ async fn run_until_answered(
 ) -> Vec<serde_json::Value> {
     let mut agent = crash_support::spawn_agent(&dir.join("config.toml"), dir);
     let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
+    let answers = loop {
         let answers: Vec<serde_json::Value> = ids
             .iter()
             .filter_map(|id| cloud.operation(id))
             .filter(|op| op.approves_accepted + op.rejects_accepted > 0)
             .filter_map(|op| op.approve.or(op.reject))
             .collect();
-        if answers.len() == ids.len() {
-            let _ = agent.kill();
-            let _ = agent.wait();
-            return answers;
-        }
-        if Instant::now() > deadline {
-            let _ = agent.kill();
-            let _ = agent.wait();
-            let log = std::fs::read_to_string(dir.join("agent.log")).unwrap_or_default();
-            panic!("{ids:?} never all answered; agent log:\n{log}");
+        if answers.len() == ids.len() || Instant::now() > deadline {
+            break answers;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let _ = agent.kill();
+    let _ = agent.wait();
+    if answers.len() != ids.len() {
+        let log = std::fs::read_to_string(dir.join("agent.log")).unwrap_or_default();
+        panic!("{ids:?} never all answered; agent log:\n{log}");
     }
+    answers
 }
 
 /// The FD number an approve names.
