@@ -3,11 +3,14 @@
 //! - [`source`]: the [`ReceiptSource`] trait (MoySklad queue, later
 //!   Kassatka) and the outbox messages;
 //! - [`store`]: what the worker needs from the journal;
-//! - [`kassa`]: the loop (poll, print, approve/reject);
-//! - [`recovery`]: exactly-once reconciliation with the FN;
-//! - [`shift`]: fiscal shifts in step with MoySklad retail shifts;
+//! - [`kassa`]: the loop (poll, print, approve/reject); it alone owns the
+//!   loop's state and decides what a failure means;
+//! - [`recovery`]: exactly-once reconciliation with the FN, over a narrow
+//!   borrowed context (it reports a halt, the loop halts);
+//! - [`shift`]: fiscal shifts in step with MoySklad retail shifts, over the
+//!   device, the journal and the status cell;
 //! - [`status`]: live status for `status` and `POST /state`;
-//! - [`error`]: device vs journal failures of a step;
+//! - [`error`]: device vs journal failures of a step, and their layer;
 //! - [`fn_life`]: FN expiry, OFD backlog: stop or warn before the FN refuses;
 //! - [`retention`]: the daily journal prune (`[journal] keep_days`).
 

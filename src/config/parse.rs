@@ -84,6 +84,23 @@ impl<'a> Section<'a> {
         }
     }
 
+    /// The string at `key` read by `parse`; a text `parse` refuses is
+    /// reported in the words of `refused`.
+    fn parsed<T>(
+        &self,
+        key: &str,
+        p: &mut Problems,
+        parse: impl FnOnce(&str) -> Option<T>,
+        refused: impl FnOnce(&str) -> String,
+    ) -> Option<T> {
+        let text = self.string(key, p)?;
+        let parsed = parse(text);
+        if parsed.is_none() {
+            p.push(&self.key(key), refused(text));
+        }
+        parsed
+    }
+
     /// A string that must be present and non-blank.
     fn required_string(&self, key: &str, p: &mut Problems) -> Option<&'a str> {
         if !self.has(key) {
@@ -390,29 +407,23 @@ fn kassa(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<KassaConfig> 
         }
     };
 
-    let daily_close = s.string("daily_close", p).and_then(|text| {
-        let parsed = jiff::civil::Time::strptime("%H:%M", text).ok();
-        if parsed.is_none() {
-            p.push(
-                &s.key("daily_close"),
-                format!("expected a time like \"23:55\", found \"{text}\""),
-            );
-        }
-        parsed
-    });
+    let daily_close = s.parsed(
+        "daily_close",
+        p,
+        |text| jiff::civil::Time::strptime("%H:%M", text).ok(),
+        |text| format!("expected a time like \"23:55\", found \"{text}\""),
+    );
 
-    let tax_system = s.string("tax_system", p).and_then(|text| {
-        let parsed = tax_system(text);
-        if parsed.is_none() {
-            p.push(
-                &s.key("tax_system"),
-                format!(
-                    "unknown tax system \"{text}\" (expected osn, usn_income, usn_income_expense, envd, eshn or patent)"
-                ),
-            );
-        }
-        parsed
-    });
+    let tax_system = s.parsed(
+        "tax_system",
+        p,
+        tax_system,
+        |text| {
+            format!(
+                "unknown tax system \"{text}\" (expected osn, usn_income, usn_income_expense, envd, eshn or patent)"
+            )
+        },
+    );
 
     let device = match s.section("device", p) {
         Some(d) => device(&d, base, p),
@@ -456,20 +467,14 @@ fn moysklad(s: &Section<'_>, base: &Path, p: &mut Problems) -> Option<MoyskladCo
         }
     });
     let token = token(s, base, p);
-    let catalogue_refresh = match s.string("catalogue_refresh", p) {
-        None => Some(DEFAULT_CATALOGUE_REFRESH),
-        Some(text) => {
-            let parsed = refresh_period(text);
-            if parsed.is_none() {
-                p.push(
-                    &s.key("catalogue_refresh"),
-                    format!(
-                        "expected a period from \"5m\" to \"24h\" (like \"30m\", \"1h\"), found \"{text}\""
-                    ),
-                );
-            }
-            parsed
-        }
+    let catalogue_refresh = if s.has("catalogue_refresh") {
+        s.parsed("catalogue_refresh", p, refresh_period, |text| {
+            format!(
+                "expected a period from \"5m\" to \"24h\" (like \"30m\", \"1h\"), found \"{text}\""
+            )
+        })
+    } else {
+        Some(DEFAULT_CATALOGUE_REFRESH)
     };
     let unknown_product = match s.string("unknown_product", p) {
         None | Some("wait") => Some(UnknownProduct::Wait),

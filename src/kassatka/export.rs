@@ -152,13 +152,9 @@ pub fn to_csv(receipts: &[KassatkaReceipt]) -> String {
 mod tests {
     use super::*;
     use crate::kassatka::csv_text;
-    use crate::kassatka::documents::parse_documents;
 
     fn seed() -> Vec<KassatkaReceipt> {
-        parse_documents(include_bytes!(
-            "../../tests/fixtures/kassatka/documents.xml"
-        ))
-        .unwrap()
+        crate::kassatka::seed_receipts()
     }
 
     #[test]

@@ -244,10 +244,7 @@ mod tests {
 
     #[test]
     fn the_seed_receipts_map_and_balance() {
-        let receipts = crate::kassatka::parse_documents(include_bytes!(
-            "../../tests/fixtures/kassatka/documents.xml"
-        ))
-        .unwrap();
+        let receipts = crate::kassatka::seed_receipts();
         let printed: Vec<Receipt> = receipts
             .iter()
             .map(|r| r.to_kkt_receipt(&profile()).unwrap())

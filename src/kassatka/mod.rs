@@ -36,3 +36,15 @@ pub use error::KassatkaError;
 pub use fiscal::{FiscalProfile, MappingError, ToKktReceipt};
 pub use nomenclature::{NO_GROUP, NomenclatureError, Product, ProductGroup, ProductsGroups};
 pub use waiting::{NoProgress, TerminalProgress, WaitPolicy, WaitProgress};
+
+/// The receipts of the Kassatka API document's sample export, for unit
+/// tests of the modules that read them.
+#[cfg(test)]
+pub(crate) fn seed_receipts() -> Vec<KassatkaReceipt> {
+    match parse_documents(include_bytes!(
+        "../../tests/fixtures/kassatka/documents.xml"
+    )) {
+        Ok(receipts) => receipts,
+        Err(e) => panic!("the sample export does not parse: {e}"),
+    }
+}

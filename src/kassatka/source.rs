@@ -570,15 +570,11 @@ impl ReceiptSource for KassatkaSource {
 mod tests {
     use super::*;
     use crate::kassatka::ToKktReceipt;
-    use crate::kassatka::documents::parse_documents;
     use crate::receipt::{RenderContext, render};
     use kkt::{Money, Quantity};
 
     fn seed() -> Vec<KassatkaReceipt> {
-        parse_documents(include_bytes!(
-            "../../tests/fixtures/kassatka/documents.xml"
-        ))
-        .unwrap()
+        crate::kassatka::seed_receipts()
     }
 
     fn context() -> RenderContext {

@@ -25,7 +25,7 @@ impl WorkerError {
     /// The layer for status and `/state`.
     pub fn layer(&self) -> &'static str {
         match self {
-            WorkerError::Device(e) => super::kassa::layer_of(e),
+            WorkerError::Device(e) => layer_of(e),
             WorkerError::Journal(_) => "journal",
         }
     }
@@ -37,5 +37,17 @@ impl WorkerError {
             WorkerError::Journal(e) if e.unwritable => JOURNAL_UNWRITABLE_RU.to_string(),
             WorkerError::Journal(e) => format!("Ошибка журнала на диске: {}", e.message),
         }
+    }
+}
+
+/// The layer a device error belongs to, for status and /state.
+pub fn layer_of(e: &KktError) -> &'static str {
+    use kkt::ErrorClass::*;
+    match e.class() {
+        Link => "link",
+        Paper | Cover | Busy => "printer",
+        FiscalStorage | ShiftExpired => "fn",
+        Device => "printer",
+        BadData | Unsupported => "data",
     }
 }

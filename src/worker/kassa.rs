@@ -13,8 +13,10 @@
 //! permanent device errors reject, and only after the FN proved that the
 //! receipt was not made.
 
+use super::error::{JOURNAL_UNWRITABLE_RU, WorkerError, layer_of};
 use super::known_device::KnownDevice;
-use super::recovery::RecoveryOutcome;
+use super::recovery::{ApproveFacts, Recovery, RecoveryOutcome};
+use super::shift::{Shifts, daily_close_due, next_fd};
 use super::source::{
     OutboxMessage, Polled, PrintedReceipt, PrinterInfo, ReceiptSource, SourceError,
 };
@@ -318,7 +320,11 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                     self.next_print = Instant::now() + self.cfg.device_retry;
                 }
             }
-            if self.daily_close_due() {
+            if daily_close_due(
+                self.cfg.daily_close,
+                &self.status.get(),
+                super::moscow_now(),
+            ) {
                 self.known = None;
                 let _ = self.close_shift_now().await;
                 return true;
@@ -479,27 +485,94 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         }
     }
 
-    pub(super) fn approve_message(
-        &self,
-        op_id: &str,
-        decoded: &super::source::SourceOperation,
-        receipt: Option<&kkt::Receipt>,
-        fiscal: &PrintedReceipt,
-        shift_id: String,
-    ) -> OutboxMessage {
-        OutboxMessage::Approve {
-            op_id: op_id.to_string(),
-            kind: decoded.kind.clone(),
-            reference: decoded.reference.clone(),
-            fiscal: fiscal.clone(),
-            tax_system: receipt
-                .map(|r| r.tax_system)
-                .or(self.cfg.default_tax_system)
-                .unwrap_or(TaxSystem::General),
-            buyer_contact: receipt.and_then(|r| r.buyer_contact.clone()),
+    /// What approves say besides the receipt: the configured tax system,
+    /// the printer.
+    fn approve_facts(&self) -> ApproveFacts {
+        ApproveFacts {
+            default_tax_system: self.cfg.default_tax_system,
             printer: self.printer.clone().unwrap_or_default(),
-            shift_id,
         }
+    }
+
+    /// The shift handling of this kassa, borrowed for one step.
+    fn shifts(&self) -> Shifts<'_, J> {
+        Shifts {
+            name: &self.cfg.name,
+            cashier: &self.cfg.cashier,
+            device: &self.device,
+            store: &self.store,
+            status: &self.status,
+            notices: Vec::new(),
+        }
+    }
+
+    /// Recovery of this kassa, borrowed for one step.
+    fn recovery(&self) -> Recovery<'_, S, J> {
+        Recovery {
+            shifts: self.shifts(),
+            source: &self.source,
+            render: self.render_context(),
+            approve: self.approve_facts(),
+        }
+    }
+
+    /// Reports what shift handling had to say.
+    fn tell(&mut self, notices: Vec<String>) {
+        for notice in notices {
+            self.note_error("fn", &notice);
+        }
+    }
+
+    /// Full recovery; sets the recovered generation when it succeeds.
+    async fn recover(&mut self) -> Result<(), WorkerError> {
+        let info = self.device.call(|k| k.device_info()).await?;
+        let generation = self.device.generation();
+        let printer = PrinterInfo::from_device(&info);
+        self.device_tax_systems = info.tax_systems.clone();
+        self.status.update(|s| s.printer = Some(printer.clone()));
+        self.printer = Some(printer);
+        tracing::info!(kassa = %self.cfg.name, model = %info.model, serial = %info.serial, "recovery: device found");
+        let mut recovery = self.recovery();
+        let result = recovery.reconcile().await;
+        let notices = std::mem::take(&mut recovery.shifts.notices);
+        self.tell(notices);
+        if let Some(reason) = result? {
+            self.halt(reason);
+            return Ok(());
+        }
+        if self.device.generation() == generation {
+            self.recovered_gen = Some(generation);
+        }
+        Ok(())
+    }
+
+    /// Recovers one operation left in PRINTING (after a failed print).
+    async fn recover_one(&mut self, id: &str) -> Result<RecoveryOutcome, WorkerError> {
+        let mut recovery = self.recovery();
+        let result = recovery.recover_op(id).await;
+        let notices = std::mem::take(&mut recovery.shifts.notices);
+        self.tell(notices);
+        match &result {
+            Ok(RecoveryOutcome::Halted(reason)) => self.halt(reason.clone()),
+            Ok(RecoveryOutcome::Printed) => self.printed_ok(),
+            _ => {}
+        }
+        result
+    }
+
+    /// Makes sure a shift is open; returns its syncId.
+    async fn ensure_shift(&mut self) -> Result<String, WorkerError> {
+        let mut shifts = self.shifts();
+        let result = shifts.ensure().await;
+        let notices = std::mem::take(&mut shifts.notices);
+        self.tell(notices);
+        result
+    }
+
+    /// Continues printing interrupted by paper out, cancels a receipt
+    /// nobody is printing.
+    async fn finish_interrupted_print(&mut self) -> Result<(), WorkerError> {
+        super::recovery::finish_interrupted_print(&self.shifts()).await
     }
 
     pub(super) fn render_context(&self) -> RenderContext {
@@ -656,7 +729,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         if self.fn_stops_printing(&fn_info) {
             return None;
         }
-        match super::shift::next_fd(fn_info.last_fd_number) {
+        match next_fd(fn_info.last_fd_number) {
             Ok(n) => Some((shift_id, fn_info.serial, n)),
             Err(e) => {
                 self.device_trouble(&e);
@@ -680,21 +753,29 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             self.recovered_gen = None;
             return;
         }
-        if self.fn_refused.take().is_some() {
-            self.status.update(|s| s.fn_blocked = None);
-        }
         crate::metrics::counters().receipt(
             &self.cfg.name,
             &decoded.kind,
             crate::metrics::Outcome::Printed,
         );
         tracing::info!(kassa = %self.cfg.name, op = %op_id, fd = fiscal.fd_number, fp = fiscal.fiscal_sign, "printed");
-        let msg = self.approve_message(op_id, decoded, receipt, &fiscal, shift_id);
+        let msg = self
+            .approve_facts()
+            .message(op_id, decoded, receipt, &fiscal, shift_id);
         if let Err(e) = self.store.queue_approve(op_id, &msg) {
             // Recovery queues approves of PRINTED operations.
             self.journal_error(&e);
             self.recovered_gen = None;
             return;
+        }
+        self.printed_ok();
+    }
+
+    /// A receipt went into the FN: a pause for an FN that refused to sign
+    /// and the last error are over.
+    fn printed_ok(&mut self) {
+        if self.fn_refused.take().is_some() {
+            self.status.update(|s| s.fn_blocked = None);
         }
         self.status.update(|s| s.last_error = None);
         self.state_dirty = true;
@@ -724,7 +805,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     /// shift ran past 24 h meanwhile, so the operation is retried after a
     /// full read instead of being rejected.
     async fn after_print_error(&mut self, op_id: &str, error: KktError, from_last_receipt: bool) {
-        match self.recover_op(op_id).await {
+        match self.recover_one(op_id).await {
             Ok(RecoveryOutcome::Printed) => {}
             Ok(RecoveryOutcome::NotPrinted) => {
                 if error.is_recoverable() || error.class() == kkt::ErrorClass::FiscalStorage {
@@ -743,7 +824,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                     self.reject(op_id, &decoded, &error.message_ru());
                 }
             }
-            Ok(RecoveryOutcome::Halted) => {}
+            Ok(RecoveryOutcome::Halted(_)) => {}
             Err(e) => {
                 // Cannot even ask: wait, and recover before anything else.
                 self.trouble(&e);
@@ -754,11 +835,11 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
 
     /// A step failed on the device or on the journal: say which, wait,
     /// retry.
-    pub(super) fn trouble(&mut self, e: &super::error::WorkerError) {
+    pub(super) fn trouble(&mut self, e: &WorkerError) {
         match e {
-            super::error::WorkerError::Device(k) => self.device_trouble(k),
-            super::error::WorkerError::Journal(j) if j.unwritable => self.journal_unwritable(j),
-            super::error::WorkerError::Journal(_) => {
+            WorkerError::Device(k) => self.device_trouble(k),
+            WorkerError::Journal(j) if j.unwritable => self.journal_unwritable(j),
+            WorkerError::Journal(_) => {
                 tracing::error!(kassa = %self.cfg.name, error = %e, "journal trouble; waiting");
                 self.note_error(e.layer(), &e.message_ru());
                 self.next_print = Instant::now() + self.cfg.device_retry;
@@ -773,14 +854,14 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             self.journal_unwritable(e);
             return;
         }
-        let e = super::error::WorkerError::Journal(e.clone());
+        let e = WorkerError::Journal(e.clone());
         self.note_error(e.layer(), &e.message_ru());
     }
 
     fn journal_unwritable(&mut self, e: &super::store::StoreError) {
         tracing::error!(kassa = %self.cfg.name, error = %e, "journal cannot be written; printing paused");
         self.journal_blocked = true;
-        let text = super::error::JOURNAL_UNWRITABLE_RU.to_string();
+        let text = JOURNAL_UNWRITABLE_RU.to_string();
         self.status
             .update(|s| s.journal_blocked = Some(text.clone()));
         self.note_error("journal", &text);
@@ -987,6 +1068,59 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         DeliverResult::Delivered
     }
 
+    /// Closes the shift now (command or schedule); the Russian outcome.
+    pub(super) async fn close_shift_now(&mut self) -> Result<String, String> {
+        // A Z-report must not take the FD number an interrupted receipt
+        // was expected at: reconcile with the FN first, and never close
+        // while an operation is in PRINTING.
+        if let Some(reason) = &self.halted {
+            return Err(format!("печать остановлена, смена не закрыта: {reason}"));
+        }
+        if self.needs_recovery()
+            && let Err(e) = self.recover().await
+        {
+            self.trouble(&e);
+            return Err(format!(
+                "сначала нужна сверка с ФН, смена не закрыта: {}",
+                e.message_ru()
+            ));
+        }
+        if let Some(reason) = &self.halted {
+            return Err(format!("печать остановлена, смена не закрыта: {reason}"));
+        }
+        let printing = match self.store.pending() {
+            Ok(p) => p
+                .iter()
+                .any(|o| matches!(o.phase, crate::journal::OpState::Printing { .. })),
+            Err(e) => return Err(format!("ошибка журнала, смена не закрыта: {e}")),
+        };
+        if printing || self.needs_recovery() {
+            return Err("сначала нужна сверка с ФН (чек в печати), смена не закрыта".into());
+        }
+        let run = async {
+            let state = self.device.call(|k| k.shift_state()).await?;
+            let Some(number) = state.open_number() else {
+                return Ok(("смена уже закрыта".to_string(), Vec::new()));
+            };
+            let mut shifts = self.shifts();
+            let rec = shifts.store.current_shift()?;
+            let rec = shifts.adopt_if_needed(number, rec).await?;
+            shifts.close(&rec).await?;
+            Ok::<_, WorkerError>((format!("смена №{number} закрыта"), shifts.notices))
+        };
+        let run = run.await.map(|(text, notices)| {
+            self.tell(notices);
+            text
+        });
+        match run {
+            Ok(text) => Ok(text),
+            Err(e) => {
+                self.trouble(&e);
+                Err(e.message_ru())
+            }
+        }
+    }
+
     async fn handle_command(&mut self, cmd: Command) {
         match cmd {
             Command::CloseShift(reply) => {
@@ -1043,17 +1177,5 @@ pub(super) fn cloud_text(e: &SourceError) -> String {
         SourceError::Permanent { status, .. } => {
             format!("облако отказало в запросе (ответ {status})")
         }
-    }
-}
-
-/// The layer a device error belongs to, for status and /state.
-pub(super) fn layer_of(e: &KktError) -> &'static str {
-    use kkt::ErrorClass::*;
-    match e.class() {
-        Link => "link",
-        Paper | Cover | Busy => "printer",
-        FiscalStorage | ShiftExpired => "fn",
-        Device => "printer",
-        BadData | Unsupported => "data",
     }
 }

@@ -10,10 +10,28 @@
 //! document is looked up in the FN archive.
 
 use super::error::WorkerError;
-use super::kassa::Kassa;
-use super::source::{OutboxMessage, ReceiptSource, ShiftDoc};
+use super::source::{OutboxMessage, ShiftDoc};
+use super::status::{KassaStatus, StatusCell};
 use super::store::{ShiftClose, ShiftRecord, Store};
+use crate::device::DeviceHandle;
 use kkt::{ArchivedDocument, DocumentKind, KktError, ShiftState};
+
+/// Shift handling for one kassa, over the narrow part of it that shifts
+/// touch: the device, the journal and the status cell. The loop
+/// ([`super::kassa`]) borrows one for a step and then reports what it
+/// gathered in [`Shifts::notices`].
+pub(super) struct Shifts<'a, J: Store> {
+    /// Kassa name, for the log.
+    pub name: &'a str,
+    /// Cashier on shift documents (tag 1021).
+    pub cashier: &'a str,
+    pub device: &'a DeviceHandle,
+    pub store: &'a J,
+    pub status: &'a StatusCell,
+    /// Things the shop must be told (Russian, for status): a shift closed
+    /// outside the agent whose close document is not in the archive.
+    pub notices: Vec<String>,
+}
 
 /// How far back the FN archive is searched for a shift document.
 const ARCHIVE_SEARCH_LIMIT: u32 = 500;
@@ -25,9 +43,9 @@ pub(super) fn next_fd(last: u32) -> Result<u32, KktError> {
         .ok_or_else(|| KktError::Protocol(format!("the FN reports last document number {last}")))
 }
 
-impl<S: ReceiptSource, J: Store> Kassa<S, J> {
+impl<J: Store> Shifts<'_, J> {
     /// Makes sure a shift is open; returns its syncId.
-    pub(super) async fn ensure_shift(&mut self) -> Result<String, WorkerError> {
+    pub(super) async fn ensure(&mut self) -> Result<String, WorkerError> {
         let state = self.device.call(|k| k.shift_state()).await?;
         self.status.update(|s| s.apply_shift_state(&state));
         let rec = self.store.current_shift()?;
@@ -40,21 +58,21 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                     }
                     other => other,
                 };
-                self.open_shift(intent).await
+                self.open(intent).await
             }
             ShiftState::Open { number, .. } => Ok(self.adopt_if_needed(number, rec).await?.id),
             ShiftState::Expired { number, .. } => {
-                tracing::info!(kassa = %self.cfg.name, shift = number, "shift is over 24 h: closing and reopening");
+                tracing::info!(kassa = %self.name, shift = number, "shift is over 24 h: closing and reopening");
                 let rec = self.adopt_if_needed(number, rec).await?;
-                self.close_shift(&rec).await?;
-                self.open_shift(None).await
+                self.close(&rec).await?;
+                self.open(None).await
             }
         }
     }
 
     /// Opens a shift on the device under the journaled syncId of `intent`
     /// (a shift left in OPENING) or of a new one.
-    async fn open_shift(&mut self, intent: Option<ShiftRecord>) -> Result<String, WorkerError> {
+    async fn open(&mut self, intent: Option<ShiftRecord>) -> Result<String, WorkerError> {
         let fn_info = self.device.call(|k| k.fn_info()).await?;
         let rec = match intent {
             Some(r) => r,
@@ -62,7 +80,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 .store
                 .begin_shift(&fn_info.serial, next_fd(fn_info.last_fd_number)?)?,
         };
-        let cashier = self.cfg.cashier.clone();
+        let cashier = self.cashier.to_string();
         let opened = self.device.call(move |k| k.open_shift(&cashier)).await?;
         let doc = ShiftDoc {
             fn_serial: fn_info.serial,
@@ -76,14 +94,14 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             opened: doc.clone(),
         };
         self.store.shift_opened(rec.row, &doc, &msg)?;
-        tracing::info!(kassa = %self.cfg.name, shift = doc.shift_number, fd = doc.fd_number, "shift opened");
-        self.refresh_shift_status().await;
+        tracing::info!(kassa = %self.name, shift = doc.shift_number, fd = doc.fd_number, "shift opened");
+        self.refresh_status().await;
         Ok(rec.id)
     }
 
     /// The journal's record of the device's open shift `number`, adopting
     /// the shift if the journal does not know it.
-    async fn adopt_if_needed(
+    pub(super) async fn adopt_if_needed(
         &mut self,
         number: u32,
         rec: Option<ShiftRecord>,
@@ -130,7 +148,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             opened: doc.clone(),
         };
         self.store.shift_opened(rec.row, &doc, &msg)?;
-        tracing::info!(kassa = %self.cfg.name, shift = number, fd = doc.fd_number, "adopted a shift opened outside the journal");
+        tracing::info!(kassa = %self.name, shift = number, fd = doc.fd_number, "adopted a shift opened outside the journal");
         Ok(ShiftRecord {
             opened: Some(doc),
             closing: None,
@@ -174,13 +192,10 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             None => {
                 // Cannot be described exactly; record it so a new shift can
                 // start, and say so.
-                self.note_error(
-                    "fn",
-                    &format!(
-                        "смена №{} закрыта вне агента, документ закрытия не найден",
-                        opened.shift_number
-                    ),
-                );
+                self.notices.push(format!(
+                    "смена №{} закрыта вне агента, документ закрытия не найден",
+                    opened.shift_number
+                ));
                 ShiftClose {
                     doc: opened.clone(),
                     receipts: 0,
@@ -196,7 +211,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             documents: close.documents,
         };
         self.store.shift_closed(r.row, &close, &msg)?;
-        tracing::info!(kassa = %self.cfg.name, shift = opened.shift_number, "recorded a shift closed outside the journal");
+        tracing::info!(kassa = %self.name, shift = opened.shift_number, "recorded a shift closed outside the journal");
         Ok(())
     }
 
@@ -233,11 +248,11 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         Ok(None)
     }
 
-    async fn close_shift(&mut self, rec: &ShiftRecord) -> Result<(), WorkerError> {
+    pub(super) async fn close(&mut self, rec: &ShiftRecord) -> Result<(), WorkerError> {
         let fn_info = self.device.call(|k| k.fn_info()).await?;
         self.store
             .shift_closing(rec.row, next_fd(fn_info.last_fd_number)?)?;
-        let cashier = self.cfg.cashier.clone();
+        let cashier = self.cashier.to_string();
         let closed = self.device.call(move |k| k.close_shift(&cashier)).await?;
         let doc = ShiftDoc {
             fn_serial: fn_info.serial,
@@ -259,57 +274,9 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             documents: close.documents,
         };
         self.store.shift_closed(rec.row, &close, &msg)?;
-        tracing::info!(kassa = %self.cfg.name, shift = doc.shift_number, fd = doc.fd_number, "shift closed");
-        self.refresh_shift_status().await;
+        tracing::info!(kassa = %self.name, shift = doc.shift_number, fd = doc.fd_number, "shift closed");
+        self.refresh_status().await;
         Ok(())
-    }
-
-    /// Closes the shift now (command or schedule); the Russian outcome.
-    pub(super) async fn close_shift_now(&mut self) -> Result<String, String> {
-        // A Z-report must not take the FD number an interrupted receipt
-        // was expected at: reconcile with the FN first, and never close
-        // while an operation is in PRINTING.
-        if let Some(reason) = &self.halted {
-            return Err(format!("печать остановлена, смена не закрыта: {reason}"));
-        }
-        if self.needs_recovery()
-            && let Err(e) = self.recover().await
-        {
-            self.trouble(&e);
-            return Err(format!(
-                "сначала нужна сверка с ФН, смена не закрыта: {}",
-                e.message_ru()
-            ));
-        }
-        if let Some(reason) = &self.halted {
-            return Err(format!("печать остановлена, смена не закрыта: {reason}"));
-        }
-        let printing = match self.store.pending() {
-            Ok(p) => p
-                .iter()
-                .any(|o| matches!(o.phase, crate::journal::OpState::Printing { .. })),
-            Err(e) => return Err(format!("ошибка журнала, смена не закрыта: {e}")),
-        };
-        if printing || self.needs_recovery() {
-            return Err("сначала нужна сверка с ФН (чек в печати), смена не закрыта".into());
-        }
-        let run = async {
-            let state = self.device.call(|k| k.shift_state()).await?;
-            let Some(number) = state.open_number() else {
-                return Ok("смена уже закрыта".to_string());
-            };
-            let rec = self.store.current_shift()?;
-            let rec = self.adopt_if_needed(number, rec).await?;
-            self.close_shift(&rec).await?;
-            Ok::<_, WorkerError>(format!("смена №{number} закрыта"))
-        };
-        match run.await {
-            Ok(text) => Ok(text),
-            Err(e) => {
-                self.trouble(&e);
-                Err(e.message_ru())
-            }
-        }
     }
 
     /// The syncId of shift `number` for a recovered receipt; `None` when
@@ -331,31 +298,102 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             let id = self.adopt_if_needed(number, rec).await?.id;
             return Ok((!id.is_empty()).then_some(id));
         }
-        tracing::warn!(kassa = %self.cfg.name, shift = number, "recovered receipt's shift is not known to the journal");
+        tracing::warn!(kassa = %self.name, shift = number, "recovered receipt's shift is not known to the journal");
         Ok(None)
     }
 
-    async fn refresh_shift_status(&mut self) {
+    pub(super) async fn refresh_status(&mut self) {
         if let Ok(state) = self.device.call(|k| k.shift_state()).await {
             self.status.update(|s| s.apply_shift_state(&state));
         }
     }
+}
 
-    /// True when a daily close time is set, has passed today, and the open
-    /// shift began before it.
-    pub(super) fn daily_close_due(&self) -> bool {
-        let Some(at) = self.cfg.daily_close else {
-            return false;
-        };
-        let status = self.status.get();
-        let Some(shift) = status.shift.as_ref().filter(|s| s.state != "closed") else {
-            return false;
-        };
-        let Some(opened_at) = shift.opened_at else {
-            return false;
-        };
-        let now = super::moscow_now();
-        let today_close = now.date().to_datetime(at);
-        now >= today_close && opened_at < today_close
+/// True when a daily close time is set, has passed at `now`, and the open
+/// shift (as `status` last saw it) began before it.
+pub(super) fn daily_close_due(
+    at: Option<jiff::civil::Time>,
+    status: &KassaStatus,
+    now: kkt::DateTime,
+) -> bool {
+    let Some(at) = at else {
+        return false;
+    };
+    let Some(shift) = status.shift.as_ref().filter(|s| s.state != "closed") else {
+        return false;
+    };
+    let Some(opened_at) = shift.opened_at else {
+        return false;
+    };
+    let today_close = now.date().to_datetime(at);
+    now >= today_close && opened_at < today_close
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::worker::status::ShiftStatus;
+    use jiff::civil::{date, time};
+
+    fn opened_at(at: kkt::DateTime) -> KassaStatus {
+        KassaStatus {
+            shift: Some(ShiftStatus {
+                state: "open".into(),
+                number: 7,
+                opened_at: Some(at),
+            }),
+            ..KassaStatus::default()
+        }
+    }
+
+    #[test]
+    fn daily_close_is_due_once_the_time_passed_for_a_shift_opened_before_it() {
+        let close = Some(time(23, 0, 0, 0));
+        let morning = opened_at(date(2026, 3, 1).at(9, 0, 0, 0));
+        assert!(!daily_close_due(
+            close,
+            &morning,
+            date(2026, 3, 1).at(22, 59, 0, 0)
+        ));
+        assert!(daily_close_due(
+            close,
+            &morning,
+            date(2026, 3, 1).at(23, 0, 0, 0)
+        ));
+        // Reopened after today's close: due again only tomorrow.
+        let late = opened_at(date(2026, 3, 1).at(23, 5, 0, 0));
+        assert!(!daily_close_due(
+            close,
+            &late,
+            date(2026, 3, 1).at(23, 30, 0, 0)
+        ));
+        assert!(daily_close_due(
+            close,
+            &late,
+            date(2026, 3, 2).at(23, 0, 0, 0)
+        ));
+    }
+
+    #[test]
+    fn no_daily_close_without_a_time_or_an_open_shift() {
+        let now = date(2026, 3, 1).at(23, 30, 0, 0);
+        let morning = opened_at(date(2026, 3, 1).at(9, 0, 0, 0));
+        assert!(!daily_close_due(None, &morning, now));
+        let mut closed = morning.clone();
+        if let Some(s) = closed.shift.as_mut() {
+            s.state = "closed".into();
+        }
+        assert!(!daily_close_due(Some(time(23, 0, 0, 0)), &closed, now));
+        assert!(!daily_close_due(
+            Some(time(23, 0, 0, 0)),
+            &KassaStatus::default(),
+            now
+        ));
+    }
+
+    #[test]
+    fn next_fd_refuses_to_wrap() {
+        assert_eq!(next_fd(41).ok(), Some(42));
+        assert!(next_fd(u32::MAX).is_err());
     }
 }

@@ -127,6 +127,13 @@ fn delivered(source: &ScriptedSource, is: impl Fn(&OutboxMessage) -> bool) -> bo
     source.lock().delivered.iter().any(is)
 }
 
+/// Prints `op` straight on the device, as the agent did before a crash.
+fn print_on(k: &mut SimKkt, op: &OperationInput) {
+    use kkt::Kkt;
+    let receipt = crate::receipt::render(op, &Default::default()).unwrap();
+    k.print_receipt(&receipt).unwrap();
+}
+
 fn receipts_in_archive(sim: &SimKkt) -> usize {
     sim.state()
         .archive
@@ -315,12 +322,7 @@ async fn link_lost_after_close_recovers_from_the_archive<J: Store>(store: Arc<J>
 /// archive and prints nothing.
 async fn restart_with_receipt_in_fn_approves_from_archive<J: Store>(store: Arc<J>) {
     let (sim, source) = crashed_before_the_document(&*store);
-    {
-        let mut k = sim.clone();
-        use kkt::Kkt;
-        let receipt = crate::receipt::render(&sale(5000), &Default::default()).unwrap();
-        k.print_receipt(&receipt).unwrap();
-    }
+    print_on(&mut sim.clone(), &sale(5000));
     let run = start(&sim, &source, &store);
     wait_for("approve", || approves(&source).len() == 1).await;
     run.stop().await;
@@ -347,15 +349,15 @@ async fn restart_without_receipt_prints_it_once<J: Store>(store: Arc<J>) {
 
 /// op-1 (a 50.00 sale) received and journaled PRINTING at FD `fd`.
 fn journal_printing<J: Store>(store: &J, fd: u32) {
+    journal_printing_on(store, fd, "9999078900001234");
+}
+
+/// op-1 (a 50.00 sale) received and journaled PRINTING at FD `fd` of the
+/// FN `fn_serial`.
+fn journal_printing_on<J: Store>(store: &J, fd: u32, fn_serial: &str) {
     store.insert_received("op-1", "{}").unwrap();
     store
-        .start_printing(
-            "op-1",
-            fd,
-            "9999078900001234",
-            ReceiptKind::Sale,
-            Money(5000),
-        )
+        .start_printing("op-1", fd, fn_serial, ReceiptKind::Sale, Money(5000))
         .unwrap();
 }
 
@@ -396,16 +398,7 @@ async fn reprint_after_a_crash_reuses_the_journaled_key<J: Store>(store: Arc<J>)
 async fn another_fn_halts_the_kassa<J: Store>(store: Arc<J>) {
     let (sim, source) = setup();
     source.push("op-1", Ok(sale(5000)));
-    store.insert_received("op-1", "{}").unwrap();
-    store
-        .start_printing(
-            "op-1",
-            1,
-            "1111111111111111",
-            ReceiptKind::Sale,
-            Money(5000),
-        )
-        .unwrap();
+    journal_printing_on(&*store, 1, "1111111111111111");
     let run = start(&sim, &source, &store);
     wait_for("halt", || run.handle.status.get().halted.is_some()).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -423,19 +416,9 @@ async fn archive_mismatch_halts_instead_of_guessing<J: Store>(store: Arc<J>) {
         use kkt::Kkt;
         let mut k = sim.clone();
         k.open_shift("x").unwrap();
-        let other = crate::receipt::render(&sale(4999), &Default::default()).unwrap();
-        k.print_receipt(&other).unwrap();
+        print_on(&mut k, &sale(4999));
     }
-    store.insert_received("op-1", "{}").unwrap();
-    store
-        .start_printing(
-            "op-1",
-            2,
-            "9999078900001234",
-            ReceiptKind::Sale,
-            Money(5000),
-        )
-        .unwrap();
+    journal_printing(&*store, 2);
     let run = start(&sim, &source, &store);
     wait_for("halt", || run.handle.status.get().halted.is_some()).await;
     let halted = run.handle.status.get().halted.unwrap();
@@ -745,16 +728,7 @@ async fn recovered_receipt_of_unknown_shift_is_never_approved_with_empty_shift<J
         use kkt::Kkt;
         k.open_shift("x").unwrap();
         let receipt = crate::receipt::render(&sale(5000), &Default::default()).unwrap();
-        store.insert_received("op-1", "{}").unwrap();
-        store
-            .start_printing(
-                "op-1",
-                2,
-                "9999078900001234",
-                ReceiptKind::Sale,
-                Money(5000),
-            )
-            .unwrap();
+        journal_printing(&*store, 2);
         k.print_receipt(&receipt).unwrap();
         k.close_shift("x").unwrap();
     }
@@ -787,16 +761,7 @@ async fn recovery_matches_the_journaled_summary_not_a_fresh_render<J: Store>(sto
         use kkt::Kkt;
         k.open_shift("x").unwrap();
         let receipt = crate::receipt::render(&sale(5000), &Default::default()).unwrap();
-        store.insert_received("op-1", "{}").unwrap();
-        store
-            .start_printing(
-                "op-1",
-                2,
-                "9999078900001234",
-                ReceiptKind::Sale,
-                Money(5000),
-            )
-            .unwrap();
+        journal_printing(&*store, 2);
         k.print_receipt(&receipt).unwrap();
     }
     let run = start(&sim, &source, &store);
@@ -816,20 +781,10 @@ async fn recovery_finds_the_receipt_after_another_document<J: Store>(store: Arc<
     {
         let mut k = sim.clone();
         use kkt::Kkt;
-        store.insert_received("op-1", "{}").unwrap();
-        store
-            .start_printing(
-                "op-1",
-                1,
-                "9999078900001234",
-                ReceiptKind::Sale,
-                Money(5000),
-            )
-            .unwrap();
+        journal_printing(&*store, 1);
         // FD 1 is the shift-open report, FD 2 the receipt.
         k.open_shift("x").unwrap();
-        let receipt = crate::receipt::render(&sale(5000), &Default::default()).unwrap();
-        k.print_receipt(&receipt).unwrap();
+        print_on(&mut k, &sale(5000));
     }
     let run = start(&sim, &source, &store);
     wait_for("approve", || approves(&source).len() == 1).await;
@@ -851,19 +806,9 @@ async fn recovery_halts_on_another_kind_of_receipt<J: Store>(store: Arc<J>) {
         k.open_shift("x").unwrap();
         let mut ret = sale(5000);
         ret.kind = ReceiptKind::SaleReturn;
-        let receipt = crate::receipt::render(&ret, &Default::default()).unwrap();
-        k.print_receipt(&receipt).unwrap();
+        print_on(&mut k, &ret);
     }
-    store.insert_received("op-1", "{}").unwrap();
-    store
-        .start_printing(
-            "op-1",
-            2,
-            "9999078900001234",
-            ReceiptKind::Sale,
-            Money(5000),
-        )
-        .unwrap();
+    journal_printing(&*store, 2);
     let run = start(&sim, &source, &store);
     wait_for("halt", || run.handle.status.get().halted.is_some()).await;
     let halted = run.handle.status.get().halted.unwrap();
@@ -1003,16 +948,7 @@ async fn journal_failure_is_not_reported_as_a_printer_fault() {
     {
         let j = Arc::new(crate::journal::Journal::open(&path).unwrap());
         let store = journal_store::JournalStore::new(j, "test", crate::journal::Source::Moysklad);
-        store.insert_received("op-1", "{}").unwrap();
-        store
-            .start_printing(
-                "op-1",
-                1,
-                "9999078900001234",
-                ReceiptKind::Sale,
-                Money(5000),
-            )
-            .unwrap();
+        journal_printing(&store, 1);
     }
     // Reads work, every write fails (as on a full or read-only disk).
     let j = Arc::new(crate::journal::Journal::open_read_only(&path).unwrap());
