@@ -21,19 +21,9 @@ use sim_moysklad::{FakeCloud, FakeCloudConfig, Fault, FaultKind, OpKind};
 use sim_shtrih::{Emulator, EmulatorConfig, doc_type};
 use std::sync::Arc;
 use std::time::Duration;
+use test_support::wait::wait_for;
 
 const BASE: &str = "https://online.moysklad.ru/api/posap/1.0/entity";
-
-async fn wait_for(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    while !cond() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 struct Rig {
     _dir: tempfile::TempDir,
@@ -118,9 +108,7 @@ impl Rig {
 
     async fn answered(&self, id: &str) -> Value {
         wait_for(&format!("an answer to {id}"), 60, || {
-            self.cloud
-                .operation(id)
-                .is_some_and(|o| o.approves_accepted + o.rejects_accepted > 0)
+            self.cloud.operation(id).is_some_and(|o| o.answered())
         })
         .await;
         let op = self.cloud.operation(id).unwrap();

@@ -58,7 +58,7 @@ async fn run_until_answered(
         let answers: Vec<serde_json::Value> = ids
             .iter()
             .filter_map(|id| cloud.operation(id))
-            .filter(|op| op.approves_accepted + op.rejects_accepted > 0)
+            .filter(|op| op.answered())
             .filter_map(|op| op.approve.or(op.reject))
             .collect();
         if answers.len() == ids.len() || Instant::now() > deadline {

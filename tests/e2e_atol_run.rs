@@ -75,11 +75,7 @@ fn enqueue(cloud: &FakeCloudHandle, body: &str, batch: u8) -> String {
 async fn wait_answered(cloud: &FakeCloudHandle, n: usize, dir: &Path) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let answered = cloud
-            .operations()
-            .iter()
-            .filter(|o| o.approves_accepted + o.rejects_accepted > 0)
-            .count();
+        let answered = cloud.operations().iter().filter(|o| o.answered()).count();
         if answered >= n {
             return;
         }

@@ -16,21 +16,11 @@ use sim_moysklad::{FakeCloud, FakeCloudConfig, Fault, FaultKind, OpKind};
 use sim_shtrih::{Emulator, EmulatorConfig, doc_type};
 use std::sync::Arc;
 use std::time::Duration;
+use test_support::wait::wait_for;
 
 fn kind_of(body: &serde_json::Value) -> OpKind {
     let t = body["meta"]["type"].as_str().unwrap();
     OpKind::parse(t).unwrap()
-}
-
-async fn wait_for(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    while !cond() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 async fn run_scenario(faults: Vec<Fault>) {
@@ -79,10 +69,7 @@ async fn run_scenario(faults: Vec<Fault>) {
     let (stop, rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(kassa.run(rx));
     wait_for("every operation answered", 120, || {
-        cloud
-            .operations()
-            .iter()
-            .all(|o| o.approves_accepted + o.rejects_accepted > 0)
+        cloud.operations().iter().all(|o| o.answered())
     })
     .await;
     let _ = stop.send(true);

@@ -50,11 +50,7 @@ async fn run_status_shift_close_and_status_without_daemon() {
     let mut daemon = crash_support::spawn_agent(&cfg, dir.path());
 
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !cloud
-        .operations()
-        .iter()
-        .all(|o| o.approves_accepted + o.rejects_accepted > 0)
-    {
+    while !cloud.operations().iter().all(|o| o.answered()) {
         assert!(
             Instant::now() < deadline,
             "operations not answered; see {}",

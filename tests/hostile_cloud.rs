@@ -88,11 +88,7 @@ async fn nothing_lost_nothing_twice_under_a_hostile_cloud() {
     let started = Instant::now();
     let deadline = started + Duration::from_secs(150);
     loop {
-        let settled = cloud
-            .operations()
-            .iter()
-            .filter(|o| o.approves_accepted + o.rejects_accepted > 0)
-            .count();
+        let settled = cloud.operations().iter().filter(|o| o.answered()).count();
         if settled == ids.len() {
             break;
         }

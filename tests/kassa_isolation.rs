@@ -30,19 +30,6 @@ fn enqueue(cloud: &FakeCloudHandle, tag: u32) -> Vec<String> {
         .collect()
 }
 
-fn entry(name: &str, cloud: &FakeCloudHandle, port: &Path) -> KassaEntry {
-    KassaEntry {
-        name: name.into(),
-        api_url: cloud.base_url(),
-        cashier_uid: cloud.cashier_uid(),
-        org_id: cloud.org_id(),
-        token_env: crash_support::TOKEN_ENV.into(),
-        poll_interval_ms: 200,
-        port: port.to_path_buf(),
-        baud: 115_200,
-    }
-}
-
 fn receipts(emu: &EmulatorHandle) -> usize {
     emu.archive()
         .iter()
@@ -106,7 +93,11 @@ async fn a_healthy_kassa_prints_while_its_neighbours_fail() {
     enqueue(&solo_cloud, 1);
     let solo = run(
         solo_dir.path(),
-        &[entry("solo", &solo_cloud, solo_emu.link_path())],
+        &[crash_support::fake_cloud_entry(
+            "solo",
+            &solo_cloud,
+            solo_emu.link_path(),
+        )],
         || approved(&solo_cloud) == SALES as usize,
         || true,
     )
@@ -135,10 +126,10 @@ async fn a_healthy_kassa_prints_while_its_neighbours_fail() {
     expired.advance_clock(25 * 3600);
     let healthy = Emulator::spawn(EmulatorConfig::new(dir.path().join("healthy"))).unwrap();
     let kassas = [
-        entry("unplugged", &clouds[0], &dir.path().join("no-such-tty")),
-        entry("paper", &clouds[1], paper.link_path()),
-        entry("expired", &clouds[2], expired.link_path()),
-        entry("healthy", &clouds[3], healthy.link_path()),
+        crash_support::fake_cloud_entry("unplugged", &clouds[0], &dir.path().join("no-such-tty")),
+        crash_support::fake_cloud_entry("paper", &clouds[1], paper.link_path()),
+        crash_support::fake_cloud_entry("expired", &clouds[2], expired.link_path()),
+        crash_support::fake_cloud_entry("healthy", &clouds[3], healthy.link_path()),
     ];
     let together = run(
         dir.path(),

@@ -238,15 +238,8 @@ impl Running {
     }
 }
 
-async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+async fn wait_for(what: &str, done: impl FnMut() -> bool) {
+    test_support::wait::wait_for(what, 60, done).await
 }
 
 fn totals(printer: &MemKkt) -> Vec<(i64, i64, i64)> {

@@ -71,7 +71,7 @@ fn status_answers_and_says_waiting_for_the_cloud() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_token_parks_its_kassa_and_the_next_one_prints() {
     use sim_moysklad::{FakeCloud, FakeCloudConfig, OpKind};
-    use test_support::config::{KassaEntry, config_text};
+    use test_support::config::config_text;
     let dir = tempfile::tempdir().unwrap();
     let refusing = FakeCloud::start(FakeCloudConfig {
         token: Some("ffffffffffffffffffffffffffffffffffffffff".into()),
@@ -89,17 +89,7 @@ async fn a_refused_token_parks_its_kassa_and_the_next_one_prints() {
         sim_shtrih::EmulatorConfig::new(dir.path().join("kkt")).baud(115_200),
     )
     .unwrap();
-    let entry =
-        |name: &str, cloud: &sim_moysklad::FakeCloudHandle, port: &std::path::Path| KassaEntry {
-            name: name.into(),
-            api_url: cloud.base_url(),
-            cashier_uid: cloud.cashier_uid(),
-            org_id: cloud.org_id(),
-            token_env: crash_support::TOKEN_ENV.into(),
-            poll_interval_ms: 200,
-            port: port.to_path_buf(),
-            baud: 115_200,
-        };
+    let entry = crash_support::fake_cloud_entry;
     let text = config_text(
         dir.path(),
         &[

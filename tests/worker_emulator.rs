@@ -13,6 +13,7 @@ use sim_shtrih::{Emulator, EmulatorConfig, EmulatorHandle, doc_type};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use test_support::wait::wait_for;
 
 fn settings() -> KassaSettings {
     let mut s = KassaSettings::new("e2e");
@@ -29,17 +30,6 @@ fn device(link: &Path) -> DeviceHandle {
         masterkassa::device::shtrih_opener(link, Baud::Fixed(115_200), DriverConfig::default()),
     )
     .unwrap()
-}
-
-async fn wait_for(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    while !cond() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 struct Rig {

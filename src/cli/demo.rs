@@ -271,10 +271,7 @@ async fn demo(dir: &std::path::Path, json: bool, kind: PrinterKind) -> anyhow::R
     let ops = cloud.operations();
     let approves: u32 = ops.iter().map(|o| o.approves_accepted).sum();
     let rejects: u32 = ops.iter().map(|o| o.rejects_accepted).sum();
-    let unanswered = ops
-        .iter()
-        .filter(|o| o.approves_accepted + o.rejects_accepted == 0)
-        .count();
+    let unanswered = ops.iter().filter(|o| !o.answered()).count();
     let receipts = printer
         .archive()
         .iter()

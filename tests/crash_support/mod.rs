@@ -31,6 +31,24 @@ pub fn config(dir: &Path, api_url: &str, port: &Path) -> PathBuf {
     )
 }
 
+/// Kassa `name` of the fake MoySklad `cloud`, printing on `port`.
+pub fn fake_cloud_entry(
+    name: &str,
+    cloud: &sim_moysklad::FakeCloudHandle,
+    port: &Path,
+) -> KassaEntry {
+    KassaEntry {
+        name: name.into(),
+        api_url: cloud.base_url(),
+        cashier_uid: cloud.cashier_uid(),
+        org_id: cloud.org_id(),
+        token_env: TOKEN_ENV.into(),
+        poll_interval_ms: 200,
+        port: port.to_path_buf(),
+        baud: 115_200,
+    }
+}
+
 /// Swaps the printer of the config at `path` for `device` (the lines of
 /// its `[kassa.device]` section).
 pub fn replace_device(path: &Path, device: &str) {

@@ -111,6 +111,13 @@ pub struct OperationRecord {
     leased_until: Option<Instant>,
 }
 
+impl OperationRecord {
+    /// The agent's approve or reject of it was accepted: it left the queue.
+    pub fn answered(&self) -> bool {
+        self.approves_accepted + self.rejects_accepted > 0
+    }
+}
+
 /// A retail shift the agent opened.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

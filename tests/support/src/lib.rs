@@ -4,7 +4,7 @@
 //! generates operations ([`operations`]), and stands in for the cloud
 //! where the full fake is more than a test needs ([`queue`], a bare master
 //! queue for the crash tests; [`scripted`], a scripted HTTP server for the
-//! client tests).
+//! client tests), and waits for a condition with a deadline ([`wait`]).
 //!
 //! The agent binary's path is the caller's to give
 //! (`env!("CARGO_BIN_EXE_masterkassa")` exists only in the agent package's
@@ -15,3 +15,4 @@ pub mod config;
 pub mod operations;
 pub mod queue;
 pub mod scripted;
+pub mod wait;
