@@ -492,3 +492,136 @@ fn a_marked_position_nobody_checked_is_refused_by_the_stand_in() {
         .unwrap_or_default();
     assert!(text.contains("не проверен"), "{text}");
 }
+
+/// `blocked` is not a final state: a receipt request the server holds
+/// blocked is waited for, never posted again, and printed once when the
+/// server lets it run.
+#[test]
+fn a_blocked_request_is_waited_for_not_reposted() {
+    let s = server();
+    let mut d = driver(&s);
+    open_shift(&mut d);
+    let r = sale(ReceiptKind::Sale);
+    s.block_next();
+    let uuid = request_uuid("op-b/1", 0);
+    let printed = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while s.blocked_requests() == 0 {
+                assert!(std::time::Instant::now() < deadline, "never blocked");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            assert_eq!(s.request_statuses(&uuid), Some(vec![TaskStatus::Blocked]));
+            // The driver keeps asking meanwhile; nothing is signed or posted.
+            std::thread::sleep(Duration::from_millis(200));
+            assert_eq!(s.queued_requests(), 1);
+            assert_eq!(s.with_device(|dev| dev.fn_storage.last_fd()), 2);
+            s.unblock();
+        });
+        driver(&s).print_receipt_keyed(&r, "op-b/1").unwrap()
+    });
+    assert_eq!(printed.doc.number, 3);
+    assert_eq!(s.request_statuses(&uuid), Some(vec![TaskStatus::Ready]));
+    assert_eq!(
+        d.fn_info().unwrap().last_fd_number,
+        3,
+        "exactly one receipt"
+    );
+}
+
+/// One Web-server, two printers: `deviceID` picks the printer, each has
+/// its own FN; no header means the first; an id it does not serve is
+/// refused without touching either.
+#[test]
+fn several_printers_behind_one_server_keep_their_own_fn() {
+    let mut opts = ServerOptions::loopback();
+    opts.device_ids = vec!["kkt-1".into(), "kkt-2".into()];
+    let s = AtolServer::start(opts).unwrap();
+    let on = |id: Option<&str>| {
+        let mut cfg = config(&s.url());
+        cfg.device_id = id.map(str::to_string);
+        AtolDriver::new(cfg).unwrap()
+    };
+    let (mut first, mut second, mut plain) = (on(Some("kkt-1")), on(Some("kkt-2")), on(None));
+    let fn1 = first.fn_info().unwrap().serial;
+    let fn2 = second.fn_info().unwrap().serial;
+    assert_ne!(fn1, fn2);
+    assert_eq!(plain.fn_info().unwrap().serial, fn1);
+    assert_ne!(
+        first.device_info().unwrap().serial,
+        second.device_info().unwrap().serial
+    );
+    open_shift(&mut second);
+    let printed = second.print_receipt(&sale(ReceiptKind::Sale)).unwrap();
+    assert_eq!(printed.doc.number, 3);
+    assert!(matches!(
+        second.shift_state().unwrap(),
+        ShiftState::Open { .. }
+    ));
+    assert!(matches!(
+        first.shift_state().unwrap(),
+        ShiftState::Closed { .. }
+    ));
+    assert_eq!(first.fn_info().unwrap().last_fd_number, 1);
+    assert_eq!(s.with_device_id("kkt-2", |d| d.fn_storage.last_fd()), 3);
+    let e = on(Some("kkt-9")).status().unwrap_err();
+    assert!(e.to_string().contains("kkt-9"), "{e}");
+    assert_eq!(s.queued_requests(), 0);
+}
+
+/// Sends `body` to the stand-in's control endpoint; (HTTP status, reply).
+fn control(s: &AtolServer, device: Option<&str>, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut tcp = std::net::TcpStream::connect(s.addr()).unwrap();
+    let device = device.map_or(String::new(), |d| format!("deviceID: {d}\r\n"));
+    write!(
+        tcp,
+        "POST {} HTTP/1.1\r\nHost: x\r\n{device}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        sim_atol::server::CONTROL_PATH,
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).unwrap();
+    let status = answer[9..12].parse().unwrap();
+    let reply = answer
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    (status, reply)
+}
+
+/// The fault switches over HTTP, as an engineer drives `emulate atol`:
+/// paper out refuses the receipt, paper in lets the same one print once,
+/// `status` and `archive` describe the printer, a bad command is a 400.
+#[test]
+fn faults_are_switched_over_http() {
+    let s = server();
+    let mut d = driver(&s);
+    open_shift(&mut d);
+    let r = sale(ReceiptKind::Sale);
+    assert_eq!(control(&s, None, "paper-out\n"), (200, "ok\n".into()));
+    assert_eq!(d.print_receipt(&r).unwrap_err().class(), ErrorClass::Paper);
+    let (code, reply) = control(&s, None, "paper-in\nstatus");
+    assert_eq!(code, 200);
+    assert!(
+        reply.contains("fn 9960440300000001 last-fd 2 shift 1 open"),
+        "{reply}"
+    );
+    assert!(reply.contains("paper ok"), "{reply}");
+    assert_eq!(d.print_receipt(&r).unwrap().doc.number, 3);
+    let (_, archive) = control(&s, None, "archive");
+    assert_eq!(archive.lines().filter(|l| l.starts_with("FD ")).count(), 3);
+    assert!(archive.contains("FD 3 type 3"), "{archive}");
+    let (code, reply) = control(&s, None, "paper-out now");
+    assert_eq!(code, 400);
+    assert!(reply.starts_with("error: too many arguments"), "{reply}");
+    assert!(s.with_device(|dev| !dev.faults.paper_out), "nothing ran");
+    let (code, reply) = control(&s, Some("kkt-7"), "paper-out");
+    assert_eq!(
+        (code, reply.as_str()),
+        (200, "ok\n"),
+        "one printer: deviceID not looked at"
+    );
+}

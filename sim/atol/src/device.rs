@@ -77,10 +77,16 @@ fn to_value<T: Serialize>(v: &T) -> TaskOutcome {
 
 impl AtolDevice {
     pub fn new(clock: Clock) -> Self {
+        AtolDevice::numbered(clock, 1)
+    }
+
+    /// Printer number `n` of a server serving several: its own serial
+    /// number and FN (`n` = 1 is the printer of [`AtolDevice::new`]).
+    pub fn numbered(clock: Clock, n: u32) -> Self {
         let now = clock.now();
         AtolDevice {
-            serial: "00106700000001".into(),
-            fn_storage: FnStorage::new("9960440300000001", now),
+            serial: format!("001067{n:08}"),
+            fn_storage: FnStorage::new(&format!("99604403{n:08}"), now),
             faults: Faults::default(),
             unprinted: false,
             marking: Default::default(),

@@ -7,11 +7,15 @@
 //! - [`marking`]: FFD 1.2 marking-code checks and the codes accepted for
 //!   the next receipt;
 //! - [`server`]: the HTTP side: request queue with ATOL's asynchronous
-//!   states, the executor, fault switches, the optional state file.
+//!   states, the executor, several printers by `deviceID`, fault switches,
+//!   the optional state file;
+//! - [`control`]: the fault switches as text commands, served at
+//!   `POST /sim/control`.
 
+pub mod control;
 pub mod device;
 pub mod marking;
 pub mod server;
 
 pub use device::{AtolDevice, Faults};
-pub use server::{AtolServer, ServerOptions};
+pub use server::{AtolServer, ServerOptions, SimControl};

@@ -2,6 +2,11 @@
 //! asynchronous task states, executed one task at a time by a background
 //! executor, with fault switches and an optional state file so a restart
 //! keeps the FN and the requests in flight.
+//!
+//! One server may serve several printers, each with its own FN, picked by
+//! the `deviceID` header as on ATOL's own Web-server. Faults are switched
+//! from Rust ([`AtolServer`]) or over HTTP (`POST /sim/control`, one text
+//! command per request: [`crate::control`]).
 
 use crate::device::{AtolDevice, Faults};
 use atol::envelope::{ErrorBody, REQUESTS_PATH, RequestBody, RequestState, TaskResult, TaskStatus};
@@ -31,6 +36,11 @@ pub struct ServerOptions {
     /// `inProgress` are observable.
     pub step: Duration,
     pub clock: Clock,
+    /// `deviceID`s of the printers served. Empty: one printer answering
+    /// every request (a `deviceID` header is not looked at). Otherwise the
+    /// first is the printer for requests without the header, and a request
+    /// naming another id is refused.
+    pub device_ids: Vec<String>,
 }
 
 impl ServerOptions {
@@ -41,6 +51,7 @@ impl ServerOptions {
             credentials: None,
             step: Duration::from_millis(5),
             clock: Clock::default(),
+            device_ids: Vec::new(),
         }
     }
 }
@@ -49,18 +60,40 @@ impl ServerOptions {
 struct Request {
     tasks: Vec<Task>,
     results: Vec<TaskResult>,
+    /// The printer it runs on (`None`: the first).
+    #[serde(default)]
+    device: Option<String>,
 }
 
 /// Everything the state file holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Shared {
+    /// The first printer (requests without `deviceID`).
     device: AtolDevice,
+    /// The other printers, by `deviceID`.
+    #[serde(default)]
+    others: BTreeMap<String, AtolDevice>,
     requests: BTreeMap<String, Request>,
     queue: VecDeque<String>,
     #[serde(default)]
     hold: bool,
     #[serde(default)]
     lose_next_result: bool,
+    /// The next request that makes a fiscal document stays `blocked`
+    /// until released.
+    #[serde(default)]
+    block_next: bool,
+    /// Requests held `blocked` now.
+    #[serde(default)]
+    blocked: Vec<String>,
+}
+
+impl Shared {
+    /// The printer a request for `id` runs on.
+    fn device_mut(&mut self, id: Option<&str>) -> &mut AtolDevice {
+        id.and_then(|id| self.others.get_mut(id))
+            .unwrap_or(&mut self.device)
+    }
 }
 
 struct Inner {
@@ -99,10 +132,11 @@ pub enum ServerError {
     Listen { addr: SocketAddr, detail: String },
 }
 
-/// A running stand-in; dropping it stops the server.
+/// A running stand-in; dropping it stops the server. Its fault switches
+/// and inspection are those of [`SimControl`] (through `Deref`).
 pub struct AtolServer {
     addr: SocketAddr,
-    inner: Arc<Inner>,
+    control: SimControl,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -118,6 +152,10 @@ fn load(opts: &ServerOptions) -> Result<Shared, ServerError> {
         let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
         let mut s: Shared = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
         s.device.clock = opts.clock.clone();
+        for d in s.others.values_mut() {
+            d.clock = opts.clock.clone();
+        }
+        add_devices(&mut s, opts);
         // A task caught in progress by the restart never ran: the state is
         // saved in one write together with the FN after each task.
         for uuid in s.queue.clone() {
@@ -133,13 +171,48 @@ fn load(opts: &ServerOptions) -> Result<Shared, ServerError> {
         }
         return Ok(s);
     }
-    Ok(Shared {
+    let mut s = Shared {
         device: AtolDevice::new(opts.clock.clone()),
+        others: BTreeMap::new(),
         requests: BTreeMap::new(),
         queue: VecDeque::new(),
         hold: false,
         lose_next_result: false,
-    })
+        block_next: false,
+        blocked: Vec::new(),
+    };
+    add_devices(&mut s, opts);
+    Ok(s)
+}
+
+/// Gives every configured `deviceID` after the first its own printer.
+fn add_devices(s: &mut Shared, opts: &ServerOptions) {
+    for (n, id) in (2u32..).zip(opts.device_ids.iter().skip(1)) {
+        s.others
+            .entry(id.clone())
+            .or_insert_with(|| AtolDevice::numbered(opts.clock.clone(), n));
+    }
+}
+
+/// Which printer a request with these headers is for: `Ok(None)` the
+/// first, `Ok(Some(id))` another, `Err` an id the server does not serve.
+fn device_for(opts: &ServerOptions, headers: &HeaderMap) -> Result<Option<String>, String> {
+    let Some(first) = opts.device_ids.first() else {
+        return Ok(None);
+    };
+    let Some(value) = headers.get("deviceID") else {
+        return Ok(None);
+    };
+    let id = value
+        .to_str()
+        .map_err(|_| "deviceID is not text".to_string())?;
+    if id == first {
+        Ok(None)
+    } else if opts.device_ids.iter().any(|d| d == id) {
+        Ok(Some(id.to_string()))
+    } else {
+        Err(format!("no device with deviceID {id:?}"))
+    }
 }
 
 impl AtolServer {
@@ -182,7 +255,7 @@ impl AtolServer {
         });
         Ok(AtolServer {
             addr,
-            inner,
+            control: SimControl { inner },
             stop: Some(tx),
             thread: Some(thread),
         })
@@ -196,6 +269,43 @@ impl AtolServer {
         format!("http://{}", self.addr)
     }
 
+    /// A handle on the fault switches that outlives nothing: it is only
+    /// useful while the server runs.
+    pub fn control(&self) -> SimControl {
+        self.control.clone()
+    }
+
+    /// Stops serving (in-flight requests stay in the state file).
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl std::ops::Deref for AtolServer {
+    type Target = SimControl;
+
+    fn deref(&self) -> &SimControl {
+        &self.control
+    }
+}
+
+/// The stand-in's fault switches and inspection, shared by the Rust API
+/// and the HTTP control endpoint.
+#[derive(Clone)]
+pub struct SimControl {
+    inner: Arc<Inner>,
+}
+
+impl SimControl {
     pub fn clock(&self) -> Clock {
         self.inner.opts.clock.clone()
     }
@@ -206,6 +316,33 @@ impl AtolServer {
         let out = f(&mut s.device);
         self.inner.save(&s);
         out
+    }
+
+    /// Runs `f` on printer `id` (the first when `id` is not another
+    /// configured `deviceID`).
+    pub fn with_device_id<T>(&self, id: &str, f: impl FnOnce(&mut AtolDevice) -> T) -> T {
+        let mut s = self.inner.lock();
+        let out = f(s.device_mut(Some(id)));
+        self.inner.save(&s);
+        out
+    }
+
+    /// The next request that makes a fiscal document is held in the
+    /// `blocked` state until [`AtolServer::unblock`]. The public sources
+    /// name the state without saying what causes it; what matters to a
+    /// client is that a blocked request is not final: it must be waited
+    /// for, never posted again.
+    pub fn block_next(&self) {
+        let mut s = self.inner.lock();
+        s.block_next = true;
+        self.inner.save(&s);
+    }
+
+    /// Lets blocked requests run.
+    pub fn unblock(&self) {
+        let mut s = self.inner.lock();
+        release_blocked(&mut s);
+        self.inner.save(&s);
     }
 
     pub fn set_faults(&self, faults: Faults) {
@@ -254,18 +391,19 @@ impl AtolServer {
             .map(|r| r.tasks.clone())
     }
 
-    /// Stops serving (in-flight requests stay in the state file).
-    pub fn stop(mut self) {
-        self.shutdown();
+    /// Requests held `blocked` now.
+    pub fn blocked_requests(&self) -> usize {
+        self.inner.lock().blocked.len()
     }
 
-    fn shutdown(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+    /// Requests not finished yet (any kind).
+    pub fn queued_requests(&self) -> usize {
+        self.inner.lock().queue.len()
+    }
+
+    /// The `deviceID`s served after the first, in order.
+    pub fn other_device_ids(&self) -> Vec<String> {
+        self.inner.lock().others.keys().cloned().collect()
     }
 }
 
@@ -290,6 +428,7 @@ async fn run(
     let app = Router::new()
         .route(REQUESTS_PATH, post(post_request))
         .route(&format!("{REQUESTS_PATH}/{{uuid}}"), get(get_request))
+        .route(CONTROL_PATH, post(post_control))
         .with_state(inner.clone());
     let executor = tokio::spawn(execute_forever(inner));
     let served = axum::serve(listener, app)
@@ -303,7 +442,21 @@ async fn run(
     }
 }
 
-/// Runs queued tasks one at a time, `wait` → `inProgress` → final.
+/// Blocked requests go back to `wait`, in their place in the queue.
+fn release_blocked(s: &mut Shared) {
+    for uuid in std::mem::take(&mut s.blocked) {
+        if let Some(r) = s.requests.get_mut(&uuid) {
+            for t in r
+                .results
+                .iter_mut()
+                .filter(|t| t.status == TaskStatus::Blocked)
+            {
+                t.status = TaskStatus::Wait;
+            }
+        }
+    }
+}
+
 /// A task whose result is a fiscal document (what `hold` holds back).
 fn makes_document(task: &Task) -> bool {
     matches!(
@@ -317,6 +470,7 @@ fn makes_document(task: &Task) -> bool {
     )
 }
 
+/// Runs queued tasks one at a time, `wait` → `inProgress` → final.
 async fn execute_forever(inner: Arc<Inner>) {
     let step = inner.opts.step;
     loop {
@@ -330,6 +484,7 @@ async fn execute_forever(inner: Arc<Inner>) {
             let Some(uuid) = s
                 .queue
                 .iter()
+                .filter(|u| !s.blocked.contains(u))
                 .find(|u| {
                     !hold
                         || s.requests
@@ -340,6 +495,24 @@ async fn execute_forever(inner: Arc<Inner>) {
             else {
                 continue;
             };
+            let document = s
+                .requests
+                .get(&uuid)
+                .is_some_and(|r| r.tasks.iter().any(makes_document));
+            if document && std::mem::take(&mut s.block_next) {
+                if let Some(r) = s.requests.get_mut(&uuid) {
+                    for t in r
+                        .results
+                        .iter_mut()
+                        .filter(|t| t.status == TaskStatus::Wait)
+                    {
+                        t.status = TaskStatus::Blocked;
+                    }
+                }
+                s.blocked.push(uuid);
+                inner.save(&s);
+                continue;
+            }
             let Some(req) = s.requests.get_mut(&uuid) else {
                 s.queue.retain(|u| *u != uuid);
                 continue;
@@ -363,13 +536,18 @@ async fn execute_forever(inner: Arc<Inner>) {
         tokio::time::sleep(step).await;
         let mut guard = inner.lock();
         let s = &mut *guard;
+        let Some((task, device)) = s
+            .requests
+            .get(&uuid)
+            .and_then(|r| Some((r.tasks.get(i)?.clone(), r.device.clone())))
+        else {
+            continue;
+        };
+        let outcome = s.device_mut(device.as_deref()).execute(&task);
         let Some(req) = s.requests.get_mut(&uuid) else {
             continue;
         };
-        let Some(task) = req.tasks.get(i).cloned() else {
-            continue;
-        };
-        match s.device.execute(&task) {
+        match outcome {
             Ok(result) => {
                 req.results[i] = TaskResult {
                     status: TaskStatus::Ready,
@@ -433,6 +611,10 @@ async fn post_request(
     if req.uuid.trim().is_empty() || req.request.is_empty() {
         return error_response(StatusCode::BAD_REQUEST, 8, "uuid and request are required");
     }
+    let device = match device_for(&inner.opts, &headers) {
+        Ok(d) => d,
+        Err(e) => return error_response(StatusCode::NOT_FOUND, 404, &e),
+    };
     let mut s = inner.lock();
     if s.requests.contains_key(&req.uuid) {
         return error_response(StatusCode::CONFLICT, 409, "request with this uuid exists");
@@ -451,6 +633,7 @@ async fn post_request(
         Request {
             tasks: req.request,
             results,
+            device,
         },
     );
     s.queue.push_back(req.uuid.clone());
@@ -461,6 +644,43 @@ async fn post_request(
         axum::Json(json!({"uuid": req.uuid, "number": number})),
     )
         .into_response()
+}
+
+/// Where the fault switches are served (not part of ATOL's API).
+pub const CONTROL_PATH: &str = "/sim/control";
+
+/// `POST /sim/control`: one command per line ([`crate::control`]); 200
+/// with the replies, or 400 at the first command refused.
+async fn post_control(
+    State(inner): State<Arc<Inner>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if !authorised(&inner, &headers) {
+        return error_response(StatusCode::UNAUTHORIZED, 401, "Unauthorized");
+    }
+    let device = match device_for(&inner.opts, &headers) {
+        Ok(d) => d,
+        Err(e) => return (StatusCode::NOT_FOUND, format!("error: {e}\n")).into_response(),
+    };
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return (StatusCode::BAD_REQUEST, "error: the body is not UTF-8\n").into_response();
+    };
+    let ctl = SimControl { inner };
+    let mut reply = String::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        match crate::control::parse(line) {
+            Ok(cmd) => reply.push_str(&crate::control::execute(&ctl, device.as_deref(), &cmd)),
+            Err(e) => {
+                reply.push_str(&format!("error: {e}\n"));
+                return (StatusCode::BAD_REQUEST, reply).into_response();
+            }
+        }
+    }
+    if reply.is_empty() {
+        return (StatusCode::BAD_REQUEST, "error: no command; try help\n").into_response();
+    }
+    (StatusCode::OK, reply).into_response()
 }
 
 async fn get_request(
