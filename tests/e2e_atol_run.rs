@@ -18,20 +18,29 @@ const USER: &str = "kassir";
 const PASSWORD: &str = "atol-web-secret";
 
 fn atol_server() -> AtolServer {
+    atol_server_for(&[])
+}
+
+/// A stand-in serving one printer per `deviceID` (one printer when empty).
+fn atol_server_for(device_ids: &[&str]) -> AtolServer {
     let mut opts = ServerOptions::loopback();
     opts.credentials = Some((USER.into(), PASSWORD.into()));
+    opts.device_ids = device_ids.iter().map(|d| d.to_string()).collect();
     AtolServer::start(opts).expect("ATOL stand-in starts")
+}
+
+/// The `[kassa.device]` lines of a kassa on the stand-in at `url`.
+fn atol_device(url: &str, device_id: Option<&str>) -> String {
+    let id = device_id.map_or(String::new(), |id| format!("device_id = \"{id}\"\n"));
+    format!(
+        "driver = \"atol\"\nurl = \"{url}\"\n{id}user = \"{USER}\"\npassword_env = \"MASTERKASSA_TEST_ATOL_PASSWORD\"\n"
+    )
 }
 
 /// The crash tests' config with its printer swapped for the stand-in.
 fn atol_config(dir: &Path, api_url: &str, atol_url: &str) -> std::path::PathBuf {
     let path = crash_support::config(dir, api_url, Path::new("/dev/unused"));
-    crash_support::replace_device(
-        &path,
-        &format!(
-            "driver = \"atol\"\nurl = \"{atol_url}\"\nuser = \"{USER}\"\npassword_env = \"MASTERKASSA_TEST_ATOL_PASSWORD\"\n"
-        ),
-    );
+    crash_support::replace_device(&path, &atol_device(atol_url, None));
     path
 }
 
@@ -89,14 +98,23 @@ async fn wait_answered(cloud: &FakeCloudHandle, n: usize, dir: &Path) {
 }
 
 fn receipts(server: &AtolServer) -> Vec<Document> {
-    server.with_device(|d| {
+    receipts_on(server, None)
+}
+
+/// The receipts in the FN of printer `device_id` (`None`: the first).
+fn receipts_on(server: &AtolServer, device_id: Option<&str>) -> Vec<Document> {
+    let of = |d: &mut sim_atol::AtolDevice| -> Vec<Document> {
         d.fn_storage
             .archive
             .iter()
             .filter(|doc| doc.kind == doc_type::RECEIPT)
             .cloned()
             .collect()
-    })
+    };
+    match device_id {
+        Some(id) => server.with_device_id(id, of),
+        None => server.with_device(of),
+    }
 }
 
 /// The FD number an approve body names.
@@ -206,4 +224,53 @@ async fn run_prints_all_four_kinds_on_atol_and_survives_a_kill() {
     fds.sort_unstable();
     fds.dedup();
     assert_eq!(fds.len(), 8, "each operation approved with its own receipt");
+}
+
+/// Two shops' kassas on one ATOL Web-server with two printers: each kassa
+/// names its printer by `device_id`, and each shop's sales reach its own
+/// printer's FN, once, approved with that FN's number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_kassas_print_on_their_own_printers_of_one_web_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = atol_server_for(&["kkt-1", "kkt-2"]);
+    let north = FakeCloud::start(FakeCloudConfig::default()).await.unwrap();
+    let south = FakeCloud::start(FakeCloudConfig::default()).await.unwrap();
+    let mut text = test_support::config::config_text(
+        dir.path(),
+        &[
+            crash_support::fake_cloud_entry("north", &north, Path::new("/dev/unused-1")),
+            crash_support::fake_cloud_entry("south", &south, Path::new("/dev/unused-2")),
+        ],
+    );
+    for (port, id) in [("/dev/unused-1", "kkt-1"), ("/dev/unused-2", "kkt-2")] {
+        let shtrih = format!("driver = \"shtrih\"\nport = \"{port}\"\nbaud = 115200\n");
+        assert!(text.contains(&shtrih));
+        text = text.replace(&shtrih, &atol_device(&server.url(), Some(id)));
+    }
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(&cfg, text).unwrap();
+    enqueue(&north, samples::SALE, 0);
+    enqueue(&north, samples::SALE, 1);
+    enqueue(&south, samples::SALE_RETURN, 0);
+    let mut agent = spawn_agent(&cfg, dir.path());
+    wait_answered(&north, 2, dir.path()).await;
+    wait_answered(&south, 1, dir.path()).await;
+    agent.kill().unwrap();
+    agent.wait().unwrap();
+
+    for (cloud, id, operations) in [
+        (&north, "kkt-1", vec![Some(1), Some(1)]),
+        (&south, "kkt-2", vec![Some(2)]),
+    ] {
+        let printed = receipts_on(&server, Some(id));
+        let kinds: Vec<Option<u8>> = printed.iter().map(|d| d.operation).collect();
+        assert_eq!(kinds, operations, "{id}");
+        let fn_serial = server.with_device_id(id, |d| d.fn_storage.serial.clone());
+        for op in cloud.operations() {
+            assert_eq!((op.approves_accepted, op.rejects_accepted), (1, 0), "{id}");
+            let a = op.approve.as_ref().unwrap();
+            assert_eq!(a["cheque"]["fnNumber"].as_str().unwrap(), fn_serial, "{id}");
+            assert!(printed.iter().any(|d| d.number == approved_fd(a)), "{id}");
+        }
+    }
 }

@@ -4,9 +4,11 @@
 //! restarts. The control socket takes the line commands of
 //! `sim_shtrih::control` (faults, tape, archive); see docs/emulator.md.
 //!
-//! `masterkassa emulate atol [--listen ADDR] [--state FILE]`: serves the
-//! ATOL Web-server JSON task API (`sim-atol`) on ADDR, keeping its FN and
-//! the requests in flight in FILE across restarts.
+//! `masterkassa emulate atol [--listen ADDR] [--state FILE] [--device-id ID
+//! …]`: serves the ATOL Web-server JSON task API (`sim-atol`) on ADDR,
+//! keeping its FN and the requests in flight in FILE across restarts; with
+//! device ids, one printer (and FN) per `deviceID`. Faults are switched
+//! over HTTP at `POST /sim/control` (`sim_atol::control`).
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -41,6 +43,11 @@ pub struct AtolArgs {
     /// State file: FN archive, shift, requests in flight; created if missing.
     #[arg(long)]
     pub state: Option<PathBuf>,
+    /// Serve several printers, each with its own FN, picked by the
+    /// `deviceID` header (repeat: `--device-id kkt-1 --device-id kkt-2`;
+    /// the first also answers requests without the header).
+    #[arg(long = "device-id", value_name = "ID")]
+    pub device_ids: Vec<String>,
 }
 
 /// Options of `emulate shtrih`.
@@ -74,16 +81,45 @@ fn run_atol(a: AtolArgs) -> anyhow::Result<()> {
     let mut opts = sim_atol::ServerOptions::loopback();
     opts.listen = a.listen;
     opts.state_file = a.state.clone();
+    opts.device_ids = a.device_ids.clone();
     let server =
         sim_atol::AtolServer::start(opts).context("starting the ATOL Web-server stand-in")?;
-    let (fn_serial, last_fd) =
-        server.with_device(|d| (d.fn_storage.serial.clone(), d.fn_storage.last_fd()));
     let mut out = std::io::stdout().lock();
     writeln!(out, "url {}", server.url())?;
     writeln!(
         out,
-        "serving АТОЛ 30Ф through the Web-server API, FN {fn_serial}, last FD {last_fd}; Ctrl-C to stop"
+        "control POST {}{}",
+        server.url(),
+        sim_atol::server::CONTROL_PATH
     )?;
+    let describe = |d: &mut sim_atol::AtolDevice| {
+        format!(
+            "FN {}, last FD {}",
+            d.fn_storage.serial,
+            d.fn_storage.last_fd()
+        )
+    };
+    let first = server.with_device(describe);
+    match a.device_ids.first() {
+        None => writeln!(
+            out,
+            "serving АТОЛ 30Ф through the Web-server API, {first}; Ctrl-C to stop"
+        )?,
+        Some(id) => {
+            writeln!(
+                out,
+                "serving АТОЛ 30Ф through the Web-server API; Ctrl-C to stop"
+            )?;
+            writeln!(out, "deviceID {id} (also without the header): {first}")?;
+            for id in server.other_device_ids() {
+                writeln!(
+                    out,
+                    "deviceID {id}: {}",
+                    server.with_device_id(&id, describe)
+                )?;
+            }
+        }
+    }
     out.flush()?;
     drop(out);
     wait_for_stop_signal()?;
@@ -200,6 +236,10 @@ mod tests {
             "127.0.0.1:16800",
             "--state",
             "/tmp/atol.json",
+            "--device-id",
+            "kkt-1",
+            "--device-id",
+            "kkt-2",
         ])
         .unwrap();
         let EmulatedDevice::Atol(a) = cli.args.device else {
@@ -207,6 +247,7 @@ mod tests {
         };
         assert_eq!(a.listen, "127.0.0.1:16800".parse().unwrap());
         assert_eq!(a.state, Some(PathBuf::from("/tmp/atol.json")));
+        assert_eq!(a.device_ids, ["kkt-1", "kkt-2"]);
         let cli = Cli::try_parse_from(["emulate", "atol"]).unwrap();
         let EmulatedDevice::Atol(a) = cli.args.device else {
             panic!("not atol")
