@@ -7,31 +7,8 @@
 
 mod crash_support;
 
-use crash_support::{CrashPrinter, config, soak};
-use sim_shtrih::{Document, Emulator, EmulatorConfig, EmulatorHandle};
-use std::path::{Path, PathBuf};
-
-/// The Shtrih-M emulator on a PTY, its FN kept in a state file.
-struct Shtrih {
-    emu: EmulatorHandle,
-    link: PathBuf,
-}
-
-impl CrashPrinter for Shtrih {
-    fn config(&self, dir: &Path, api_url: &str) -> PathBuf {
-        config(dir, api_url, &self.link)
-    }
-    fn archive(&self) -> Vec<Document> {
-        self.emu.archive()
-    }
-    fn disturb(&self) {
-        self.emu.power_cut();
-        self.emu.power_on().unwrap();
-    }
-    fn receipt_open(&self) -> bool {
-        self.emu.receipt_open()
-    }
-}
+use crash_support::{Shtrih, soak};
+use sim_shtrih::{Emulator, EmulatorConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_moments_never_loses_or_duplicates_a_receipt() {

@@ -85,6 +85,28 @@ pub trait CrashPrinter {
     fn receipt_open(&self) -> bool;
 }
 
+/// The Shtrih-M emulator on a PTY, its FN kept in a state file.
+pub struct Shtrih {
+    pub emu: sim_shtrih::EmulatorHandle,
+    pub link: PathBuf,
+}
+
+impl CrashPrinter for Shtrih {
+    fn config(&self, dir: &Path, api_url: &str) -> PathBuf {
+        config(dir, api_url, &self.link)
+    }
+    fn archive(&self) -> Vec<sim_shtrih::Document> {
+        self.emu.archive()
+    }
+    fn disturb(&self) {
+        self.emu.power_cut();
+        self.emu.power_on().unwrap();
+    }
+    fn receipt_open(&self) -> bool {
+        self.emu.receipt_open()
+    }
+}
+
 /// SIGKILLs `masterkassa run` at random moments (`default_kills` times, or
 /// `MASTERKASSA_CRASH_KILLS`), disturbing the printer every 10th kill;
 /// then an undisturbed run drains the queue, and:
@@ -140,14 +162,30 @@ pub async fn soak(printer: &dyn CrashPrinter, dir: tempfile::TempDir, default_ki
         }
     }
     let killing = started.elapsed();
+    drain(&cfg, dir.path(), &queue).await;
+    if std::env::var_os("MASTERKASSA_CRASH_KEEP").is_some() {
+        std::mem::forget(dir);
+    }
+    let (documents, duplicates) = verify(printer, &queue, &ops);
+    let valid = ops.iter().filter(|o| o.valid).count();
+    eprintln!(
+        "crash test: {kills} SIGKILLs in {:.1} s, {} operations ({valid} printed, {} rejected), {duplicates} duplicate answers absorbed, {documents} documents in the FN",
+        killing.as_secs_f64(),
+        ops.len(),
+        ops.len() - valid,
+    );
+}
 
-    // An undisturbed run drains the queue.
-    let mut agent = spawn_agent(&cfg, dir.path());
+/// An undisturbed run of the agent until every queued operation is
+/// settled (panics with the agent's log after two minutes).
+pub async fn drain(cfg: &Path, dir: &Path, queue: &Queue) {
+    use std::time::{Duration, Instant};
+    let mut agent = spawn_agent(cfg, dir);
     let deadline = Instant::now() + Duration::from_secs(120);
     while queue.unsettled() > 0 {
         if Instant::now() > deadline {
             let _ = agent.kill();
-            let log = std::fs::read_to_string(dir.path().join("agent.log")).unwrap_or_default();
+            let log = std::fs::read_to_string(dir.join("agent.log")).unwrap_or_default();
             let tail: String = log.lines().rev().take(40).collect::<Vec<_>>().join("\n");
             panic!(
                 "{} operations never settled; agent log (newest first):\n{tail}",
@@ -158,10 +196,18 @@ pub async fn soak(printer: &dyn CrashPrinter, dir: tempfile::TempDir, default_ki
     }
     agent.kill().unwrap();
     agent.wait().unwrap();
+}
 
-    if std::env::var_os("MASTERKASSA_CRASH_KEEP").is_some() {
-        std::mem::forget(dir);
-    }
+/// What a crash test proves once the queue is drained:
+/// - every valid operation has exactly one receipt in the FN archive (found
+///   by its unique total) and exactly one accepted approve carrying that
+///   receipt's FD number and fiscal sign;
+/// - every invalid one has exactly one accepted reject and no receipt;
+/// - no answer was sent again with other data than the accepted one;
+/// - the archive holds no other receipt, and none is left open.
+///
+/// Returns (documents in the FN, duplicate answers absorbed).
+pub fn verify(printer: &dyn CrashPrinter, queue: &Queue, ops: &[GenOp]) -> (usize, u32) {
     let archive = printer.archive();
     let receipts: Vec<_> = archive
         .iter()
@@ -169,7 +215,7 @@ pub async fn soak(printer: &dyn CrashPrinter, dir: tempfile::TempDir, default_ki
         .collect();
     let state = queue.lock();
     let valid = ops.iter().filter(|o| o.valid).count();
-    for op in &ops {
+    for op in ops {
         let printed: Vec<_> = receipts
             .iter()
             .filter(|d| d.total == Some(op.total))
@@ -213,12 +259,10 @@ pub async fn soak(printer: &dyn CrashPrinter, dir: tempfile::TempDir, default_ki
         "no receipt beyond the queued operations"
     );
     assert!(!printer.receipt_open());
-    eprintln!(
-        "crash test: {kills} SIGKILLs in {:.1} s, {} operations ({valid} printed, {} rejected), {} duplicate answers absorbed, {} documents in the FN",
-        killing.as_secs_f64(),
-        ops.len(),
-        ops.len() - valid,
-        state.duplicates,
-        archive.len()
+    assert!(
+        state.differing.is_empty(),
+        "answers sent again with other data: {:?}",
+        state.differing
     );
+    (archive.len(), state.duplicates)
 }

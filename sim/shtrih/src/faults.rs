@@ -48,6 +48,11 @@ pub struct FaultState {
     pub slow: Option<Duration>,
     /// Armed power cut.
     pub power_cut: Option<PowerCut>,
+    /// A power cut armed for a command by position, whatever its code:
+    /// (commands to let through first, where it hits).
+    pub power_cut_countdown: Option<(u32, CutPoint)>,
+    /// The command the last power cut hit.
+    pub last_power_cut: Option<Code>,
     /// The device is unplugged: it reads and ignores every byte.
     pub powered_off: bool,
     /// The paper runs out in the middle of the next printed document: the
@@ -140,9 +145,22 @@ impl Faults {
         self.lock().power_cut = Some(PowerCut { code, point });
     }
 
+    /// Power cut at `point` of the command after the next `skip` ones,
+    /// whatever it is: crash tests walk a receipt command by command.
+    pub fn power_cut_after_commands(&self, skip: u32, point: CutPoint) {
+        self.lock().power_cut_countdown = Some((skip, point));
+    }
+
+    /// The command the last power cut hit.
+    pub fn last_power_cut(&self) -> Option<Code> {
+        self.lock().last_power_cut
+    }
+
     /// Disarm a pending power cut.
     pub fn clear_power_cut(&self) {
-        self.lock().power_cut = None;
+        let mut s = self.lock();
+        s.power_cut = None;
+        s.power_cut_countdown = None;
     }
 
     /// True while the device is "unplugged".
@@ -157,12 +175,24 @@ impl Faults {
     /// Takes the armed cut if it matches `code` (it fires once).
     pub(crate) fn take_power_cut(&self, code: Code) -> Option<CutPoint> {
         let mut s = self.lock();
-        match s.power_cut {
-            Some(cut) if cut.code == code => {
-                s.power_cut = None;
-                Some(cut.point)
+        if let Some(cut) = s.power_cut
+            && cut.code == code
+        {
+            s.power_cut = None;
+            s.last_power_cut = Some(code);
+            return Some(cut.point);
+        }
+        match s.power_cut_countdown {
+            Some((0, point)) => {
+                s.power_cut_countdown = None;
+                s.last_power_cut = Some(code);
+                Some(point)
             }
-            _ => None,
+            Some((n, point)) => {
+                s.power_cut_countdown = Some((n - 1, point));
+                None
+            }
+            None => None,
         }
     }
 
@@ -229,6 +259,13 @@ mod tests {
         f.power_cut_at(Code(0xFF45), CutPoint::AfterCommit);
         assert_eq!(f.take_power_cut(Code(0xFF46)), None);
         assert_eq!(f.take_power_cut(Code(0xFF45)), Some(CutPoint::AfterCommit));
+        assert_eq!(f.last_power_cut(), Some(Code(0xFF45)));
+        f.power_cut_after_commands(2, CutPoint::BeforeCommit);
+        assert_eq!(f.take_power_cut(Code(0x10)), None);
+        assert_eq!(f.take_power_cut(Code(0x8D)), None);
+        assert_eq!(f.take_power_cut(Code(0xFF46)), Some(CutPoint::BeforeCommit));
+        assert_eq!(f.take_power_cut(Code(0xFF46)), None, "fires once");
+        assert_eq!(f.last_power_cut(), Some(Code(0xFF46)));
         assert_eq!(f.take_power_cut(Code(0xFF45)), None);
     }
 

@@ -25,12 +25,30 @@ pub struct QueueState {
     /// Accepted answer per operation: ("approve"|"reject", body).
     pub settled: HashMap<String, (String, serde_json::Value)>,
     pub duplicates: u32,
+    /// Operations answered again with another kind or body than the
+    /// accepted answer (an approve must be re-sent byte for byte).
+    pub differing: Vec<String>,
     pub openshifts: Vec<serde_json::Value>,
     pub closeshifts: Vec<serde_json::Value>,
     pub states: u32,
     /// Answer the next N requests with 503.
     pub fail_next: u32,
+    /// The next approve or reject hangs (the agent is killed meanwhile).
+    pub stall_next: Option<Stall>,
+    /// How many answers hung so far.
+    pub stalled: u32,
 }
+
+/// Where an answer hangs: before the queue takes it, or after (taken, but
+/// the agent never hears so).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stall {
+    BeforeSettling,
+    AfterSettling,
+}
+
+/// How long a stalled answer hangs: longer than any test waits for it.
+const STALL: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Clone, Default)]
 pub struct Queue(pub Arc<Mutex<QueueState>>);
@@ -95,7 +113,10 @@ fn settle(q: &Queue, kind: &str, body: Bytes) -> Response {
     };
     let id = id_of(&v);
     let mut s = q.lock();
-    if s.settled.contains_key(&id) {
+    if let Some(first) = s.settled.get(&id) {
+        if *first != (kind.to_string(), v) {
+            s.differing.push(id.clone());
+        }
         s.duplicates += 1;
         let err = serde_json::json!({"errors":[{"error":"Операция уже обработана","code":3007}]});
         return (
@@ -109,12 +130,33 @@ fn settle(q: &Queue, kind: &str, body: Bytes) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// An approve or reject, hanging first if a stall is armed.
+async fn answer(q: &Queue, kind: &str, body: Bytes) -> Response {
+    let stall = {
+        let mut s = q.lock();
+        let stall = s.stall_next.take();
+        if stall.is_some() {
+            s.stalled += 1;
+        }
+        stall
+    };
+    if stall == Some(Stall::BeforeSettling) {
+        tokio::time::sleep(STALL).await;
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let settled = settle(q, kind, body);
+    if stall == Some(Stall::AfterSettling) {
+        tokio::time::sleep(STALL).await;
+    }
+    settled
+}
+
 async fn approve(State(q): State<Queue>, body: Bytes) -> Response {
-    settle(&q, "approve", body)
+    answer(&q, "approve", body).await
 }
 
 async fn reject(State(q): State<Queue>, body: Bytes) -> Response {
-    settle(&q, "reject", body)
+    answer(&q, "reject", body).await
 }
 
 async fn openshift(State(q): State<Queue>, body: Bytes) -> Response {
