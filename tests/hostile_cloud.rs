@@ -4,7 +4,10 @@
 //! with 200, valid JSON of the wrong shape, truncated JSON, connections
 //! dropped before the answer, an approve the cloud took whose answer never
 //! arrives (the agent re-sends; the second identical approve is harmless),
-//! slow answers, empty polls, redirects to another host (never followed).
+//! slow answers, empty polls, redirects to another host (never followed),
+//! 429 with and without the rate-limit headers. Meanwhile `masterkassa
+//! status` is asked every 300 ms: every cloud trouble it shows is named in
+//! Russian, never an English error text.
 //! Eight operations of the four kinds on the emulated Shtrih-M: every one
 //! is approved, the FN holds exactly one receipt per operation, the agent
 //! never dies. `MASTERKASSA_HOSTILE_OPS` and `MASTERKASSA_HOSTILE_SEED` make
@@ -38,7 +41,7 @@ fn enqueue(cloud: &FakeCloudHandle, body: &str, b: u64) -> String {
 }
 
 fn fault(rng: &mut rand::rngs::StdRng) -> Fault {
-    let kind = match rng.random_range(0..12) {
+    let kind = match rng.random_range(0..14) {
         0 => FaultKind::Status { status: 500 },
         1 => FaultKind::Status {
             status: [502, 503, 504][rng.random_range(0..3)],
@@ -55,6 +58,10 @@ fn fault(rng: &mut rand::rngs::StdRng) -> Fault {
         },
         10 => FaultKind::Redirect {
             location: "http://127.0.0.1:9/api/posap/1.0/steal".into(),
+        },
+        12 => FaultKind::Status { status: 429 },
+        13 => FaultKind::RateLimited {
+            retry_after_ms: 300,
         },
         _ => return Fault::new(FaultKind::DropAfter, 1),
     };
@@ -85,6 +92,8 @@ async fn nothing_lost_nothing_twice_under_a_hostile_cloud() {
     let mut armed = 0;
     let mut kinds_served = std::collections::BTreeSet::new();
     let mut last_armed = Instant::now();
+    let mut last_status = Instant::now();
+    let mut shown = std::collections::BTreeSet::new();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(150);
     loop {
@@ -121,6 +130,10 @@ async fn nothing_lost_nothing_twice_under_a_hostile_cloud() {
             armed += 1;
             last_armed = Instant::now();
         }
+        if last_status.elapsed() > Duration::from_millis(300) {
+            shown.extend(cloud_trouble_shown(&cfg));
+            last_status = Instant::now();
+        }
         tokio::time::sleep(Duration::from_millis(40)).await;
     }
     cloud.clear_faults();
@@ -130,6 +143,23 @@ async fn nothing_lost_nothing_twice_under_a_hostile_cloud() {
     let _ = agent.kill();
     let _ = agent.wait();
     assert!(alive, "the agent is still running");
+
+    eprintln!("status showed: {shown:#?}");
+    assert!(!shown.is_empty(), "status never named a cloud trouble");
+    for text in &shown {
+        let ascii_words = text
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .filter(|w| w.len() > 3 && *w != "JSON")
+            .collect::<Vec<_>>();
+        assert!(
+            text.starts_with("облако") || text.starts_with("нет связи"),
+            "{text}"
+        );
+        assert!(
+            ascii_words.is_empty() || text.contains("api_url"),
+            "English in status: {text}"
+        );
+    }
 
     let receipts: Vec<_> = emu
         .archive()
@@ -169,4 +199,16 @@ async fn nothing_lost_nothing_twice_under_a_hostile_cloud() {
         kinds_served.iter().cloned().collect::<Vec<_>>().join(", "),
         started.elapsed().as_secs_f64()
     );
+}
+
+/// The cloud-layer trouble `masterkassa status --json` shows now, if any.
+fn cloud_trouble_shown(cfg: &std::path::Path) -> Option<String> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_masterkassa"))
+        .args(["status", "--json", "--config"])
+        .arg(cfg)
+        .output()
+        .ok()?;
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    let error = &status["kassas"][0]["last_error"];
+    (error["layer"] == "cloud").then(|| error["message"].as_str().unwrap_or_default().to_string())
 }

@@ -150,6 +150,41 @@ impl CloudError {
         self.class() == ErrorClass::Cloud
     }
 
+    /// What the trouble is, in Russian for `status` and `/state`: which
+    /// kind of failure, never the English detail (that goes to the log).
+    pub fn message_ru(&self) -> String {
+        match self {
+            CloudError::Setup(_) => "не удаётся настроить подключение к облаку (адрес или TLS)".into(),
+            CloudError::Api { status, .. } if matches!(status, 401 | 403) => format!(
+                "облако не принимает токен (ответ {status}): проверьте токен в настройках"
+            ),
+            CloudError::Api { status, .. } => format!("облако отказало в запросе (ответ {status})"),
+            CloudError::RateLimited { retry_after, .. } => format!(
+                "облако просит обращаться реже (ответ 429, превышен лимит запросов); повтор через {} с",
+                retry_after.as_secs().max(1)
+            ),
+            CloudError::Server { status, .. } => {
+                format!("облако отвечает ошибкой сервера (ответ {status}); повтор позже")
+            }
+            CloudError::Timeout { timeout, .. } => format!(
+                "облако не отвечает дольше {} с; повтор позже",
+                timeout.as_secs().max(1)
+            ),
+            CloudError::Connection { .. } => {
+                "нет связи с облаком (соединение не устанавливается или обрывается); повтор позже"
+                    .into()
+            }
+            CloudError::Redirected { location, .. } => format!(
+                "облако перенаправляет запросы на {location}; перенаправление не выполняется \
+                 (токен ушёл бы туда же): проверьте api_url в настройках"
+            ),
+            CloudError::Malformed { .. } | CloudError::BadOperation { .. } => {
+                "облако прислало ответ, который не удаётся разобрать (не JSON или не та структура); повтор позже"
+                    .into()
+            }
+        }
+    }
+
     /// The HTTP status, when there was an answer.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -158,6 +193,84 @@ impl CloudError {
             | CloudError::Redirected { status, .. } => Some(*status),
             CloudError::RateLimited { .. } => Some(429),
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::models::ModelError;
+
+    /// Every kind of cloud failure reads in Russian in `status`, names its
+    /// kind (timeout, 429, server error, unreadable answer), and leaks no
+    /// English detail or endpoint.
+    #[test]
+    fn every_failure_is_named_in_russian() {
+        let endpoint = || "GET /cheque/rpc/master/poll/x".to_string();
+        let cases = [
+            (
+                CloudError::Timeout {
+                    endpoint: endpoint(),
+                    timeout: Duration::from_secs(30),
+                    attempts: 3,
+                },
+                "не отвечает дольше 30 с",
+            ),
+            (
+                CloudError::RateLimited {
+                    endpoint: endpoint(),
+                    attempts: 4,
+                    retry_after: Duration::from_millis(2500),
+                },
+                "ответ 429",
+            ),
+            (
+                CloudError::Server {
+                    endpoint: endpoint(),
+                    status: 502,
+                    attempts: 3,
+                    message: "Bad Gateway".into(),
+                },
+                "ошибкой сервера (ответ 502)",
+            ),
+            (
+                CloudError::Malformed {
+                    endpoint: endpoint(),
+                    source: ModelError::Syntax {
+                        what: "poll",
+                        line: 1,
+                        column: 7,
+                        message: "EOF while parsing".into(),
+                    },
+                },
+                "не удаётся разобрать",
+            ),
+            (
+                CloudError::Connection {
+                    endpoint: endpoint(),
+                    attempts: 3,
+                    message: "connection reset by peer".into(),
+                },
+                "нет связи с облаком",
+            ),
+            (
+                CloudError::Api {
+                    endpoint: endpoint(),
+                    status: 401,
+                    code: Some(1056),
+                    message: "Ошибка аутентификации".into(),
+                    errors: Vec::new(),
+                },
+                "не принимает токен",
+            ),
+        ];
+        for (e, expected) in cases {
+            let text = e.message_ru();
+            assert!(text.contains(expected), "{text}");
+            for english in ["poll", "Gateway", "EOF", "reset", "attempts"] {
+                assert!(!text.contains(english), "{text}");
+            }
         }
     }
 }

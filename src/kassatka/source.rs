@@ -414,6 +414,7 @@ fn source_error(error: KassatkaError) -> SourceError {
         _ => SourceError::Transient {
             message: error.to_string(),
             retry_after: None,
+            shop: None,
         },
     }
 }

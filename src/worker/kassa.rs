@@ -1169,10 +1169,9 @@ enum DeliverResult {
 /// English detail stays in the log.
 pub(super) fn cloud_text(e: &SourceError) -> String {
     match e {
-        // Already written for the shop (e.g. an operation without id).
-        SourceError::Transient { message, .. } if message.starts_with("облако") => {
-            message.clone()
-        }
+        SourceError::Transient {
+            shop: Some(text), ..
+        } => text.clone(),
         SourceError::Transient { .. } => "облако временно недоступно, повтор позже".into(),
         SourceError::Permanent { status, .. } => {
             format!("облако отказало в запросе (ответ {status})")

@@ -78,8 +78,9 @@ fn unreadable_polled(meta: &Meta, why: &str) -> Result<Box<SourceOperation>, Sou
     let Some(id) = unreadable_key(meta) else {
         tracing::error!(why = %why, "the cloud handed out an operation without syncId or href");
         return Err(SourceError::Transient {
-            message: "облако выдало операцию без идентификатора (нет syncId и href)".into(),
+            message: format!("the cloud handed out an operation without syncId or href: {why}"),
             retry_after: None,
+            shop: Some("облако выдало операцию без идентификатора (нет syncId и href)".into()),
         });
     };
     let body = serde_json::json!({ "meta": meta, UNREADABLE_REASON: why }).to_string();
@@ -332,14 +333,9 @@ fn classify(e: crate::cloud::CloudError) -> Result<(), super::source::SourceErro
             message: e.to_string(),
         }),
         ErrorClass::Config | ErrorClass::Cloud => Err(SourceError::Transient {
-            message: match &e {
-                CloudError::Redirected { location, .. } => format!(
-                    "облако перенаправляет запросы на {location}; перенаправление не выполняется \
-                     (токен ушёл бы туда же): проверьте api_url в настройках"
-                ),
-                _ => e.to_string(),
-            },
+            message: e.to_string(),
             retry_after,
+            shop: Some(e.message_ru()),
         }),
     }
 }

@@ -80,6 +80,7 @@ impl ReceiptSource for MemoryQueue {
             return Err(SourceError::Transient {
                 message: "503 (test)".into(),
                 retry_after: None,
+                shop: None,
             });
         }
         Ok(match s.queue.front() {
@@ -95,6 +96,7 @@ impl ReceiptSource for MemoryQueue {
             return Err(SourceError::Transient {
                 message: "502 (test)".into(),
                 retry_after: None,
+                shop: None,
             });
         }
         let (endpoint, body) = match cloud_request(msg, BASE_URL) {

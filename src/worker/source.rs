@@ -45,9 +45,13 @@ pub enum SourceError {
     /// Network trouble, 5xx, 429, malformed answer: try again later.
     #[error("temporary cloud failure: {message}")]
     Transient {
+        /// For the log (English).
         message: String,
         /// The server's own hint (X-Lognex-Retry-After).
         retry_after: Option<Duration>,
+        /// What `status` tells the shop (Russian), when the source knows
+        /// more than "temporarily unavailable".
+        shop: Option<String>,
     },
     /// The source refused the request for good (4xx). Recorded, shown by
     /// status, never retried.

@@ -930,8 +930,15 @@ fn cloud_failures_are_named_in_russian() {
     let t = kassa::cloud_text(&SourceError::Transient {
         message: "connection refused".into(),
         retry_after: None,
+        shop: None,
     });
     assert_eq!(t, "облако временно недоступно, повтор позже");
+    let t = kassa::cloud_text(&SourceError::Transient {
+        message: "poll: no answer within 30s".into(),
+        retry_after: None,
+        shop: Some("облако не отвечает дольше 30 с; повтор позже".into()),
+    });
+    assert_eq!(t, "облако не отвечает дольше 30 с; повтор позже");
     let t = kassa::cloud_text(&SourceError::Permanent {
         status: 412,
         message: "Precondition Failed".into(),

@@ -35,7 +35,11 @@ pub enum EmptyPollForm {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FaultKind {
     /// Answer with this status (500/502/503/504…) and a seed error body.
+    /// A 429 this way carries no rate-limit headers at all.
     Status { status: u16 },
+    /// Answer 429 (code 1049) with `X-Lognex-Retry-After: ms`, as the
+    /// cloud's own limiter does.
+    RateLimited { retry_after_ms: u64 },
     /// Wait `ms` before handling the request normally.
     Slow { ms: u64 },
     /// Close the connection without answering.
@@ -103,6 +107,7 @@ impl Fault {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     Status(u16),
+    RateLimited(Duration),
     Slow(Duration),
     Drop,
     MalformedJson,
@@ -156,6 +161,9 @@ impl FaultBook {
         let fault = &mut self.armed[idx];
         let action = match &fault.kind {
             FaultKind::Status { status } => Action::Status(*status),
+            FaultKind::RateLimited { retry_after_ms } => {
+                Action::RateLimited(Duration::from_millis(*retry_after_ms))
+            }
             FaultKind::Slow { ms } => Action::Slow(Duration::from_millis(*ms)),
             FaultKind::Drop => Action::Drop,
             FaultKind::MalformedJson => Action::MalformedJson,

@@ -296,6 +296,14 @@ async fn gate(State(shared): Shr, mut req: Request, next: Next) -> Response {
             log("-", status.as_u16());
             return ApiError::injected_failure(status).into_response();
         }
+        Some(Action::RateLimited(wait)) => {
+            log("-", 429);
+            let mut r = ApiError::too_many_requests().into_response();
+            if let Ok(v) = HeaderValue::from_str(&ceil_ms(wait).to_string()) {
+                r.headers_mut().insert("X-Lognex-Retry-After", v);
+            }
+            return r;
+        }
         Some(Action::Drop) => {
             log("-", 0);
             if let Some(kill) = req.extensions().get::<ConnectionKill>() {

@@ -355,6 +355,7 @@ impl ReceiptSource for ScriptedSource {
             return Err(SourceError::Transient {
                 message: "503".into(),
                 retry_after: None,
+                shop: None,
             });
         }
         Ok(match s.queue.front() {
@@ -369,6 +370,7 @@ impl ReceiptSource for ScriptedSource {
             return Err(SourceError::Transient {
                 message: "502".into(),
                 retry_after: None,
+                shop: None,
             });
         }
         let refuse = if msg.op_id().is_some() {
