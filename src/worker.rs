@@ -44,6 +44,34 @@ pub fn moscow_now() -> kkt::DateTime {
     tz.to_datetime(jiff::Timestamp::now())
 }
 
+/// Where a kassa reads the time of day: Moscow time by default. Daily
+/// close and the FN's end-of-life checks go by it; a test that runs a
+/// month in minutes gives the kassa the emulated printer's clock instead.
+#[derive(Clone)]
+pub struct WallClock(std::sync::Arc<dyn Fn() -> kkt::DateTime + Send + Sync>);
+
+impl WallClock {
+    /// Moscow time from the system clock.
+    pub fn moscow() -> Self {
+        WallClock(std::sync::Arc::new(moscow_now))
+    }
+
+    /// Another source of the time.
+    pub fn from_fn(now: impl Fn() -> kkt::DateTime + Send + Sync + 'static) -> Self {
+        WallClock(std::sync::Arc::new(now))
+    }
+
+    pub fn now(&self) -> kkt::DateTime {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for WallClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WallClock({})", self.now())
+    }
+}
+
 /// `d` ± 20 %, so many agents do not poll in lockstep.
 pub fn jitter(d: Duration) -> Duration {
     use rand::Rng;

@@ -56,6 +56,8 @@ pub struct KassaSettings {
     pub refused_retry_max: Duration,
     /// Close the shift every day at this local time, if set.
     pub daily_close: Option<jiff::civil::Time>,
+    /// The time of day for daily close, FN end-of-life checks and status.
+    pub clock: super::WallClock,
 }
 
 impl KassaSettings {
@@ -72,6 +74,7 @@ impl KassaSettings {
             refused_retry_min: Duration::from_secs(30),
             refused_retry_max: Duration::from_secs(300),
             daily_close: None,
+            clock: super::WallClock::moscow(),
         }
     }
 }
@@ -323,7 +326,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             if daily_close_due(
                 self.cfg.daily_close,
                 &self.status.get(),
-                super::moscow_now(),
+                self.cfg.clock.now(),
             ) {
                 self.known = None;
                 let _ = self.close_shift_now().await;
@@ -359,14 +362,14 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         match result {
             Ok(Polled::Empty) => {
                 self.status
-                    .update(|s| s.last_poll = Some(super::moscow_now()));
+                    .update(|s| s.last_poll = Some(self.cfg.clock.now()));
                 self.poll_backoff = (self.poll_backoff * 2).min(self.cfg.idle_poll_max);
                 self.next_poll = now + super::jitter(self.poll_backoff);
                 false
             }
             Ok(Polled::Operation(op)) => {
                 self.status
-                    .update(|s| s.last_poll = Some(super::moscow_now()));
+                    .update(|s| s.last_poll = Some(self.cfg.clock.now()));
                 if self.accept(*op) {
                     // More is likely queued: poll again as soon as this one
                     // is done (printing paces the loop).
@@ -904,7 +907,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     /// updates status, and says whether printing must wait. Checked before
     /// a receipt is started, so the device never refuses one half way.
     fn fn_stops_printing(&mut self, info: &kkt::FnInfo) -> bool {
-        let now = super::moscow_now();
+        let now = self.cfg.clock.now();
         let life = super::fn_life::assess(info, now.date(), now);
         let blocked = life.stop.clone().or_else(|| self.fn_refused.clone());
         self.status.update(|s| {
@@ -940,7 +943,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         let report = ErrorReport {
             layer: layer.to_string(),
             message: message.to_string(),
-            at: super::moscow_now(),
+            at: self.cfg.clock.now(),
         };
         self.status.update(|s| s.last_error = Some(report));
         self.state_dirty = true;
