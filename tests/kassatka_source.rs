@@ -183,6 +183,7 @@ impl TestClock {
 struct Running {
     stop: watch::Sender<bool>,
     join: tokio::task::JoinHandle<()>,
+    handle: masterkassa::worker::KassaHandle,
 }
 
 fn start(
@@ -207,6 +208,12 @@ fn start(
     };
     let time = clock.0.clone();
     settings.clock = Arc::new(move || *time.lock().unwrap());
+    // The daily reconciliation looks receipts up in the journal.
+    let lookup = journal.clone();
+    settings.known = Some(Arc::new(move |id| {
+        let key = masterkassa::journal::OpKey::new("kassatka-1", Source::Kassatka, id);
+        matches!(lookup.get(&key), Ok(Some(_)))
+    }));
     let source = Arc::new(KassatkaSource::new(client, settings));
     let store = Arc::new(JournalStore::new(
         journal.clone(),
@@ -225,10 +232,10 @@ fn start(
     cfg.device_retry = Duration::from_millis(20);
     cfg.outbox_retry_max = Duration::from_millis(50);
     cfg.default_tax_system = Some(TaxSystem::SimplifiedIncome);
-    let (kassa, _handle) = Kassa::new(cfg, source, store, device);
+    let (kassa, handle) = Kassa::new(cfg, source, store, device);
     let (stop, rx) = watch::channel(false);
     let join = tokio::spawn(kassa.run(rx));
-    Running { stop, join }
+    Running { stop, join, handle }
 }
 
 impl Running {
@@ -316,6 +323,52 @@ async fn every_downloaded_receipt_is_printed_once_across_windows_and_restarts() 
     assert_eq!(names, ["Фиделе 90 таб.", "Версан в капс. 60"]);
     let requests = fake.requests();
     assert!(requests.iter().all(|r| r.token_ok));
+}
+
+/// A receipt that reaches Kassatka hours late, long past the windows'
+/// look-back, is never downloaded by them; the next day's reconciliation
+/// (after 00:30 Moscow) finds it missing from the journal, prints it, and
+/// `status` says so. The receipts already printed are not printed again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_reconciliation_prints_a_receipt_the_windows_missed() {
+    let fake = FakeKassatka::start(FakeKassatkaConfig::new(TOKEN))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Arc::new(Journal::open(dir.path().join("journal.db")).unwrap());
+    let printer = MemKkt::default();
+    let clock = TestClock::new("2018-04-16T11:10:00Z");
+    let run = start(&fake, &journal, &printer, &clock);
+    wait_for("the four seed receipts", || printer.printed().len() == 4).await;
+    // Dated 09:00 UTC, it reaches Kassatka at 11:30: two hours behind.
+    let mut late = seed_receipts().unwrap()[1].clone();
+    late.head.doc_num = "very-late".into();
+    late.head.date = "2018-04-16T09:00:00Z".parse().unwrap();
+    fake.add_receipts([late]);
+    clock.set("2018-04-16T11:30:00Z");
+    let downloads = download_count(&fake);
+    wait_for("more downloads", || download_count(&fake) >= downloads + 5).await;
+    assert_eq!(printer.printed().len(), 4, "outside every window");
+    assert!(run.handle.snapshot().source_notes.is_empty());
+    // 00:31 Moscow on the next day.
+    clock.set("2018-04-16T21:31:00Z");
+    wait_for("the late receipt", || printer.printed().len() == 5).await;
+    wait_for("the reconciliation note", || {
+        !run.handle.snapshot().source_notes.is_empty()
+    })
+    .await;
+    let notes = run.handle.snapshot().source_notes;
+    let downloads = download_count(&fake);
+    wait_for("more downloads", || download_count(&fake) >= downloads + 5).await;
+    run.stop().await;
+    assert_eq!(printer.printed().len(), 5, "nothing printed twice");
+    assert_eq!(
+        notes,
+        [
+            "сверка с Кассаткой за 16.04.2018: чеков в Кассатке 5, из них 1 не было в журнале \
+          (пришли позже окна загрузки) — поставлены в печать"
+        ]
+    );
 }
 
 fn download_count(fake: &FakeKassatka) -> usize {

@@ -313,6 +313,9 @@ fn render_kassa(out: &mut String, k: &KassaStatus, daemon_running: bool) {
     for w in &k.fn_warnings {
         let _ = writeln!(out, "  ВНИМАНИЕ: {w}");
     }
+    for note in &k.source_notes {
+        let _ = writeln!(out, "  {note}");
+    }
     let shift = match &k.shift {
         Some(sh) => {
             let state = match sh.state.as_str() {

@@ -58,6 +58,9 @@ pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 /// been answered by the worker (so is in the journal).
 pub type CursorSink = Arc<dyn Fn(Timestamp) + Send + Sync>;
 
+/// Whether a receipt (by its idempotency key) is in the journal.
+pub type KnownReceipts = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
 /// Settings of a [`KassatkaSource`].
 #[derive(Clone)]
 pub struct KassatkaSourceSettings {
@@ -77,6 +80,10 @@ pub struct KassatkaSourceSettings {
     pub clock: Clock,
     /// Saves the download cursor (none: kept in memory only).
     pub cursor: Option<CursorSink>,
+    /// Looks receipts up in the journal; with it, the whole previous day is
+    /// downloaded again once a day and compared with the journal
+    /// ([`Shared::reconcile_if_due`]).
+    pub known: Option<KnownReceipts>,
 }
 
 impl KassatkaSourceSettings {
@@ -91,6 +98,7 @@ impl KassatkaSourceSettings {
             wait: WaitPolicy::default(),
             clock: Arc::new(Timestamp::now),
             cursor: None,
+            known: None,
         }
     }
 }
@@ -104,6 +112,7 @@ impl std::fmt::Debug for KassatkaSourceSettings {
             .field("cash_boxes", &self.cash_boxes)
             .field("fiscal", &self.fiscal)
             .field("cursor", &self.cursor.is_some())
+            .field("known", &self.known.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -127,6 +136,8 @@ struct Inbox {
     saved_cursor: Option<Timestamp>,
     /// The last download's failure, reported once by `poll`.
     error: Option<SourceError>,
+    /// The last reconciliation's finding, while it found a difference.
+    notes: Vec<String>,
 }
 
 /// What the source and its downloader task share.
@@ -175,13 +186,14 @@ impl KassatkaSource {
         config: &crate::config::KassatkaConfig,
         start: Timestamp,
     ) -> Result<Self, SourceSetupError> {
-        KassatkaSource::configured(config, start, None)
+        KassatkaSource::configured(config, start, None, None)
     }
 
     fn configured(
         config: &crate::config::KassatkaConfig,
         start: Timestamp,
         cursor: Option<CursorSink>,
+        known: Option<KnownReceipts>,
     ) -> Result<Self, SourceSetupError> {
         let secret = config.token.load().map_err(|e| SourceSetupError::Token {
             origin: config.token.describe(),
@@ -196,6 +208,7 @@ impl KassatkaSource {
         settings.cash_boxes = vec![config.cash_box_code.clone()];
         settings.overlap = SignedDuration::from_mins(i64::from(config.lookback_minutes));
         settings.cursor = cursor;
+        settings.known = known;
         Ok(KassatkaSource::new(client, settings))
     }
 
@@ -218,12 +231,19 @@ impl KassatkaSource {
             }
         };
         let name = kassa.to_string();
+        let lookup = (journal.clone(), name.clone());
+        let known: KnownReceipts = Arc::new(move |id| {
+            let key = crate::journal::OpKey::new(&lookup.1, crate::journal::Source::Kassatka, id);
+            // An unreadable journal counts the receipt as missing: queued
+            // again, the worker finds it journaled and never reprints it.
+            matches!(lookup.0.get(&key), Ok(Some(_)))
+        });
         let sink: CursorSink = Arc::new(move |until| {
             if let Err(e) = journal.advance_download_cursor(&name, until) {
                 tracing::warn!(kassa = %name, error = %e, "download cursor not saved");
             }
         });
-        KassatkaSource::configured(config, start, Some(sink))
+        KassatkaSource::configured(config, start, Some(sink), Some(known))
     }
 
     pub fn new(client: KassatkaClient, settings: KassatkaSourceSettings) -> Self {
@@ -255,10 +275,14 @@ impl Shared {
     async fn download_forever(&self) {
         let mut windows = DownloadWindows::new(self.settings.start, self.settings.overlap);
         let mut seen = SeenKeys::default();
+        let mut reconciled = None;
         loop {
             let started = Instant::now();
             match self.download(&mut windows, &mut seen).await {
-                Ok(()) => lock(&self.inbox).error = None,
+                Ok(()) => {
+                    lock(&self.inbox).error = None;
+                    self.reconcile_if_due(&mut reconciled).await;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "Kassatka download failed");
                     lock(&self.inbox).error = Some(e);
@@ -309,6 +333,101 @@ impl Shared {
         self.save_cursor_if_settled();
         seen.forget_before(windows.horizon());
         Ok(())
+    }
+
+    /// Once a day, from half past midnight (Moscow), downloads the whole
+    /// previous day again (from `start` at the earliest) and compares it
+    /// with the journal: a receipt that reached Kassatka later than the
+    /// windows' look-back is found here, queued for printing, and the
+    /// difference is shown in `status` until the next reconciliation.
+    /// `reconciled` is the last day done; a failed attempt is retried with
+    /// the next download.
+    async fn reconcile_if_due(&self, reconciled: &mut Option<jiff::civil::Date>) {
+        let Some(known) = &self.settings.known else {
+            return;
+        };
+        let moscow = jiff::tz::TimeZone::fixed(jiff::tz::offset(3));
+        let now = moscow.to_datetime((self.settings.clock)());
+        if now.time() < RECONCILE_AFTER {
+            return;
+        }
+        let Ok(day) = now.date().yesterday() else {
+            return;
+        };
+        if reconciled.is_some_and(|done| done >= day) {
+            return;
+        }
+        let (Ok(day_start), Ok(day_end)) = (
+            moscow.to_timestamp(day.to_datetime(jiff::civil::Time::midnight())),
+            moscow.to_timestamp(now.date().to_datetime(jiff::civil::Time::midnight())),
+        ) else {
+            return;
+        };
+        if day_end <= self.settings.start {
+            *reconciled = Some(day);
+            return;
+        }
+        match self
+            .reconcile(day_start.max(self.settings.start), day_end, known)
+            .await
+        {
+            Ok((total, missing)) => {
+                *reconciled = Some(day);
+                let date = day.strftime("%d.%m.%Y");
+                tracing::info!(%day, total, missing, "Kassatka day reconciled with the journal");
+                lock(&self.inbox).notes = if missing == 0 {
+                    Vec::new()
+                } else {
+                    vec![format!(
+                        "сверка с Кассаткой за {date}: чеков в Кассатке {total}, из них {missing} \
+                         не было в журнале (пришли позже окна загрузки) — поставлены в печать"
+                    )]
+                };
+            }
+            Err(e) => {
+                tracing::warn!(%day, error = %e, "Kassatka reconciliation failed; retried later")
+            }
+        }
+    }
+
+    /// Downloads `[from, to)` and queues this kassa's receipts the journal
+    /// and the inbox do not hold: (receipts of the day, receipts queued).
+    async fn reconcile(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        known: &KnownReceipts,
+    ) -> Result<(usize, usize), SourceError> {
+        let key = self
+            .client
+            .request_receipts(query_time(from), query_time(to))
+            .await
+            .map_err(source_error)?;
+        let body = self
+            .client
+            .wait_and_download_body(&key, &self.settings.wait, &mut NoProgress)
+            .await
+            .map_err(source_error)?;
+        let documents = parse_documents_each(&body).map_err(|e| source_error(e.into()))?;
+        let mut total = 0;
+        let mut missing = Vec::new();
+        for document in documents {
+            let Some((op, _)) = self.operation_from(document) else {
+                continue;
+            };
+            total += 1;
+            if !known(&op.id) {
+                missing.push(op);
+            }
+        }
+        let mut inbox = lock(&self.inbox);
+        missing.retain(|op| {
+            !inbox.queue.iter().any(|o| o.id == op.id)
+                && !inbox.handed_out.iter().any(|o| o.id == op.id)
+        });
+        let queued = missing.len();
+        inbox.queue.extend(missing);
+        Ok((total, queued))
     }
 
     /// Saves the cursor when every downloaded receipt has been answered
@@ -390,6 +509,10 @@ impl Shared {
         }
     }
 }
+
+/// Moscow time after which the previous day is reconciled: receipts made
+/// just before midnight have had time to reach Kassatka.
+const RECONCILE_AFTER: jiff::civil::Time = jiff::civil::Time::constant(0, 30, 0, 0);
 
 /// Marks a journal body of a receipt that could not be read; the body is
 /// this prefix, the receipt (`189/5ad…`), a line break and the error.
@@ -518,6 +641,10 @@ impl ReceiptSource for KassatkaSource {
             self.shared.save_cursor_if_settled();
         }
         Ok(())
+    }
+
+    fn notes(&self) -> Vec<String> {
+        lock(&self.shared.inbox).notes.clone()
     }
 
     async fn report_state(&self, _report: &StateReport) -> Result<(), SourceError> {

@@ -358,6 +358,11 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
 
     async fn poll_once(&mut self) -> bool {
         let result = self.source.poll().await;
+        let notes = self.source.notes();
+        if self.status.get().source_notes != notes {
+            self.status.update(|s| s.source_notes = notes);
+            self.state_dirty = true;
+        }
         let now = Instant::now();
         match result {
             Ok(Polled::Empty) => {

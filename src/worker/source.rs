@@ -182,4 +182,11 @@ pub trait ReceiptSource: Send + Sync + 'static {
 
     /// Decodes a body stored in the journal (same rules as `poll`).
     fn decode(&self, id: &str, body: &str) -> SourceOperation;
+
+    /// What the source wants the shop to know now, in Russian (e.g. a
+    /// reconciliation that found receipts the downloads had missed);
+    /// shown by `status` until the source says something else.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
 }

@@ -56,6 +56,10 @@ pub struct KassaStatus {
     /// read-only file), in Russian; cleared by the next successful write.
     #[serde(default)]
     pub journal_blocked: Option<String>,
+    /// What the receipt source reports (Russian), e.g. the last
+    /// reconciliation with Kassatka when it found a difference.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_notes: Vec<String>,
     /// Journal counters (filled when a snapshot is served).
     pub counts: Counts,
     /// The shop's catalogue cache, for kassas that use one.
