@@ -226,6 +226,24 @@ async fn server_errors_are_retried_then_succeed() {
     assert!(reqs.iter().all(|r| r.body == reqs[0].body));
 }
 
+/// A proxy's HTML page with 200 is not the cloud's answer: the openshift
+/// (or approve) it swallowed is sent again, never counted delivered.
+#[tokio::test]
+async fn an_html_page_with_200_is_retried_not_taken_for_the_clouds_answer() {
+    let server = ScriptedServer::start(|n, _| match n {
+        0 => Reply::new(200, "<html><body>Welcome to the hotel Wi-Fi</body></html>")
+            .header("Content-Type", "text/html; charset=utf-8"),
+        _ => Reply::new(204, ""),
+    })
+    .await;
+    let open: OpenShift =
+        models::parse_json("openshift", fixture("openshift.json").as_bytes()).unwrap();
+    client(&server).open_shift(&open).await.unwrap();
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2, "sent again after the HTML page");
+    assert_eq!(reqs[0].body, reqs[1].body);
+}
+
 #[tokio::test]
 async fn persistent_server_error_gives_up_after_the_bound() {
     let server = ScriptedServer::start(|_, _| {

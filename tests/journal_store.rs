@@ -810,3 +810,41 @@ fn the_download_cursor_survives_a_reopen_and_never_moves_back() {
     assert_eq!(j.download_cursor("cafe").unwrap(), Some(t1));
     assert_eq!(j.download_cursor("other").unwrap(), None);
 }
+
+/// The cloud says it does not know a retail shift the agent counted as
+/// opened: the openshift is queued again, byte for byte, once (a second
+/// call while the copy waits adds nothing), and a shift this kassa never
+/// opened is not invented.
+#[test]
+fn a_lost_openshift_is_queued_again_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path().join("journal.db")).unwrap();
+    let shift = j.begin_shift("shop1", "FN1", 50).unwrap();
+    let body = format!(
+        r#"{{"type":"open_shift","shift_id":"{}","n":1}}"#,
+        shift.sync_id
+    );
+    let opened = ShiftOpened {
+        shift_number: 3,
+        doc: doc(50),
+    };
+    let (_, entry) = j
+        .apply_shift_and_enqueue(
+            shift.id,
+            &ShiftEvent::Opened(opened),
+            &OutboxRequest::new(OutboxKind::OpenShift, body.clone()),
+        )
+        .unwrap();
+    j.outbox_delivered(entry).unwrap();
+    assert!(j.outbox_pending("shop1").unwrap().is_empty());
+
+    assert!(j.requeue_open_shift("shop1", &shift.sync_id).unwrap());
+    assert!(j.requeue_open_shift("shop1", &shift.sync_id).unwrap());
+    let pending = j.outbox_pending("shop1").unwrap();
+    assert_eq!(pending.len(), 1, "one copy");
+    assert_eq!(pending[0].kind, OutboxKind::OpenShift);
+    assert_eq!(pending[0].body, body);
+    assert_eq!(pending[0].shift, Some(shift.id));
+    assert!(!j.requeue_open_shift("shop1", "another-shift").unwrap());
+    assert!(!j.requeue_open_shift("shop2", &shift.sync_id).unwrap());
+}

@@ -297,6 +297,23 @@ impl Transport {
                 message,
             }));
         }
+        if is_html(&headers) {
+            // The API never answers HTML: a proxy or captive portal did, and
+            // whatever was sent (an approve, an openshift) did not reach the
+            // cloud. Taking its 200 for the cloud's would lose the message.
+            return Ok(Attempt::Retry(CloudError::Malformed {
+                endpoint: endpoint.to_owned(),
+                source: crate::cloud::models::ModelError::Syntax {
+                    what: "answer",
+                    line: 1,
+                    column: 1,
+                    message: format!(
+                        "an HTML page (HTTP {}) instead of the API's answer",
+                        status.as_u16()
+                    ),
+                },
+            }));
+        }
         Ok(Attempt::Done(Answer {
             status,
             body: body.to_vec(),
@@ -339,6 +356,14 @@ fn header_ms(headers: &HeaderMap, name: &str) -> Option<Duration> {
 /// `X-Lognex-Reset` (ms), else the standard `Retry-After` (seconds).
 /// Where a redirect points, as scheme://host[:port] only: a `Location`
 /// may carry a query with anything in it.
+/// True when the answer says it is an HTML page.
+fn is_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"))
+}
+
 fn redirect_target(headers: &HeaderMap) -> String {
     headers
         .get(reqwest::header::LOCATION)

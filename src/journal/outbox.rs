@@ -237,6 +237,55 @@ impl Journal {
         })
     }
 
+    /// Queues the openshift of retail shift `shift_id` again (a copy of the
+    /// first one queued for it), unless a copy is already pending: the
+    /// cloud says it does not know the shift, so that message was lost
+    /// somewhere after the agent counted it delivered. False when the kassa
+    /// never queued an openshift for that shift.
+    pub fn requeue_open_shift(&self, kassa: &str, shift_id: &str) -> Result<bool, JournalError> {
+        let needle = format!("\"shift_id\":{}", serde_json::Value::from(shift_id));
+        self.write(|tx| {
+            let first = tx
+                .query_row(
+                    "SELECT id, shift, body FROM outbox
+                     WHERE kassa = ?1 AND kind = ?2 AND instr(body, ?3) > 0 ORDER BY id LIMIT 1",
+                    params![kassa, OutboxKind::OpenShift.as_str(), needle],
+                    |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, Option<i64>>(1)?,
+                            r.get::<_, String>(2)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let Some((_, shift, body)) = first else {
+                return Ok(false);
+            };
+            let pending: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM outbox
+                 WHERE kassa = ?1 AND kind = ?2 AND status = ?3 AND instr(body, ?4) > 0",
+                params![
+                    kassa,
+                    OutboxKind::OpenShift.as_str(),
+                    OutboxStatus::Pending.as_str(),
+                    needle
+                ],
+                |r| r.get(0),
+            )?;
+            if pending == 0 {
+                insert_outbox(
+                    tx,
+                    kassa,
+                    &OutboxRequest::new(OutboxKind::OpenShift, body),
+                    None,
+                    shift,
+                )?;
+            }
+            Ok(true)
+        })
+    }
+
     /// One entry by id.
     pub fn outbox_entry(&self, id: i64) -> Result<OutboxEntry, JournalError> {
         self.read(|conn| entry_by_id(conn, id))

@@ -266,6 +266,12 @@ impl Store for JournalStore {
         self.journal.outbox_retry(seq).map_err(err)
     }
 
+    fn resend_open_shift(&self, shift_id: &str) -> Result<bool, StoreError> {
+        self.journal
+            .requeue_open_shift(&self.kassa, shift_id)
+            .map_err(err)
+    }
+
     fn last_fn_serial(&self) -> Result<Option<String>, StoreError> {
         Ok(self
             .journal

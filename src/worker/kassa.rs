@@ -1029,6 +1029,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                         self.refused_backoff.as_secs()
                     ),
                 );
+                self.resend_lost_open_shift(&msg, status, &message);
                 self.refused_pending = true;
                 self.next_refused_retry = Instant::now() + self.refused_backoff;
                 self.refused_backoff = (self.refused_backoff * 2).min(self.cfg.refused_retry_max);
@@ -1126,6 +1127,31 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 self.trouble(&e);
                 Err(e.message_ru())
             }
+        }
+    }
+
+    /// An approve refused because the cloud does not know its retail shift
+    /// (404, code 12012): the openshift was counted delivered but never
+    /// reached the cloud (a proxy answered it, the cloud lost it). Send the
+    /// openshift again; the parked approve follows with the refused
+    /// retries. Without this, every approve of that shift would be refused
+    /// for ever.
+    fn resend_lost_open_shift(&mut self, msg: &OutboxMessage, status: u16, message: &str) {
+        let OutboxMessage::Approve { shift_id, .. } = msg else {
+            return;
+        };
+        if status != 404 || !message.contains("code 12012") {
+            return;
+        }
+        match self.store.resend_open_shift(shift_id) {
+            Ok(true) => {
+                tracing::warn!(kassa = %self.cfg.name, shift = %shift_id,
+                    "the cloud does not know the retail shift: sending its openshift again");
+                self.outbox_pending = true;
+                self.next_outbox = Instant::now();
+            }
+            Ok(false) => {}
+            Err(e) => self.journal_error(&e),
         }
     }
 

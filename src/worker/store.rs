@@ -159,6 +159,11 @@ pub trait Store: Send + Sync + 'static {
     /// FIFO order.
     fn retry_refused_answer(&self, seq: i64) -> Result<(), StoreError>;
 
+    /// Queues the openshift of retail shift `shift_id` again (the cloud
+    /// answered that it does not know the shift); false if the kassa never
+    /// queued one.
+    fn resend_open_shift(&self, shift_id: &str) -> Result<bool, StoreError>;
+
     /// The FN serial of the kassa's most recent journaled shift (open or
     /// closed): the FN the kassa last worked with.
     fn last_fn_serial(&self) -> Result<Option<String>, StoreError>;
