@@ -300,17 +300,7 @@ impl Shared {
     ) -> Result<(), SourceError> {
         let now = (self.settings.clock)();
         let (from, to) = windows.next(now);
-        let key = self
-            .client
-            .request_receipts(query_time(from), query_time(to))
-            .await
-            .map_err(source_error)?;
-        let body = self
-            .client
-            .wait_and_download_body(&key, &self.settings.wait, &mut NoProgress)
-            .await
-            .map_err(source_error)?;
-        let documents = parse_documents_each(&body).map_err(|e| source_error(e.into()))?;
+        let documents = self.fetch(from, to).await?;
         let mut new = Vec::new();
         for document in documents {
             let Some((op, date)) = self.operation_from(document) else {
@@ -398,17 +388,7 @@ impl Shared {
         to: Timestamp,
         known: &KnownReceipts,
     ) -> Result<(usize, usize), SourceError> {
-        let key = self
-            .client
-            .request_receipts(query_time(from), query_time(to))
-            .await
-            .map_err(source_error)?;
-        let body = self
-            .client
-            .wait_and_download_body(&key, &self.settings.wait, &mut NoProgress)
-            .await
-            .map_err(source_error)?;
-        let documents = parse_documents_each(&body).map_err(|e| source_error(e.into()))?;
+        let documents = self.fetch(from, to).await?;
         let mut total = 0;
         let mut missing = Vec::new();
         for document in documents {
@@ -428,6 +408,26 @@ impl Shared {
         let queued = missing.len();
         inbox.queue.extend(missing);
         Ok((total, queued))
+    }
+
+    /// The receipts Kassatka holds for `[from, to)`: one download process,
+    /// waited for; each document parsed on its own.
+    async fn fetch(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Result<KassatkaReceipt, DocumentsError>>, SourceError> {
+        let key = self
+            .client
+            .request_receipts(query_time(from), query_time(to))
+            .await
+            .map_err(source_error)?;
+        let body = self
+            .client
+            .wait_and_download_body(&key, &self.settings.wait, &mut NoProgress)
+            .await
+            .map_err(source_error)?;
+        parse_documents_each(&body).map_err(|e| source_error(e.into()))
     }
 
     /// Saves the cursor when every downloaded receipt has been answered

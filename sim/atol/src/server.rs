@@ -90,6 +90,15 @@ struct Shared {
 
 impl Shared {
     /// The printer a request for `id` runs on.
+    /// The tasks of request `uuid` in state `from` move to `to`.
+    fn restate(&mut self, uuid: &str, from: TaskStatus, to: TaskStatus) {
+        if let Some(r) = self.requests.get_mut(uuid) {
+            for t in r.results.iter_mut().filter(|t| t.status == from) {
+                t.status = to;
+            }
+        }
+    }
+
     fn device_mut(&mut self, id: Option<&str>) -> &mut AtolDevice {
         id.and_then(|id| self.others.get_mut(id))
             .unwrap_or(&mut self.device)
@@ -159,15 +168,7 @@ fn load(opts: &ServerOptions) -> Result<Shared, ServerError> {
         // A task caught in progress by the restart never ran: the state is
         // saved in one write together with the FN after each task.
         for uuid in s.queue.clone() {
-            if let Some(r) = s.requests.get_mut(&uuid) {
-                for t in r
-                    .results
-                    .iter_mut()
-                    .filter(|t| t.status == TaskStatus::InProgress)
-                {
-                    t.status = TaskStatus::Wait;
-                }
-            }
+            s.restate(&uuid, TaskStatus::InProgress, TaskStatus::Wait);
         }
         return Ok(s);
     }
@@ -445,15 +446,7 @@ async fn run(
 /// Blocked requests go back to `wait`, in their place in the queue.
 fn release_blocked(s: &mut Shared) {
     for uuid in std::mem::take(&mut s.blocked) {
-        if let Some(r) = s.requests.get_mut(&uuid) {
-            for t in r
-                .results
-                .iter_mut()
-                .filter(|t| t.status == TaskStatus::Blocked)
-            {
-                t.status = TaskStatus::Wait;
-            }
-        }
+        s.restate(&uuid, TaskStatus::Blocked, TaskStatus::Wait);
     }
 }
 
@@ -500,15 +493,7 @@ async fn execute_forever(inner: Arc<Inner>) {
                 .get(&uuid)
                 .is_some_and(|r| r.tasks.iter().any(makes_document));
             if document && std::mem::take(&mut s.block_next) {
-                if let Some(r) = s.requests.get_mut(&uuid) {
-                    for t in r
-                        .results
-                        .iter_mut()
-                        .filter(|t| t.status == TaskStatus::Wait)
-                    {
-                        t.status = TaskStatus::Blocked;
-                    }
-                }
+                s.restate(&uuid, TaskStatus::Wait, TaskStatus::Blocked);
                 s.blocked.push(uuid);
                 inner.save(&s);
                 continue;
