@@ -135,6 +135,8 @@ pub struct Kassa<S: ReceiptSource, J: Store> {
     /// Device facts from the last clean receipt; dropped by anything else
     /// that may change the FN (shift commands, recovery, errors).
     known: Option<KnownDevice>,
+    /// What the source last asked status to show (as in `status`).
+    source_notes: Vec<String>,
 }
 
 /// Wait before asking the cloud again about a product it could not be
@@ -212,6 +214,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             state_dirty: true,
             state_sent_once: false,
             known: None,
+            source_notes: Vec::new(),
             print_pending: true,
             outbox_pending: true,
         };
@@ -359,7 +362,8 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
     async fn poll_once(&mut self) -> bool {
         let result = self.source.poll().await;
         let notes = self.source.notes();
-        if self.status.get().source_notes != notes {
+        if self.source_notes != notes {
+            self.source_notes = notes.clone();
             self.status.update(|s| s.source_notes = notes);
             self.state_dirty = true;
         }
