@@ -12,8 +12,10 @@
 //!   (0x80) and a close (0x85). Wall and CPU per receipt as the script
 //!   measures them (interpreter start-up excluded), first receipt dropped.
 //!
-//! Then the latency of a sale queued after an idle spell: enqueue → receipt
-//! open on the emulator, enqueue → approve accepted by the cloud.
+//! Then latency, enqueue → receipt open on the emulator and enqueue →
+//! approve accepted by the cloud: p50/p99 of sales queued one every 250 ms
+//! while the kassa is busy (`MASTERKASSA_BENCH_BUSY`, default 40 sales),
+//! then of one sale queued after an idle spell.
 //!
 //! Needs a Python with pyshtrih 2.0.6 (`$PYSHTRIH_PYTHON`, else
 //! `.ci/venv/bin/python` as .ci/run installs it, else `python3`).
@@ -155,8 +157,12 @@ fn agent_side(baud: u32, receipts: u32, idle: Duration) -> Result<Side, String> 
             }
         }
     };
+    let busy = u32::try_from(env_num("MASTERKASSA_BENCH_BUSY", 40)).unwrap_or(40);
+    if problems.is_empty() && !idle.is_zero() && busy > 0 {
+        busy_latency(&fleet, receipts, busy, &mut problems);
+    }
     if problems.is_empty() && !idle.is_zero() {
-        idle_latency(&fleet, idle, receipts, &mut problems);
+        idle_latency(&fleet, idle, receipts + busy, &mut problems);
     }
     agent.stop();
     if !problems.is_empty() || std::env::var_os("MASTERKASSA_BENCH_KEEP").is_some() {
@@ -168,6 +174,87 @@ fn agent_side(baud: u32, receipts: u32, idle: Duration) -> Result<Side, String> 
         return Err(problems.join("; "));
     }
     Ok(side)
+}
+
+/// Queues `count` sales one every 250 ms (the kassa prints one in about
+/// 130 ms, so each finds it just done with or still on the previous one)
+/// and prints p50/p99 of enqueue → receipt open and enqueue → approve.
+/// Print start is seen by watching the emulator every millisecond (a
+/// receipt is open for about 100 ms); sales print in queue order.
+fn busy_latency(fleet: &Fleet, done: u32, count: u32, problems: &mut Vec<String>) {
+    let emu = &fleet.emulators[0];
+    let approves_before = fleet.approve_times().remove(0).len();
+    let mut queued = Vec::new();
+    let mut starts = Vec::new();
+    let mut was_open = emu.receipt_open();
+    let mut next = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(60) + Duration::from_millis(250) * count;
+    while Instant::now() < deadline {
+        if queued.len() < count as usize && Instant::now() >= next {
+            let i = done + queued.len() as u32;
+            let id = format!("c0ffee00-0000-4000-8000-{:012}", 800_000 + i);
+            if let Err(e) = fleet.cloud.enqueue_for(
+                &fleet.kassas[0].org_id,
+                sim_moysklad::OpKind::RetailDemand,
+                bench_support::ten_position_sale(&id, i),
+            ) {
+                problems.push(format!("enqueue while busy: {e}"));
+                return;
+            }
+            queued.push(Instant::now());
+            next += Duration::from_millis(250);
+        }
+        let open = emu.receipt_open();
+        if open && !was_open {
+            starts.push(Instant::now());
+        }
+        was_open = open;
+        if fleet.answered().0 >= done + count {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let approves: Vec<Instant> = fleet
+        .approve_times()
+        .remove(0)
+        .into_iter()
+        .skip(approves_before)
+        .collect();
+    if approves.len() != queued.len() || starts.len() != queued.len() {
+        problems.push(format!(
+            "busy phase: {} queued, {} print starts seen, {} approves",
+            queued.len(),
+            starts.len(),
+            approves.len()
+        ));
+        return;
+    }
+    let after = |ends: &[Instant]| -> Vec<f64> {
+        let mut ms: Vec<f64> = queued
+            .iter()
+            .zip(ends)
+            .map(|(q, e)| e.saturating_duration_since(*q).as_secs_f64() * 1e3)
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        ms
+    };
+    let (start, approve) = (after(&starts), after(&approves));
+    println!(
+        "    busy ({count} sales, one every 250 ms): enqueue → print start p50 {:.0} ms p99 {:.0} ms, enqueue → approve p50 {:.0} ms p99 {:.0} ms",
+        percentile(&start, 50),
+        percentile(&start, 99),
+        percentile(&approve, 50),
+        percentile(&approve, 99)
+    );
+}
+
+/// The `p`-th percentile of sorted `values` (nearest rank).
+fn percentile(values: &[f64], p: usize) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let rank = (p * values.len()).div_ceil(100).clamp(1, values.len());
+    values[rank - 1]
 }
 
 /// Waits `idle`, queues one sale and prints enqueue → receipt open and
