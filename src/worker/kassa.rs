@@ -1110,22 +1110,11 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         if printing || self.needs_recovery() {
             return Err("сначала нужна сверка с ФН (чек в печати), смена не закрыта".into());
         }
-        let run = async {
-            let state = self.device.call(|k| k.shift_state()).await?;
-            let Some(number) = state.open_number() else {
-                return Ok(("смена уже закрыта".to_string(), Vec::new()));
-            };
-            let mut shifts = self.shifts();
-            let rec = shifts.store.current_shift()?;
-            let rec = shifts.adopt_if_needed(number, rec).await?;
-            shifts.close(&rec).await?;
-            Ok::<_, WorkerError>((format!("смена №{number} закрыта"), shifts.notices))
-        };
-        let run = run.await.map(|(text, notices)| {
-            self.tell(notices);
-            text
-        });
-        match run {
+        let mut shifts = self.shifts();
+        let result = shifts.close_current().await;
+        let notices = std::mem::take(&mut shifts.notices);
+        self.tell(notices);
+        match result {
             Ok(text) => Ok(text),
             Err(e) => {
                 self.trouble(&e);

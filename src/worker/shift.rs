@@ -101,7 +101,7 @@ impl<J: Store> Shifts<'_, J> {
 
     /// The journal's record of the device's open shift `number`, adopting
     /// the shift if the journal does not know it.
-    pub(super) async fn adopt_if_needed(
+    async fn adopt_if_needed(
         &mut self,
         number: u32,
         rec: Option<ShiftRecord>,
@@ -248,7 +248,20 @@ impl<J: Store> Shifts<'_, J> {
         Ok(None)
     }
 
-    pub(super) async fn close(&mut self, rec: &ShiftRecord) -> Result<(), WorkerError> {
+    /// Closes the device's open shift, adopting it first if the journal
+    /// does not know it; the outcome in Russian.
+    pub(super) async fn close_current(&mut self) -> Result<String, WorkerError> {
+        let state = self.device.call(|k| k.shift_state()).await?;
+        let Some(number) = state.open_number() else {
+            return Ok("смена уже закрыта".to_string());
+        };
+        let rec = self.store.current_shift()?;
+        let rec = self.adopt_if_needed(number, rec).await?;
+        self.close(&rec).await?;
+        Ok(format!("смена №{number} закрыта"))
+    }
+
+    async fn close(&mut self, rec: &ShiftRecord) -> Result<(), WorkerError> {
         let fn_info = self.device.call(|k| k.fn_info()).await?;
         self.store
             .shift_closing(rec.row, next_fd(fn_info.last_fd_number)?)?;
