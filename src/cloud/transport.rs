@@ -297,7 +297,7 @@ impl Transport {
                 message,
             }));
         }
-        if is_html(&headers) {
+        if status.is_success() && is_html(&headers) {
             // The API never answers HTML: a proxy or captive portal did, and
             // whatever was sent (an approve, an openshift) did not reach the
             // cloud. Taking its 200 for the cloud's would lose the message.
