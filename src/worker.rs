@@ -38,10 +38,15 @@ pub use store::Store;
 
 use std::time::Duration;
 
-/// Now, as Moscow local time (the cloud's clock; no DST since 2014).
+/// Moscow time, UTC+3: the cloud's clock and the one the FN counts shifts
+/// and days in (no DST since 2014).
+pub fn moscow() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::fixed(jiff::tz::offset(3))
+}
+
+/// Now, as Moscow local time.
 pub fn moscow_now() -> kkt::DateTime {
-    let tz = jiff::tz::TimeZone::fixed(jiff::tz::offset(3));
-    tz.to_datetime(jiff::Timestamp::now())
+    moscow().to_datetime(jiff::Timestamp::now())
 }
 
 /// Where a kassa reads the time of day: Moscow time by default. Daily

@@ -141,7 +141,7 @@ impl FormatTime for MoscowTime {
 
 /// `t` as `2026-11-24T10:15:00.123+03:00`.
 pub fn moscow_rfc3339(t: jiff::Timestamp) -> String {
-    let zoned = t.to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::offset(3)));
+    let zoned = t.to_zoned_datetime(crate::worker::moscow());
     zoned.strftime("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
 }
 

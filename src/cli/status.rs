@@ -212,7 +212,7 @@ pub fn from_journal(path: &Path) -> anyhow::Result<DaemonStatus> {
                 .map(|(at, message)| ErrorReport {
                     layer: "journal".into(),
                     message: message.clone(),
-                    at: jiff::tz::TimeZone::fixed(jiff::tz::offset(3)).to_datetime(*at),
+                    at: crate::worker::moscow().to_datetime(*at),
                 }),
             counts: crate::worker::journal_store::counts_of(&summary),
             ..KassaStatus::default()

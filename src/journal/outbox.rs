@@ -247,19 +247,13 @@ impl Journal {
         self.write(|tx| {
             let first = tx
                 .query_row(
-                    "SELECT id, shift, body FROM outbox
+                    "SELECT shift, body FROM outbox
                      WHERE kassa = ?1 AND kind = ?2 AND instr(body, ?3) > 0 ORDER BY id LIMIT 1",
                     params![kassa, OutboxKind::OpenShift.as_str(), needle],
-                    |r| {
-                        Ok((
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, Option<i64>>(1)?,
-                            r.get::<_, String>(2)?,
-                        ))
-                    },
+                    |r| Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, String>(1)?)),
                 )
                 .optional()?;
-            let Some((_, shift, body)) = first else {
+            let Some((shift, body)) = first else {
                 return Ok(false);
             };
             let pending: i64 = tx.query_row(

@@ -336,7 +336,7 @@ impl Shared {
         let Some(known) = &self.settings.known else {
             return;
         };
-        let moscow = jiff::tz::TimeZone::fixed(jiff::tz::offset(3));
+        let moscow = crate::worker::moscow();
         let now = moscow.to_datetime((self.settings.clock)());
         if now.time() < RECONCILE_AFTER {
             return;

@@ -386,8 +386,8 @@ pub fn counts_of(s: &crate::journal::KassaSummary) -> Counts {
 
 /// Midnight today, Moscow time.
 pub fn day_start() -> jiff::Timestamp {
-    let tz = jiff::tz::TimeZone::fixed(jiff::tz::offset(3));
     let today = super::moscow_now().date();
-    tz.to_timestamp(today.to_datetime(jiff::civil::Time::midnight()))
+    super::moscow()
+        .to_timestamp(today.to_datetime(jiff::civil::Time::midnight()))
         .unwrap_or_else(|_| jiff::Timestamp::now())
 }

@@ -122,12 +122,9 @@ impl KassaStatus {
 /// offset (`2026-11-24T10:15:00+03:00`), so a script never has to guess
 /// the zone; a time without an offset is still read as Moscow time.
 pub mod moscow_time {
+    use crate::worker::moscow;
     use kkt::DateTime;
     use serde::{Deserialize, Deserializer, Serializer};
-
-    fn moscow() -> jiff::tz::TimeZone {
-        jiff::tz::TimeZone::fixed(jiff::tz::offset(3))
-    }
 
     /// `t` (Moscow civil time) with its offset.
     pub fn format(t: &DateTime) -> String {
