@@ -79,10 +79,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
 
 /// Runs `command` on printer `device` (`None`: the first); the reply.
 pub fn execute(ctl: &SimControl, device: Option<&str>, command: &Command) -> String {
-    let on_device = |f: &mut dyn FnMut(&mut crate::AtolDevice)| match device {
-        Some(id) => ctl.with_device_id(id, |d| f(d)),
-        None => ctl.with_device(|d| f(d)),
-    };
+    let on_device = |f: &mut dyn FnMut(&mut crate::AtolDevice)| ctl.with_printer(device, f);
     let mut out = String::new();
     match command {
         Command::PaperOut => on_device(&mut |d| d.faults.paper_out = true),

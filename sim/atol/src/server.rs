@@ -270,12 +270,6 @@ impl AtolServer {
         format!("http://{}", self.addr)
     }
 
-    /// A handle on the fault switches that outlives nothing: it is only
-    /// useful while the server runs.
-    pub fn control(&self) -> SimControl {
-        self.control.clone()
-    }
-
     /// Stops serving (in-flight requests stay in the state file).
     pub fn stop(mut self) {
         self.shutdown();
@@ -313,17 +307,20 @@ impl SimControl {
 
     /// Runs `f` on the device (FN, faults) under the lock.
     pub fn with_device<T>(&self, f: impl FnOnce(&mut AtolDevice) -> T) -> T {
-        let mut s = self.inner.lock();
-        let out = f(&mut s.device);
-        self.inner.save(&s);
-        out
+        self.with_printer(None, f)
     }
 
     /// Runs `f` on printer `id` (the first when `id` is not another
     /// configured `deviceID`).
     pub fn with_device_id<T>(&self, id: &str, f: impl FnOnce(&mut AtolDevice) -> T) -> T {
+        self.with_printer(Some(id), f)
+    }
+
+    /// Runs `f` on printer `id` (`None`: the first) under the lock, then
+    /// saves the state.
+    pub fn with_printer<T>(&self, id: Option<&str>, f: impl FnOnce(&mut AtolDevice) -> T) -> T {
         let mut s = self.inner.lock();
-        let out = f(s.device_mut(Some(id)));
+        let out = f(s.device_mut(id));
         self.inner.save(&s);
         out
     }
