@@ -525,6 +525,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
             source: &self.source,
             render: self.render_context(),
             approve: self.approve_facts(),
+            found_printed: 0,
         }
     }
 
@@ -547,7 +548,13 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         let mut recovery = self.recovery();
         let result = recovery.reconcile().await;
         let notices = std::mem::take(&mut recovery.shifts.notices);
+        let found_printed = recovery.found_printed;
         self.tell(notices);
+        if found_printed > 0 {
+            // As before the recovery/loop split: a receipt recorded from
+            // the FN archive ends an FN-refusal pause and the last error.
+            self.printed_ok();
+        }
         if let Some(reason) = result? {
             self.halt(reason);
             return Ok(());

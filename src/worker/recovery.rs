@@ -88,6 +88,9 @@ pub(super) struct Recovery<'a, S: ReceiptSource, J: Store> {
     pub source: &'a S,
     pub render: RenderContext,
     pub approve: ApproveFacts,
+    /// Receipts found in the FN and recorded PRINTED by this recovery:
+    /// proof the FN signs again, which the loop's status reflects.
+    pub found_printed: u32,
 }
 
 impl<S: ReceiptSource, J: Store> Recovery<'_, S, J> {
@@ -279,6 +282,7 @@ impl<S: ReceiptSource, J: Store> Recovery<'_, S, J> {
             .approve
             .message(id, &decoded, receipt.as_ref(), &fiscal, shift_id);
         self.shifts.store.queue_approve(id, &msg)?;
+        self.found_printed += 1;
         finish_interrupted_print(&self.shifts).await.ok();
         Ok(RecoveryOutcome::Printed)
     }
