@@ -37,8 +37,8 @@ use crate::tax_code::{TaxCodeTable, tax_byte};
 use crate::wire::cp1251_prefix;
 use kkt::{
     ArchivedDocument, DeviceInfo, DeviceStatus, DocumentKind, FiscalDoc, FnInfo, FnWarnings, Kkt,
-    KktError, Money, Operation, Receipt, ReceiptKind, ReceiptPrinted, ShiftClosed, ShiftOpened,
-    ShiftState,
+    KktError, MeasureUnit, Money, Operation, Receipt, ReceiptKind, ReceiptPrinted, ShiftClosed,
+    ShiftOpened, ShiftState,
 };
 use std::time::{Duration, Instant};
 
@@ -379,8 +379,11 @@ impl<P: Port> ShtrihDriver<P> {
         } else {
             TaxCodeTable::Standard
         };
-        let send_measure =
-            receipt.positions.iter().any(|p| p.measure.is_some()) && self.runs_ffd_1_2();
+        let send_measure = receipt
+            .positions
+            .iter()
+            .any(|p| p.measure.is_some_and(|m| m != MeasureUnit::PIECE))
+            && self.runs_ffd_1_2();
         Ok(PositionPlan {
             tax_table,
             send_measure,
@@ -609,9 +612,13 @@ impl<P: Port> ShtrihDriver<P> {
         })?;
         if let Some(unit) = p.measure
             && plan.send_measure
+            && unit != MeasureUnit::PIECE
         {
             // Bound to the operation just registered (vendor
             // `FSWriteOperationTLV`); FFD 1.2 puts 2108 in the position.
+            // Pieces are the device's default for 2108 (the vendor's FFD 1.2
+            // note), and its JavaPOS driver sends the tag only for another
+            // measure: one exchange per position saved.
             self.execute(&WriteOperationTlv {
                 tlv: tlv(tag::MEASURE, &[unit.0]),
             })?;

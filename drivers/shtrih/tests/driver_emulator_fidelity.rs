@@ -104,6 +104,34 @@ fn every_rate_prints_and_archives_as_a_real_receipt_on_shtrih_nano_f() {
 }
 
 #[test]
+fn pieces_reach_the_archive_as_the_devices_default_measure() {
+    // The driver leaves 2108 = 0 to the device (vendor FFD 1.2 note); the
+    // FN document still carries it in the position.
+    let mut r = rig(252);
+    let mut bread = position("Хлеб", VatRate::Vat10);
+    bread.measure = Some(MeasureUnit::PIECE);
+    let printed = r.d.print_receipt(&receipt(vec![bread])).expect("printed");
+    assert_eq!(
+        r.emu
+            .document(printed.doc.number)
+            .expect("archived")
+            .positions[0]
+            .measure,
+        Some(0)
+    );
+    let tlv = r.d.read_document_tlv(printed.doc.number).expect("TLV");
+    let pos = tlv.iter().find(|i| i.tag == 1059).expect("position 1059");
+    let inner = parse_tlv(&pos.value).expect("STLV");
+    assert_eq!(
+        inner
+            .iter()
+            .find(|i| i.tag == 2108)
+            .map(|i| i.value.clone()),
+        Some(vec![0])
+    );
+}
+
+#[test]
 fn long_name_measure_header_and_footer_reach_tape_and_archive() {
     let mut r = rig(252);
     let name: String = "Сыр российский ".repeat(10); // 150 characters

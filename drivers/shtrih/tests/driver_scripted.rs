@@ -374,6 +374,25 @@ fn measure_goes_right_after_its_operation_on_ffd_1_2() {
 }
 
 #[test]
+fn pieces_are_left_to_the_devices_default() {
+    // The vendor's FFD 1.2 note: 2108 defaults to 0 (pieces); its JavaPOS
+    // driver sends the tag only for another measure. A receipt of pieces
+    // sends no 0xFF4D and need not even ask the FFD version.
+    let model = open_model();
+    model.lock().unwrap().ffd = Some(4);
+    let mut d = driver(model);
+    let mut r = measured_receipt();
+    for p in &mut r.positions {
+        p.measure = Some(kkt::MeasureUnit::PIECE);
+    }
+    d.print_receipt(&r).expect("printed");
+    assert_eq!(
+        codes(&d),
+        vec![0x10, 0xFF01, 0x8D, 0xFF46, 0xFF46, 0xFF45, 0xFF40]
+    );
+}
+
+#[test]
 fn measure_is_not_sent_to_an_older_ffd() {
     for ffd in [Some(2), None] {
         let model = open_model();

@@ -28,8 +28,11 @@ fn classic_tax_group(group: u8) -> Option<kkt::VatRate> {
         .filter(|_| group <= 4)
 }
 
-/// The position as the FN archives it.
-fn archived(item: &Item) -> ArchivedPosition {
+/// The position as the FN archives it. On an FFD 1.2 device a position
+/// registered without tag 2108 is archived with 0 (pieces): the vendor's
+/// FFD 1.2 note gives 0 as the measure's default, and its JavaPOS driver
+/// sends 2108 only when the sale names another measure.
+fn archived(item: &Item, ffd_1_2: bool) -> ArchivedPosition {
     ArchivedPosition {
         name: item.name.clone(),
         quantity: item.quantity,
@@ -38,7 +41,7 @@ fn archived(item: &Item) -> ArchivedPosition {
         vat: item.vat.map(tax_code::tag_1199),
         method: item.method,
         object: item.object,
-        measure: item.measure(),
+        measure: item.measure().or(ffd_1_2.then_some(0)),
     }
 }
 
@@ -118,6 +121,7 @@ impl Device {
             last.marking_code = Some(code);
         }
         let now = self.now();
+        let ffd_1_2 = self.runs_ffd_1_2();
         let doc = self
             .state
             .fn_storage
@@ -125,7 +129,7 @@ impl Device {
                 now,
                 receipt.kind.tag1054(),
                 total,
-                receipt.items.iter().map(archived).collect(),
+                receipt.items.iter().map(|i| archived(i, ffd_1_2)).collect(),
             )
             .map_err(|e| e.code())?;
         if cash_comes_in {

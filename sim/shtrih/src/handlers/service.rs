@@ -143,6 +143,17 @@ impl Device {
         .map_err(|e| e.code())
     }
 
+    /// Whether table 17 says the device writes FFD 1.2 documents.
+    pub(crate) fn runs_ffd_1_2(&self) -> bool {
+        tables::read(
+            &self.state.tables,
+            &self.identity.table_identity(),
+            17,
+            1,
+            17,
+        ) == Ok(vec![4])
+    }
+
     /// 0xB0: finishes a document whose printing the paper cut short.
     pub(crate) fn continue_print(&mut self, r: &mut Reader) -> Reply {
         let op = self.auth(r, Level::Operator)?;
