@@ -196,8 +196,12 @@ impl Fleet {
 
     /// (approved, rejected) answers accepted by the cloud so far.
     pub fn answered(&self) -> (u32, u32) {
-        self.cloud.operations().iter().fold((0, 0), |(a, r), o| {
-            (a + o.approves_accepted, r + o.rejects_accepted)
+        // Counted in place: cloning every operation's body each 5 ms took
+        // most of a core and held the queue's lock against the agent.
+        self.cloud.inspect_operations(|ops| {
+            ops.iter().fold((0, 0), |(a, r), o| {
+                (a + o.approves_accepted, r + o.rejects_accepted)
+            })
         })
     }
 

@@ -171,6 +171,13 @@ impl FakeCloudHandle {
         lock(&self.shared.store).operations()
     }
 
+    /// Runs `f` over the operations in queue order without copying them,
+    /// for a poller that only counts: the queue's lock is held meanwhile,
+    /// so keep `f` short.
+    pub fn inspect_operations<R>(&self, f: impl FnOnce(&[OperationRecord]) -> R) -> R {
+        f(lock(&self.shared.store).operations_ref())
+    }
+
     /// One operation by syncid.
     pub fn operation(&self, id: &str) -> Option<OperationRecord> {
         self.operations().into_iter().find(|o| o.id == id)

@@ -356,6 +356,10 @@ impl Store {
         self.ops.clone()
     }
 
+    pub fn operations_ref(&self) -> &[OperationRecord] {
+        &self.ops
+    }
+
     pub fn shifts(&self) -> Vec<ShiftRecord> {
         self.shifts.clone()
     }
