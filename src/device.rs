@@ -174,7 +174,7 @@ pub fn atol_opener(cfg: atol::transport::WebServerConfig) -> Opener {
 fn drain_stale_input(path: &str) {
     use shtrih::link::Port;
     use std::io::Read;
-    let Ok(mut port) = shtrih::link::open_serial(path, 115_200) else {
+    let Ok(mut port) = shtrih::serial::SerialLine::open(path, 115_200) else {
         return;
     };
     if port

@@ -36,7 +36,7 @@ fn receipts_print_correctly_after_a_dead_agent_left_bytes_in_the_port() {
         .unwrap();
     let leftovers: [Vec<u8>; 3] = [vec![0x05], status.clone(), [vec![0x05], status].concat()];
     for (i, bytes) in leftovers.iter().enumerate() {
-        let mut port = shtrih::link::open_serial(&path, 115_200).unwrap();
+        let mut port = shtrih::serial::SerialLine::open(&path, 115_200).unwrap();
         port.write_all(bytes).unwrap();
         std::thread::sleep(Duration::from_millis(30));
         drop(port); // dies without reading the device's answer

@@ -169,10 +169,10 @@ const CHAIN_WINDOW: Duration = Duration::from_secs(3);
 
 /// The driver on a real serial port (or PTY), as [`ShtrihDriver::open`] makes it.
 #[cfg(unix)]
-pub type SerialDriver = ShtrihDriver<serialport::TTYPort>;
+pub type SerialDriver = ShtrihDriver<crate::serial::SerialLine>;
 
 #[cfg(unix)]
-impl ShtrihDriver<serialport::TTYPort> {
+impl ShtrihDriver<crate::serial::SerialLine> {
     /// Opens the serial port (or PTY) at `path`; with [`Baud::Auto`] finds
     /// the device's speed first.
     pub fn open(path: &str, baud: Baud, cfg: DriverConfig) -> Result<Self, KktError> {
@@ -180,7 +180,7 @@ impl ShtrihDriver<serialport::TTYPort> {
             Baud::Fixed(b) => b,
             Baud::Auto => STANDARD_BAUD_RATES[0],
         };
-        let port = crate::link::open_serial(path, initial)
+        let port = crate::serial::SerialLine::open(path, initial)
             .map_err(|e| KktError::Link(format!("open: {e}")))?;
         let mut link = Link::new(
             port,

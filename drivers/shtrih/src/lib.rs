@@ -5,6 +5,7 @@
 //! - [`wire`]: field encodings inside a frame (little-endian integers, 5-byte
 //!   money, CP1251 text, dates);
 //! - [`link`]: ENQ/ACK/NAK handshake, timeouts, retries over any `Read + Write`;
+//! - [`serial`]: the serial port under the link ([`serial::SerialLine`]);
 //! - [`commands`]: typed requests and answers;
 //! - [`error_codes`]: device error codes → Russian text and error class;
 //! - [`tax_code`]: the VAT byte of operation V2, both directions;
@@ -17,5 +18,7 @@ pub mod driver;
 pub mod error_codes;
 pub mod frame;
 pub mod link;
+#[cfg(unix)]
+pub mod serial;
 pub mod tax_code;
 pub mod wire;

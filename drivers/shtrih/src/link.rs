@@ -79,19 +79,6 @@ impl Port for serialport::TTYPort {
 /// 115200 (current models) and 4800/9600 (older ones).
 pub const STANDARD_BAUD_RATES: [u32; 7] = [115_200, 9_600, 4_800, 57_600, 38_400, 19_200, 2_400];
 
-/// Opens a serial port (or PTY) at `baud`, 8N1, no flow control.
-#[cfg(unix)]
-pub fn open_serial(path: &str, baud: u32) -> Result<serialport::TTYPort, LinkError> {
-    serialport::new(path, baud)
-        .data_bits(serialport::DataBits::Eight)
-        .parity(serialport::Parity::None)
-        .stop_bits(serialport::StopBits::One)
-        .flow_control(serialport::FlowControl::None)
-        .timeout(Duration::from_millis(100))
-        .open_native()
-        .map_err(|e| LinkError::Io(format!("cannot open {path}: {e}")))
-}
-
 /// Timeouts and retry limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LinkConfig {

@@ -28,7 +28,7 @@ fn rig() -> Rig {
     Rig { _dir: dir, emu }
 }
 
-type Driver = ShtrihDriver<serialport::TTYPort>;
+type Driver = shtrih::driver::SerialDriver;
 
 fn connect(r: &Rig) -> Driver {
     let cfg = DriverConfig {

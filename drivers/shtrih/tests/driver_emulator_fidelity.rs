@@ -14,7 +14,7 @@ use std::time::Duration;
 struct Rig {
     _dir: tempfile::TempDir,
     emu: EmulatorHandle,
-    d: ShtrihDriver<serialport::TTYPort>,
+    d: shtrih::driver::SerialDriver,
 }
 
 fn rig(model_id: u8) -> Rig {
