@@ -153,10 +153,12 @@ pub async fn run_daemon(
         let mut cfg = settings(k);
         // The MoySklad queue cannot notify: idle polling sets how long a
         // new sale waits.
-        cfg.idle_poll_max = crate::worker::poll_budget::idle_poll_max(
+        let sharers = kassas_on_token(&config.kassas, &ms.token);
+        cfg.idle_poll_max = crate::worker::poll_budget::idle_poll_max(k.poll_interval, sharers);
+        cfg.busy_poll = Some(crate::worker::poll_budget::busy_poll_interval(
             k.poll_interval,
-            kassas_on_token(&config.kassas, &ms.token),
-        );
+            sharers,
+        ));
         let api_url = ms.api_url.clone();
         let start = move |org_id: String| {
             let source = Arc::new(MoySkladSource::new(api.clone(), &org_id, &api_url));

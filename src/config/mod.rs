@@ -77,7 +77,9 @@ pub struct KassaConfig {
     /// `poll_interval_ms` (default 1000): the poll interval while work
     /// flows; an idle MoySklad kassa polls every 4/5 of it, so a new sale
     /// waits at most this long (longer only when many kassas share one
-    /// token); an idle Kassatka kassa backs off to 10× (at least 5 s).
+    /// token), and for 10 s after an operation every 1/5 of it (a sale
+    /// right after another is fetched sooner); an idle Kassatka kassa backs
+    /// off to 10× (at least 5 s).
     pub poll_interval: Duration,
     /// `daily_close = "23:55"`: close the shift every day at this local time.
     pub daily_close: Option<jiff::civil::Time>,

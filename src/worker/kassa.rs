@@ -43,6 +43,11 @@ pub struct KassaSettings {
     pub poll_interval: Duration,
     /// Longest poll interval when the queue stays empty.
     pub idle_poll_max: Duration,
+    /// Poll interval for `busy_spell` after an operation (a queue where a
+    /// sale must be fetched); `None`: straight to the idle pace.
+    pub busy_poll: Option<Duration>,
+    /// How long after an operation `busy_poll` applies.
+    pub busy_spell: Duration,
     /// Periodic state report.
     pub state_interval: Duration,
     /// Wait before retrying after a recoverable device fault.
@@ -68,6 +73,8 @@ impl KassaSettings {
             default_tax_system: None,
             poll_interval: Duration::from_millis(500),
             idle_poll_max: Duration::from_secs(5),
+            busy_poll: None,
+            busy_spell: super::poll_budget::BUSY_SPELL,
             state_interval: Duration::from_secs(300),
             device_retry: Duration::from_secs(2),
             outbox_retry_max: Duration::from_secs(60),
@@ -112,6 +119,8 @@ pub struct Kassa<S: ReceiptSource, J: Store> {
     fn_refused: Option<String>,
     next_poll: Instant,
     poll_backoff: Duration,
+    /// When the cloud last handed out an operation to print.
+    last_work: Option<Instant>,
     next_outbox: Instant,
     outbox_backoff: Duration,
     /// When refused approves/rejects go back in the queue.
@@ -188,6 +197,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
         };
         let kassa = Kassa {
             poll_backoff: cfg.poll_interval,
+            last_work: None,
             outbox_backoff: Duration::from_millis(200),
             next_refused_retry: now,
             refused_backoff: cfg.refused_retry_min,
@@ -373,7 +383,17 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                 self.status
                     .update(|s| s.last_poll = Some(self.cfg.clock.now()));
                 self.poll_backoff = (self.poll_backoff * 2).min(self.cfg.idle_poll_max);
-                self.next_poll = now + super::jitter(self.poll_backoff);
+                let wait = match self.cfg.busy_poll {
+                    Some(quick)
+                        if self
+                            .last_work
+                            .is_some_and(|t| now.duration_since(t) < self.cfg.busy_spell) =>
+                    {
+                        quick.min(self.poll_backoff)
+                    }
+                    _ => self.poll_backoff,
+                };
+                self.next_poll = now + super::jitter(wait);
                 false
             }
             Ok(Polled::Operation(op)) => {
@@ -384,6 +404,7 @@ impl<S: ReceiptSource, J: Store> Kassa<S, J> {
                     // is done (printing paces the loop).
                     self.poll_backoff = self.cfg.poll_interval;
                     self.next_poll = now;
+                    self.last_work = Some(now);
                     self.print_pending = true;
                     self.outbox_pending = true;
                     true

@@ -912,7 +912,35 @@ on_journal!(
     expired_shift_is_closed_and_reopened,
     close_shift_command_closes_and_reports,
     receipts_in_a_row_skip_the_device_reads,
+    polls_quickly_for_a_spell_after_work,
 );
+
+/// Right after a receipt the kassa polls at the quick pace, and back at
+/// the idle pace once the spell is over.
+async fn polls_quickly_for_a_spell_after_work<J: Store>(store: Arc<J>) {
+    let (sim, source) = setup();
+    let mut cfg = settings();
+    cfg.poll_interval = Duration::from_millis(100);
+    cfg.idle_poll_max = Duration::from_millis(400);
+    cfg.busy_poll = Some(Duration::from_millis(20));
+    cfg.busy_spell = Duration::from_millis(600);
+    source.push("op-1", Ok(sale(10000)));
+    let run = start_with(cfg, &sim, &source, &store);
+    wait_for("the approve", || approves(&source).len() == 1).await;
+    let polls = || source.lock().polls;
+    let before = polls();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let quick = polls() - before;
+    // ~15 at 20 ms ± 20 %; a loaded machine only makes it fewer.
+    assert!(quick >= 6, "{quick} polls in 300 ms right after work");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = polls();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let idle = polls() - before;
+    // At most one per 320 ms (400 ms − 20 %), plus a boundary.
+    assert!(idle <= 3, "{idle} polls in 800 ms after the spell");
+    run.stop().await;
+}
 
 /// A device claiming its last FD is u32::MAX is an error,
 /// never a wrap to FD 0 journaled as the expected number.
