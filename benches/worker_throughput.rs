@@ -22,7 +22,7 @@
 //! Run: `cargo bench --bench worker_throughput`
 //! (`MASTERKASSA_BENCH_RECEIPTS=N` sales per kassa, default 60;
 //! `MASTERKASSA_BENCH_UNPACED_RECEIPTS=N` for the unpaced runs, default 30;
-//! `MASTERKASSA_BENCH_RUNS=1,1u,1r,8,8u` to pick runs;
+//! `MASTERKASSA_BENCH_RUNS=1,1u,1r,8,8u,32` to pick runs;
 //! `MASTERKASSA_BENCH_LOG=info` for the agent's log in its temp dir,
 //! `MASTERKASSA_BENCH_KEEP=1` to keep that dir).
 
@@ -202,8 +202,10 @@ fn main() {
     println!("before: {}", load_line());
 
     // MASTERKASSA_BENCH_RUNS picks runs: 1 (1 printer), 1u (unpaced),
-    // 1r (unpaced with the byte-counting relay), 8, 8u.
-    let runs = std::env::var("MASTERKASSA_BENCH_RUNS").unwrap_or_else(|_| "1,1u,1r,8,8u".into());
+    // 1r (unpaced with the byte-counting relay), 8, 8u, 32 (32 printers at
+    // 115200, each kassa with its own token as separate shops).
+    let runs =
+        std::env::var("MASTERKASSA_BENCH_RUNS").unwrap_or_else(|_| "1,1u,1r,8,8u,32".into());
     let wanted = |name: &str| runs.split(',').any(|r| r.trim() == name);
     // Unpaced runs stay inside one window of the MoySklad request budget
     // (100 requests per 5 s per token, 2 per receipt): past it the agent's
@@ -228,6 +230,7 @@ fn main() {
     let counted = pick("1r", "1 printer, unpaced, relay", 1, 0, true);
     let _eight = pick("8", "8 printers, 115200 baud", 8, 115_200, false);
     let _eight_unpaced = pick("8u", "8 printers, unpaced (baud 0)", 8, 0, false);
+    let _thirty_two = pick("32", "32 printers, 115200 baud", 32, 115_200, false);
     println!("after: {}", load_line());
 
     let (Some(one), Some(one_unpaced), Some((up, down))) =
