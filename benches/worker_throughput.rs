@@ -204,8 +204,7 @@ fn main() {
     // MASTERKASSA_BENCH_RUNS picks runs: 1 (1 printer), 1u (unpaced),
     // 1r (unpaced with the byte-counting relay), 8, 8u, 32 (32 printers at
     // 115200, each kassa with its own token as separate shops).
-    let runs =
-        std::env::var("MASTERKASSA_BENCH_RUNS").unwrap_or_else(|_| "1,1u,1r,8,8u,32".into());
+    let runs = std::env::var("MASTERKASSA_BENCH_RUNS").unwrap_or_else(|_| "1,1u,1r,8,8u,32".into());
     let wanted = |name: &str| runs.split(',').any(|r| r.trim() == name);
     // Unpaced runs stay inside one window of the MoySklad request budget
     // (100 requests per 5 s per token, 2 per receipt): past it the agent's

@@ -282,15 +282,21 @@ impl Journal {
         state: StateName,
     ) -> Result<Vec<OpRecord>, JournalError> {
         self.read(|conn| {
+            // Sorted here, not by ORDER BY: SQLite recompiles a cached
+            // statement with ORDER BY and bound parameters on every run
+            // (bundled build; see `crate::journal::outbox::entries`), and
+            // the worker asks this twice per turn of its loop. A kassa has
+            // a handful of operations in any unsettled state.
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {OP_COLUMNS} FROM operations WHERE kassa = ?1 AND state = ?2 ORDER BY id"
+                "SELECT {OP_COLUMNS} FROM operations WHERE kassa = ?1 AND state = ?2"
             ))?;
             let mut rows = stmt.query(params![kassa, state.as_str()])?;
             let mut out = Vec::new();
             while let Some(row) = rows.next()? {
-                out.push(decode_op(row)?.1);
+                out.push(decode_op(row)?);
             }
-            Ok(out)
+            out.sort_by_key(|(id, _)| *id);
+            Ok(out.into_iter().map(|(_, op)| op).collect())
         })
     }
 
@@ -437,5 +443,29 @@ impl Journal {
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(names)
         })
+    }
+}
+
+#[cfg(test)]
+mod idle_cost {
+    use super::*;
+
+    /// The worker runs this on every turn of its loop: it must run as the
+    /// statement compiled once, not be recompiled per run.
+    #[test]
+    fn unsettled_ops_are_read_without_recompiling() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = crate::journal::Journal::open(dir.path().join("j.db")).unwrap();
+        for _ in 0..5 {
+            j.ops_in_state("k", StateName::Printing).unwrap();
+            j.ops_in_state("k", StateName::Received).unwrap();
+        }
+        j.with_connection(|c| {
+            let sql =
+                format!("SELECT {OP_COLUMNS} FROM operations WHERE kassa = ?1 AND state = ?2");
+            let s = c.prepare_cached(&sql).unwrap();
+            assert_eq!(s.get_status(rusqlite::StatementStatus::Run), 10);
+            assert_eq!(s.get_status(rusqlite::StatementStatus::RePrepare), 0);
+        });
     }
 }
