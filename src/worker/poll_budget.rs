@@ -30,19 +30,22 @@ pub const BUSY_SPELL: Duration = Duration::from_secs(10);
 /// most `poll_interval` for its poll, unless the kassas sharing the token
 /// (`kassas_on_token`, at least 1) would then exceed their idle share.
 pub fn idle_poll_max(poll_interval: Duration, kassas_on_token: usize) -> Duration {
+    (poll_interval * 4 / 5).max(fair_interval(IDLE_REQUESTS_PER_WINDOW, kassas_on_token))
+}
+
+/// The shortest interval at which each of `kassas_on_token` kassas may
+/// poll so that together they spend at most `requests` per [`WINDOW`].
+fn fair_interval(requests: u32, kassas_on_token: usize) -> Duration {
     let sharers = u32::try_from(kassas_on_token.max(1)).unwrap_or(u32::MAX);
-    let fair = (WINDOW / IDLE_REQUESTS_PER_WINDOW).saturating_mul(sharers);
-    (poll_interval * 4 / 5).max(fair)
+    (WINDOW / requests).saturating_mul(sharers)
 }
 
 /// Interval between the quick polls after work: a fifth of
 /// `poll_interval`, stretched so the kassas sharing the token stay within
 /// their quick-poll share, and never slower than the idle pace.
 pub fn busy_poll_interval(poll_interval: Duration, kassas_on_token: usize) -> Duration {
-    let sharers = u32::try_from(kassas_on_token.max(1)).unwrap_or(u32::MAX);
-    let fair = (WINDOW / BUSY_REQUESTS_PER_WINDOW).saturating_mul(sharers);
     (poll_interval / 5)
-        .max(fair)
+        .max(fair_interval(BUSY_REQUESTS_PER_WINDOW, kassas_on_token))
         .min(idle_poll_max(poll_interval, kassas_on_token))
 }
 
