@@ -113,6 +113,14 @@ struct PositionPlan {
     send_measure: bool,
 }
 
+/// The measure (tag 2108) a position needs sent, if any. Pieces are the
+/// device's default for 2108 (the vendor's FFD 1.2 note), and its JavaPOS
+/// driver sends the tag only for another measure: one exchange per
+/// position saved.
+fn measure_to_send(p: &kkt::Position) -> Option<MeasureUnit> {
+    p.measure.filter(|m| *m != MeasureUnit::PIECE)
+}
+
 /// `line` split into pieces that each fit the 0x17 print field; an empty
 /// line stays one empty piece (a blank line on paper).
 fn printable_parts(line: &str) -> Vec<&str> {
@@ -382,7 +390,7 @@ impl<P: Port> ShtrihDriver<P> {
         let send_measure = receipt
             .positions
             .iter()
-            .any(|p| p.measure.is_some_and(|m| m != MeasureUnit::PIECE))
+            .any(|p| measure_to_send(p).is_some())
             && self.runs_ffd_1_2();
         Ok(PositionPlan {
             tax_table,
@@ -610,15 +618,11 @@ impl<P: Port> ShtrihDriver<P> {
             payment_object: p.object.0,
             name: cp1251_prefix(&p.name, OPERATION_NAME_MAX).to_string(),
         })?;
-        if let Some(unit) = p.measure
+        if let Some(unit) = measure_to_send(p)
             && plan.send_measure
-            && unit != MeasureUnit::PIECE
         {
             // Bound to the operation just registered (vendor
             // `FSWriteOperationTLV`); FFD 1.2 puts 2108 in the position.
-            // Pieces are the device's default for 2108 (the vendor's FFD 1.2
-            // note), and its JavaPOS driver sends the tag only for another
-            // measure: one exchange per position saved.
             self.execute(&WriteOperationTlv {
                 tlv: tlv(tag::MEASURE, &[unit.0]),
             })?;
