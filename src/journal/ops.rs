@@ -65,6 +65,11 @@ pub struct FinishedCounts {
 
 const OP_COLUMNS: &str = "id, kassa, source, op_id, raw, state_data, received_at, updated_at";
 
+/// The kassa's operations in one state, unordered (see `ops_in_state`).
+fn ops_in_state_sql() -> String {
+    format!("SELECT {OP_COLUMNS} FROM operations WHERE kassa = ?1 AND state = ?2")
+}
+
 fn decode_op(row: &Row<'_>) -> Result<(i64, OpRecord), Failure> {
     let id: i64 = row.get(0)?;
     let source: String = row.get(2)?;
@@ -287,9 +292,7 @@ impl Journal {
             // (bundled build; see `crate::journal::outbox::entries`), and
             // the worker asks this twice per turn of its loop. A kassa has
             // a handful of operations in any unsettled state.
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {OP_COLUMNS} FROM operations WHERE kassa = ?1 AND state = ?2"
-            ))?;
+            let mut stmt = conn.prepare_cached(&ops_in_state_sql())?;
             let mut rows = stmt.query(params![kassa, state.as_str()])?;
             let mut out = Vec::new();
             while let Some(row) = rows.next()? {
@@ -461,9 +464,7 @@ mod idle_cost {
             j.ops_in_state("k", StateName::Received).unwrap();
         }
         j.with_connection(|c| {
-            let sql =
-                format!("SELECT {OP_COLUMNS} FROM operations WHERE kassa = ?1 AND state = ?2");
-            let s = c.prepare_cached(&sql).unwrap();
+            let s = c.prepare_cached(&ops_in_state_sql()).unwrap();
             assert_eq!(s.get_status(rusqlite::StatementStatus::Run), 10);
             assert_eq!(s.get_status(rusqlite::StatementStatus::RePrepare), 0);
         });

@@ -172,6 +172,9 @@ fn decode_entry(conn: &Connection, row: &Row<'_>) -> Result<OutboxEntry, Failure
     })
 }
 
+/// Whether the kassa has any entry in a status; no ORDER BY (see `entries`).
+const ANY_ENTRY_SQL: &str = "SELECT 1 FROM outbox WHERE kassa = ?1 AND status = ?2 LIMIT 1";
+
 fn entries(
     conn: &Connection,
     kassa: &str,
@@ -183,8 +186,7 @@ fn entries(
     // `StatementStatus::RePrepare`); with the outbox empty, as it is on
     // nearly every turn of an idle kassa, a probe without ORDER BY says so
     // without that cost.
-    let mut probe =
-        conn.prepare_cached("SELECT 1 FROM outbox WHERE kassa = ?1 AND status = ?2 LIMIT 1")?;
+    let mut probe = conn.prepare_cached(ANY_ENTRY_SQL)?;
     if !probe.exists(params![kassa, status.as_str()])? {
         return Ok(Vec::new());
     }
@@ -418,9 +420,7 @@ mod idle_cost {
             assert!(j.outbox_next("k").unwrap().is_none());
         }
         j.with_connection(|c| {
-            let s = c
-                .prepare_cached("SELECT 1 FROM outbox WHERE kassa = ?1 AND status = ?2 LIMIT 1")
-                .unwrap();
+            let s = c.prepare_cached(ANY_ENTRY_SQL).unwrap();
             assert_eq!(s.get_status(rusqlite::StatementStatus::Run), 5);
             assert_eq!(s.get_status(rusqlite::StatementStatus::RePrepare), 0);
         });
