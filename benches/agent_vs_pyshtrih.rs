@@ -193,11 +193,7 @@ fn busy_latency(fleet: &Fleet, done: u32, count: u32, problems: &mut Vec<String>
         if queued.len() < count as usize && Instant::now() >= next {
             let i = done + queued.len() as u32;
             let id = format!("c0ffee00-0000-4000-8000-{:012}", 800_000 + i);
-            if let Err(e) = fleet.cloud.enqueue_for(
-                &fleet.kassas[0].org_id,
-                sim_moysklad::OpKind::RetailDemand,
-                bench_support::ten_position_sale(&id, i),
-            ) {
+            if let Err(e) = fleet.enqueue_sale(0, &id, i) {
                 problems.push(format!("enqueue while busy: {e}"));
                 return;
             }
@@ -267,11 +263,7 @@ fn idle_latency(fleet: &Fleet, idle: Duration, done: u32, problems: &mut Vec<Str
     let fd_before = emu.last_fd();
     let queued = Instant::now();
     let id = format!("c0ffee00-0000-4000-8000-{:012}", 900_000 + done);
-    if let Err(e) = fleet.cloud.enqueue_for(
-        &fleet.kassas[0].org_id,
-        sim_moysklad::OpKind::RetailDemand,
-        bench_support::ten_position_sale(&id, done),
-    ) {
+    if let Err(e) = fleet.enqueue_sale(0, &id, done) {
         problems.push(format!("enqueue after idle: {e}"));
         return;
     }

@@ -159,18 +159,24 @@ impl Fleet {
 
     /// Queues `per_kassa` 10-position sales for every kassa.
     pub fn enqueue_sales(&self, per_kassa: u32) {
-        for (k, kassa) in self.kassas.iter().enumerate() {
+        for k in 0..self.kassas.len() {
             for i in 0..per_kassa {
                 let id = format!("c0ffee00-{k:04}-4000-8000-{i:012}");
-                self.cloud
-                    .enqueue_for(
-                        &kassa.org_id,
-                        OpKind::RetailDemand,
-                        ten_position_sale(&id, i),
-                    )
+                self.enqueue_sale(k, &id, i)
                     .expect("fake cloud accepts the generated sale");
             }
         }
+    }
+
+    /// Queues ten-position sale number `i` with syncid `id` for kassa `k`.
+    pub fn enqueue_sale(&self, k: usize, id: &str, i: u32) -> Result<String, String> {
+        self.cloud
+            .enqueue_for(
+                &self.kassas[k].org_id,
+                OpKind::RetailDemand,
+                ten_position_sale(id, i),
+            )
+            .map_err(|e| e.to_string())
     }
 
     /// Starts `masterkassa run --config …`; its log goes to `agent.log`.
